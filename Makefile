@@ -1,0 +1,49 @@
+# ml-proto: `make dev` runs the whole prototype on this machine; `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard apps/*/requirements.txt)
+
+.PHONY: help venv dev test test-fast lint bench browser clean
+
+help:
+	@echo "make dev    run dashboard, predictor, worker launcher and local AWS on this machine"
+	@echo "make test   install what the tests need and run them all"
+	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
+	@echo "make lint   ruff over the whole tree"
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+dev: venv
+	$(PY) -m devstack
+
+# Browser tests drive Debian's chromium; install it when we may (root), else say how.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "Browser tests need chromium and chromedriver: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; }
+
+test: venv browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .devstack .pytest_cache .hypothesis

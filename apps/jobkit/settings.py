@@ -1,0 +1,40 @@
+"""Typed settings for the job store, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the job table and bucket are, and the queue's timing rules.
+
+    Pulumi sets these variables in the cloud; the local stack sets them on a laptop.
+    AWS endpoints and credentials come from boto3's own configuration (AWS_ENDPOINT_URL...).
+    """
+
+    table: str
+    bucket: str
+    region: str = "us-east-1"
+    lease_seconds: float = 60.0
+    max_attempts: int = 3
+    retention_days: int = 30
+    aws_max_attempts: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> StoreSettings:
+        """Read JOBS_TABLE, JOBS_BUCKET and the optional tuning variables."""
+        missing = [name for name in ("JOBS_TABLE", "JOBS_BUCKET") if not environ.get(name)]
+        if missing:
+            raise RuntimeError(f"Missing required environment variable(s): {', '.join(missing)}")
+        return cls(
+            table=environ["JOBS_TABLE"],
+            bucket=environ["JOBS_BUCKET"],
+            region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            lease_seconds=float(environ.get("JOB_LEASE_SECONDS", 60)),
+            max_attempts=int(environ.get("JOB_MAX_ATTEMPTS", 3)),
+            retention_days=int(environ.get("RESULT_RETENTION_DAYS", 30)),
+            aws_max_attempts=int(environ.get("AWS_MAX_ATTEMPTS", 5)),
+        )

@@ -1,0 +1,72 @@
+"""Typed settings for the local stack: ports, folders, names. Every field has an env override."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    """What `make dev` runs and where. Ports are configurable (DASHBOARD_PORT, AWS_PORT...)."""
+
+    dashboard_port: int = 8050
+    aws_port: int = 5055
+    lambda_port: int = 9055
+    host: str = "127.0.0.1"
+    apps_dir: Path = REPO_ROOT / "apps"
+    state_dir: Path = REPO_ROOT / ".devstack"
+    table: str = "ml-proto-local-jobs"
+    bucket: str = "ml-proto-local-jobs"
+    function_name: str = "ml-proto-local-predictor"
+    region: str = "us-east-1"
+    user: str = "demo"
+    lambda_instances: int = 2
+    max_workers: int = 2
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DevSettings:
+        defaults = cls()
+        return cls(
+            dashboard_port=int(environ.get("DASHBOARD_PORT", defaults.dashboard_port)),
+            aws_port=int(environ.get("AWS_PORT", defaults.aws_port)),
+            lambda_port=int(environ.get("LAMBDA_PORT", defaults.lambda_port)),
+            state_dir=Path(environ.get("DEVSTACK_DIR", defaults.state_dir)),
+            lambda_instances=int(environ.get("LAMBDA_INSTANCES", defaults.lambda_instances)),
+            max_workers=int(environ.get("MAX_WORKERS", defaults.max_workers)),
+        )
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def lambda_url(self) -> str:
+        return f"http://{self.host}:{self.lambda_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.host}:{self.dashboard_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def login_password(self) -> str:
+        """The local login's password: generated once, kept in .devstack/ so it stays stable."""
+        path = self.state_dir / "password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(12))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def logins_json(self) -> str:
+        return json.dumps({self.user: self.login_password()})
