@@ -21,6 +21,7 @@ class StoreSettings:
     lease_seconds: float = 60.0
     max_attempts: int = 3
     retention_days: int = 30
+    retry_backoff_seconds: float = 2.0
     aws_max_attempts: int = 5
 
     @classmethod
@@ -36,5 +37,6 @@ class StoreSettings:
             lease_seconds=float(environ.get("JOB_LEASE_SECONDS", 60)),
             max_attempts=int(environ.get("JOB_MAX_ATTEMPTS", 3)),
             retention_days=int(environ.get("RESULT_RETENTION_DAYS", 30)),
+            retry_backoff_seconds=float(environ.get("JOB_RETRY_BACKOFF_SECONDS", 2)),
             aws_max_attempts=int(environ.get("AWS_MAX_ATTEMPTS", 5)),
         )

@@ -384,7 +384,7 @@ class JobStore:
         error = str(error)[:1000]
         now = self.clock()
         if retryable and job.attempts < job.max_attempts:
-            backoff = min(2 ** job.attempts, 60)
+            backoff = min(self.settings.retry_backoff_seconds * 2 ** (job.attempts - 1), 60)
             result = self._owned(
                 job,
                 "fail-retry",
@@ -393,7 +393,7 @@ class JobStore:
                     ":pending": "PENDING",
                     ":later": now + backoff,
                     ":error": error,
-                    ":message": f"Attempt {job.attempts} failed; retrying in {backoff}s",
+                    ":message": f"Attempt {job.attempts} failed; retrying in {backoff:g}s",
                 },
             )
             log.warning("job attempt failed, will retry", extra={"job_id": job.job_id, "attempt": job.attempts, "error": error})
