@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from devstack.local_aws import LOCAL_CREDENTIALS, bootstrap, start_moto
 from jobkit import JobStore, StoreSettings
 
+from devstack.local_aws import LOCAL_CREDENTIALS, bootstrap, start_moto
 from tests.support import free_port
 
 REGION = "us-east-1"

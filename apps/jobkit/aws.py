@@ -21,6 +21,8 @@ log = logging.getLogger("jobkit.aws")
 def client(service: str, region: str, max_attempts: int = 5, **config: Any) -> Any:
     """A client for `service` that retries throttling and transient errors with backoff."""
     retries = {"mode": "standard", "max_attempts": max_attempts}
+    if service == "s3":
+        config.setdefault("signature_version", "s3v4")  # presigned URLs carry X-Amz-Expires
     settings = Config(retries=retries, connect_timeout=5, read_timeout=30, **config)
     return boto3.session.Session().client(service, region_name=region, config=settings)
 

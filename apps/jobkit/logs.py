@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context")
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -24,7 +24,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 @contextlib.contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Add `fields` (job_id, request_id...) to every record logged inside the block."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**_context.get({}), **fields})
     try:
         yield
     finally:
@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "logger": record.name,
             "message": record.getMessage(),
-            **_context.get(),
+            **_context.get({}),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:

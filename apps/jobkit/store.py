@@ -12,6 +12,7 @@ import binascii
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -122,8 +123,16 @@ class JobStore:
         return aws.call(method, f"s3.{operation}", context, Bucket=self.settings.bucket, **kwargs)
 
     def _update_job(self, job: str, context: dict[str, Any], **kwargs: Any) -> Job:
+        """UpdateItem on one job; `#name` placeholders in the expressions are declared here."""
+        expressions = kwargs.get("UpdateExpression", "") + kwargs.get("ConditionExpression", "")
+        names = {f"#{name}": name for name in re.findall(r"#(\w+)", expressions)}
         response = self._ddb(
-            "UpdateItem", context, Key=_job_key(job), ReturnValues="ALL_NEW", **kwargs
+            "UpdateItem",
+            context,
+            Key=_job_key(job),
+            ReturnValues="ALL_NEW",
+            ExpressionAttributeNames=names,
+            **kwargs,
         )
         return Job.from_item(deserialize(response["Attributes"]))
 
@@ -282,7 +291,6 @@ class JobStore:
                     "#status IN (:pending, :running) AND available_at <= :now "
                     "AND attempts < max_attempts"
                 ),
-                ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=serialize(
                     {
                         ":running": "RUNNING",
@@ -325,7 +333,6 @@ class JobStore:
                 job.job_id,
                 {"job_id": job.job_id, "worker_id": job.worker_id, "operation": operation},
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status", **kwargs.pop("names", {})},
                 ExpressionAttributeValues=serialize(values),
                 **kwargs,
             )
@@ -338,7 +345,9 @@ class JobStore:
         return self._owned(
             job,
             "heartbeat",
-            UpdateExpression="SET available_at = :lease, progress = :progress, message = :message, heartbeat_at = :beat",
+            UpdateExpression=(
+                "SET available_at = :lease, progress = :progress, message = :message, heartbeat_at = :beat"
+            ),
             values={
                 ":lease": now + self.settings.lease_seconds,
                 ":progress": min(max(float(progress), 0.0), 1.0),
@@ -388,7 +397,10 @@ class JobStore:
             result = self._owned(
                 job,
                 "fail-retry",
-                UpdateExpression="SET #status = :pending, available_at = :later, error = :error, message = :message REMOVE worker_id",
+                UpdateExpression=(
+                    "SET #status = :pending, available_at = :later, #error = :error, message = :message "
+                    "REMOVE worker_id"
+                ),
                 values={
                     ":pending": "PENDING",
                     ":later": now + backoff,
@@ -396,13 +408,16 @@ class JobStore:
                     ":message": f"Attempt {job.attempts} failed; retrying in {backoff:g}s",
                 },
             )
-            log.warning("job attempt failed, will retry", extra={"job_id": job.job_id, "attempt": job.attempts, "error": error})
+            log.warning(
+                "job attempt failed, will retry",
+                extra={"job_id": job.job_id, "attempt": job.attempts, "error": error},
+            )
             return result
         result = self._owned(
             job,
             "fail",
             UpdateExpression=(
-                "SET #status = :failed, finished_at = :finished, error = :error, message = :message, "
+                "SET #status = :failed, finished_at = :finished, #error = :error, message = :message, "
                 "expires_at = :expires REMOVE queue, available_at, worker_id"
             ),
             values={
@@ -421,7 +436,10 @@ class JobStore:
         result = self._owned(
             job,
             "release",
-            UpdateExpression="SET #status = :pending, available_at = :now, attempts = attempts - :one, message = :message REMOVE worker_id",
+            UpdateExpression=(
+                "SET #status = :pending, available_at = :now, attempts = attempts - :one, message = :message "
+                "REMOVE worker_id"
+            ),
             values={":pending": "PENDING", ":now": self.clock(), ":one": 1, ":message": message},
         )
         log.info("job released", extra={"job_id": job.job_id})
@@ -455,11 +473,10 @@ class JobStore:
                 {"job_id": job_id, "user": by},
                 UpdateExpression=(
                     "SET #status = :pending, queue = :queue, available_at = :now, attempts = :zero, "
-                    "progress = :zero, message = :message, error = :empty, finished_at = :empty "
+                    "progress = :zero, message = :message, #error = :empty, finished_at = :empty "
                     "REMOVE expires_at, cancelled_by"
                 ),
                 ConditionExpression="#status IN (:failed, :cancelled)",
-                ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=serialize(
                     {
                         ":pending": "PENDING",
@@ -490,7 +507,7 @@ class JobStore:
         sets: dict[str, Any],
     ) -> Job:
         now = self.clock()
-        assignments = ", ".join(f"{name} = :set_{name}" for name in sets)
+        assignments = ", ".join(f"#{name} = :set_{name}" for name in sets)
         return self._update_job(
             job_id,
             context,
@@ -499,7 +516,6 @@ class JobStore:
                 "REMOVE queue, available_at, worker_id"
             ),
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=serialize(
                 {
                     ":status": status.value,

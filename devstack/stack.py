@@ -1,0 +1,176 @@
+"""LocalStack: the whole prototype on one machine, no AWS account.
+
+moto's server (in this process) is the local AWS; the predictor runs behind a local endpoint that
+speaks the Lambda Invoke API; the dashboard runs under gunicorn exactly as in its container; the
+dashboard's subprocess launcher starts `python -m worker --drain` processes on demand, as ECS
+RunTask does in the cloud. Every app gets the same environment variables Pulumi sets in the cloud.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from jobkit import JobStore, StoreSettings
+
+from devstack.lambda_server import LambdaServer
+from devstack.local_aws import LOCAL_CREDENTIALS, bootstrap, start_moto
+from devstack.settings import DevSettings
+
+log = logging.getLogger("devstack")
+
+
+class LocalStack:
+    """Start with `start()` (returns once the dashboard's /health answers), stop with `stop()`."""
+
+    def __init__(self, settings: DevSettings | None = None) -> None:
+        self.settings = settings or DevSettings()
+        self._moto: Any = None
+        self._lambda: LambdaServer | None = None
+        self._dashboard: subprocess.Popen[bytes] | None = None
+        self._store: JobStore | None = None
+
+    # --- what the apps see ----------------------------------------------------------------
+
+    @property
+    def login(self) -> tuple[str, str]:
+        """The local dashboard login: (user, password)."""
+        return self.settings.user, self.settings.login_password()
+
+    def app_env(self) -> dict[str, str]:
+        """The environment every local app process gets: the cloud's variables, pointed here."""
+        s = self.settings
+        return {
+            **LOCAL_CREDENTIALS,
+            "PYTHONPATH": str(s.apps_dir),
+            "PYTHONUNBUFFERED": "1",
+            "AWS_REGION": s.region,
+            "AWS_DEFAULT_REGION": s.region,
+            "AWS_ENDPOINT_URL": s.aws_url,
+            "AWS_ENDPOINT_URL_LAMBDA": s.lambda_url,
+            "JOBS_TABLE": s.table,
+            "JOBS_BUCKET": s.bucket,
+            "PREDICTOR_FUNCTION": s.function_name,
+            "DASHBOARD_LOGINS": s.logins_json(),
+            "WORKER_LAUNCHER": "subprocess",
+            "WORKER_COMMAND": f"{sys.executable} -m worker --drain",
+            "MAX_WORKERS": str(s.max_workers),
+            "WORKER_IDLE_SECONDS": "30",
+            "LOCAL_LOG_DIR": str(s.log_dir),
+            "MODEL_DIR": str(s.state_dir / "model"),
+            **s.extra_env,
+        }
+
+    @property
+    def store(self) -> JobStore:
+        """A JobStore on the local table and bucket (for tests and scripts)."""
+        if self._store is None:
+            self._store = JobStore(
+                StoreSettings(table=self.settings.table, bucket=self.settings.bucket, region=self.settings.region)
+            )
+        return self._store
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self, timeout: float = 90.0) -> None:
+        s = self.settings
+        s.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.app_env()
+        # This process talks to the local AWS too (bootstrap, the `store` property).
+        os.environ.update({k: env[k] for k in (*LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_REGION")})
+        try:
+            self._moto = start_moto(s.host, s.aws_port)
+            bootstrap(s.aws_url, s.region, s.table, s.bucket)
+            self._lambda = LambdaServer(
+                host=s.host,
+                port=s.lambda_port,
+                apps_dir=s.apps_dir,
+                function_name=s.function_name,
+                env=env,
+                instances=s.lambda_instances,
+                log_path=s.log_dir / "predictor.log",
+            )
+            self._lambda.start()
+            self._start_dashboard(env)
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_dashboard(self, env: dict[str, str]) -> None:
+        s = self.settings
+        log_file = open(s.log_dir / "dashboard.log", "ab")  # noqa: SIM115 - handed to the child
+        command = [
+            sys.executable, "-m", "gunicorn",
+            "--config", "python:dashboard.gunicorn_conf",
+            "--bind", f"{s.host}:{s.dashboard_port}",
+            "dashboard.app:server",
+        ]
+        # A session of its own: stop() ends the dashboard and every worker it launched at once.
+        self._dashboard = subprocess.Popen(
+            command,
+            env={**os.environ, **env, "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "16"},
+            cwd=s.state_dir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"{self.settings.dashboard_url}/health"
+        while time.monotonic() < deadline:
+            if self._dashboard and self._dashboard.poll() is not None:
+                raise RuntimeError(
+                    f"The dashboard exited with code {self._dashboard.returncode}; "
+                    f"see {self.settings.log_dir / 'dashboard.log'}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"The dashboard did not answer {url} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        """Stop the dashboard with its workers, then the predictor, then the local AWS."""
+        if self._dashboard is not None:
+            _stop_group(self._dashboard)
+            self._dashboard.wait()
+            self._dashboard = None
+        if self._lambda is not None:
+            self._lambda.stop()
+            self._lambda = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+
+def _stop_group(leader: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """SIGTERM the leader's process group (workers release their jobs), SIGKILL what is left."""
+    pgid = leader.pid
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        leader.poll()  # reap the leader so the group empties
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
