@@ -1,5 +1,6 @@
 # ml-proto: `make dev` runs the whole prototype on this machine; `make test` proves it.
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,6 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard apps/*/requirements.txt)
 
 .PHONY: help venv dev test test-fast lint bench browser clean
+
+# Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
+-include docker.mk
 
 help:
 	@echo "make dev    run dashboard, predictor, worker launcher and local AWS on this machine"
