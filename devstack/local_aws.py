@@ -1,28 +1,166 @@
 """The embedded local AWS: moto's server in this process, with the table and bucket created
-from the job contract's own definitions (the same objects the Pulumi JobStore uses)."""
+from the job contract's own definitions (the same objects the Pulumi JobStore uses).
+
+`LocalAws` serves moto's WSGI app through a thin middleware that counts every API call by
+operation (for benchmarks: calls per job, across all processes) and can inject AWS-shaped
+faults at a set rate (throttling, 5xx, connection resets before or after the call took effect)
+for the fault-injection tests. With no fault plan it is plain moto.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import random
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 from jobkit.schema import TABLE
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
 log = logging.getLogger("devstack.aws")
 
 # Moto answers any key pair; these exist only so boto3 signs requests to the local server.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
+FAULT_KINDS = ("throttle", "server_error", "reset_before", "reset_after")
 
-def start_moto(host: str, port: int) -> ThreadedMotoServer:
-    """Start moto's server on host:port in a background thread (quietly) and return it."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    return server
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Fail `rate` of the signed DynamoDB and S3 calls, with kinds drawn evenly from `kinds`."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int | None = None
+
+
+def operation_of(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, operation) of a request: DynamoDB/ECS by X-Amz-Target, anything else is S3."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        prefix, _, operation = target.partition(".")
+        return ("dynamodb" if prefix.startswith("DynamoDB") else prefix.lower(), operation)
+    return ("s3", environ.get("REQUEST_METHOD", "GET"))
+
+
+def _fault_response(service: str, kind: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    if service == "dynamodb":
+        code, status = (
+            ("ThrottlingException", "400 Bad Request")
+            if kind == "throttle"
+            else ("InternalServerError", "500 Internal Server Error")
+        )
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected fault"})
+        return status, [("Content-Type", "application/x-amz-json-1.0")], body.encode()
+    code, status = ("SlowDown", "503 Slow Down") if kind == "throttle" else ("InternalError", "500 Internal Error")
+    body = f"<Error><Code>{code}</Code><Message>injected fault</Message></Error>"
+    return status, [("Content-Type", "application/xml")], body.encode()
+
+
+class TrafficMiddleware:
+    """Counts calls by 'service.Operation' and injects faults per the current FaultPlan."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.calls: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self._plan = FaultPlan()
+        self._random = random.Random()
+        self._lock = threading.Lock()
+
+    def set_plan(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self._plan = plan
+            self._random = random.Random(plan.seed)
+
+    def _draw(self, service: str, environ: dict[str, Any]) -> str | None:
+        signed = "HTTP_AUTHORIZATION" in environ  # presigned browser downloads are left alone
+        with self._lock:
+            plan = self._plan
+            if not (plan.rate and signed and service in ("dynamodb", "s3")):
+                return None
+            if self._random.random() >= plan.rate:
+                return None
+            return self._random.choice(plan.kinds)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        service, operation = operation_of(environ)
+        with self._lock:
+            self.calls[f"{service}.{operation}"] += 1
+        kind = self._draw(service, environ)
+        if kind is None:
+            return self.app(environ, start_response)
+        with self._lock:
+            self.injected[kind] += 1
+        if kind in ("throttle", "server_error"):
+            status, headers, body = _fault_response(service, kind)
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
+        if kind == "reset_after":  # the call takes effect, then the answer is lost
+            response = self.app(environ, lambda *args, **kwargs: None)
+            b"".join(response)
+        _reset(environ.get("werkzeug.socket"))
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return []
+
+
+def _reset(sock: socket.socket | None) -> None:
+    """Abort the connection with a TCP RST, as a dropped network path looks to the client."""
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _QuietHandler(MotoRequestHandler):
+    """moto's request handler, without werkzeug's per-request log and reset noise."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def log_error(self, *args: Any) -> None:
+        pass
+
+
+class LocalAws:
+    """moto's server on host:port in a background thread, behind TrafficMiddleware."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5055) -> None:
+        self.host, self.port = host, port
+        self.traffic = TrafficMiddleware(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalAws:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(self.host, self.port, self.traffic, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 def local_client(service: str, endpoint: str, region: str) -> Any:

@@ -17,12 +17,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
 
 from jobkit import JobStore, StoreSettings
 
 from devstack.lambda_server import LambdaServer
-from devstack.local_aws import LOCAL_CREDENTIALS, bootstrap, start_moto
+from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap
 from devstack.settings import DevSettings
 
 log = logging.getLogger("devstack")
@@ -33,7 +32,7 @@ class LocalStack:
 
     def __init__(self, settings: DevSettings | None = None) -> None:
         self.settings = settings or DevSettings()
-        self._moto: Any = None
+        self._aws: LocalAws | None = None
         self._lambda: LambdaServer | None = None
         self._dashboard: subprocess.Popen[bytes] | None = None
         self._store: JobStore | None = None
@@ -70,6 +69,12 @@ class LocalStack:
         }
 
     @property
+    def aws(self) -> LocalAws:
+        """The embedded local AWS (call counts, fault injection); only while started."""
+        assert self._aws is not None, "start() the stack first"
+        return self._aws
+
+    @property
     def store(self) -> JobStore:
         """A JobStore on the local table and bucket (for tests and scripts)."""
         if self._store is None:
@@ -87,7 +92,7 @@ class LocalStack:
         # This process talks to the local AWS too (bootstrap, the `store` property).
         os.environ.update({k: env[k] for k in (*LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_REGION")})
         try:
-            self._moto = start_moto(s.host, s.aws_port)
+            self._aws = LocalAws(s.host, s.aws_port).start()
             bootstrap(s.aws_url, s.region, s.table, s.bucket)
             self._lambda = LambdaServer(
                 host=s.host,
@@ -152,9 +157,9 @@ class LocalStack:
         if self._lambda is not None:
             self._lambda.stop()
             self._lambda = None
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
+        if self._aws is not None:
+            self._aws.stop()
+            self._aws = None
 
 
 def _stop_group(leader: subprocess.Popen[bytes], grace: float = 15.0) -> None:

@@ -9,18 +9,24 @@ from collections.abc import Iterator
 import pytest
 from jobkit import JobStore, StoreSettings
 
-from devstack.local_aws import LOCAL_CREDENTIALS, bootstrap, start_moto
+from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap
 from tests.support import free_port
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="session")
-def aws_endpoint() -> Iterator[str]:
-    """moto's real server on a loopback port, with boto3 pointed at it for this whole run."""
-    port = free_port()
-    server = start_moto("127.0.0.1", port)
-    endpoint = f"http://127.0.0.1:{port}"
+def local_aws() -> Iterator[LocalAws]:
+    """moto's real server on a loopback port (with call counting and fault injection)."""
+    server = LocalAws("127.0.0.1", free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(local_aws: LocalAws) -> Iterator[str]:
+    """The local AWS's URL, with boto3 pointed at it for this whole run."""
+    endpoint = local_aws.url
     saved = dict(os.environ)
     os.environ.update(
         {
@@ -32,7 +38,6 @@ def aws_endpoint() -> Iterator[str]:
     )
     os.environ.pop("AWS_PROFILE", None)
     yield endpoint
-    server.stop()
     os.environ.clear()
     os.environ.update(saved)
 
