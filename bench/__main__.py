@@ -1,0 +1,84 @@
+"""`python -m bench` (what `make bench` runs): measure the local stack, rewrite BENCHMARKS.md.
+
+`--quick` runs every benchmark at a small size (what `make test` does to keep them from
+rotting) and prints the sections instead of writing the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench import listing
+from bench.report import Section, write
+from bench.support import free_port
+from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws
+
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def listing_section(aws: LocalAws, quick: bool) -> Section:
+    sizes = (100, 1_000) if quick else (1_000, 100_000)
+    rows = listing.run(aws.url, REGION, sizes=sizes, repeats=2 if quick else 5)
+    small, large = sizes
+    for read in {row["read"] for row in rows}:
+        base = next(r for r in rows if r["read"] == read and r["jobs"] == small)
+        for row in rows:
+            if row["read"] == read:
+                row["ratio"] = row["median_ms"] / base["median_ms"]
+    return Section(
+        title="1. Listing cost vs history size",
+        intro=(
+            f"The two reads on request paths, with {small:,} and {large:,} jobs in the table: the dashboard's\n"
+            "50 most recent jobs (Query on the `recent` index, newest first) and the worker's claimable jobs\n"
+            "(Query on the sparse `active` index, `available_at <= now`). Items read is DynamoDB's\n"
+            "ScannedCount: what it bills and what bounds its latency."
+        ),
+        columns=[("jobs", "jobs in table"), ("read", "read"), ("items_read", "items read"),
+                 ("median_ms", "median ms (moto)"), ("ratio", f"latency / {small:,}-job latency")],
+        rows=rows,
+        notes=[
+            "Items read are identical at both sizes: neither read grows with history. The latency column\n"
+            "measures moto, whose in-memory Query walks every item of an index in Python\n"
+            "(moto/dynamodb/models/table.py `query`), so its latency grows with the table even though\n"
+            "the items read do not; real DynamoDB reads only the items of the key range it returns.\n"
+            "The target (ratio under 1.5) therefore cannot be shown on moto; the item counts are the\n"
+            "evidence that carries over to AWS."
+        ],
+    )
+
+
+SECTIONS = {"listing": listing_section}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes; print instead of writing")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    aws = LocalAws("127.0.0.1", free_port()).start()
+    os.environ.update({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": aws.url, "AWS_REGION": REGION})
+    try:
+        sections = []
+        for name, build in SECTIONS.items():
+            if args.only and name not in args.only:
+                continue
+            print(f"bench: {name}...", file=sys.stderr, flush=True)
+            sections.append(build(aws, args.quick))
+    finally:
+        aws.stop()
+    if args.quick:
+        print("\n".join(section.markdown() for section in sections))
+    else:
+        write(args.output, "make bench", sections)
+        print(f"bench: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
