@@ -1,0 +1,94 @@
+"""Where the trained model lives: load the cached artifact, or train it once and cache it.
+
+An artifact is named after the model's MODEL_VERSION and a hash of its source file, so editing
+model.py (locally) trains a fresh one once and never serves a stale one. The image runs
+`python -m predictor.artifact` at build time, so Lambda only ever loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import pickle
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger("predictor.artifact")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model ready to predict, where it came from, and whether it was trained just now."""
+
+    model: Any
+    path: Path
+    trained: bool
+
+
+def artifact_path(model_module: ModuleType, model_dir: Path) -> Path:
+    """The file this version and source of the model module is cached in."""
+    source = Path(inspect.getfile(model_module)).read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:12]
+    version = re.sub(r"[^A-Za-z0-9._-]", "_", str(model_module.MODEL_VERSION))[:80]
+    return model_dir / f"{version}-{digest}.pkl"
+
+
+def train_and_save(model_module: ModuleType, path: Path) -> Any:
+    """Train the model and write it to `path` atomically (concurrent instances cannot clash);
+    if the folder is read-only (a Lambda without a built artifact) keep it in memory only."""
+    started = time.perf_counter()
+    model = model_module.train()
+    train_ms = round((time.perf_counter() - started) * 1000, 1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
+            pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, path)
+        log.info("model trained and cached", extra={"artifact": str(path), "train_ms": train_ms})
+    except OSError as error:
+        log.warning(
+            "model trained but not cached",
+            extra={"artifact": str(path), "train_ms": train_ms, "error": str(error)},
+        )
+    return model
+
+
+def load_or_train(model_module: ModuleType, model_dir: Path) -> Loaded:
+    """The cached model for this version and source; trained (and cached) first if missing."""
+    path = artifact_path(model_module, model_dir)
+    if path.exists():
+        with path.open("rb") as file:
+            # Only artifacts this module wrote into MODEL_DIR (or the image build did) are read.
+            return Loaded(pickle.load(file), path, trained=False)  # noqa: S301
+    log.info("no model artifact for this version; training it once", extra={"artifact": str(path)})
+    return Loaded(train_and_save(model_module, path), path, trained=True)
+
+
+def main() -> int:
+    """Build step: train the model into MODEL_DIR (or next to the code) and print the path."""
+    from jobkit import logs
+
+    from predictor import model
+    from predictor.settings import PredictorSettings
+
+    settings = PredictorSettings.from_env()
+    logs.configure("predictor-build", settings.log_level)
+    path = artifact_path(model, settings.model_dir)
+    train_and_save(model, path)
+    if not path.exists():
+        print(f"Could not write the model artifact to {path}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
