@@ -1,0 +1,84 @@
+"""`python -m worker [--drain | --watch | --once]`: the batch worker's entry point.
+
+Exit codes: 0 after draining, a stop signal or `--once`; 2 when the settings or the algorithm
+module are wrong (the message says which variable or module).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+
+from jobkit import JobStore
+from jobkit.logs import configure
+
+from worker.interface import load_algorithm
+from worker.runner import Mode, Worker
+from worker.settings import SettingsError, WorkerSettings
+
+log = logging.getLogger("worker")
+
+
+def parse_args(argv: list[str] | None = None) -> Mode:
+    parser = argparse.ArgumentParser(prog="python -m worker", description="Run batch jobs from the job store.")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--drain", dest="mode", action="store_const", const=Mode.DRAIN,
+                       help="work until no job is claimable for WORKER_IDLE_SECONDS, then exit (default)")
+    modes.add_argument("--watch", dest="mode", action="store_const", const=Mode.WATCH,
+                       help="local development: never exit when idle; restart when the code changes")
+    modes.add_argument("--once", dest="mode", action="store_const", const=Mode.ONCE,
+                       help="claim at most one job, then exit")
+    return parser.parse_args(argv).mode or Mode.DRAIN
+
+
+def install_signal_handlers(worker: Worker) -> None:
+    """SIGTERM (ECS stop, Spot interruption) and SIGINT stop the worker; a second one exits at once."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if worker.stopping:
+            raise SystemExit(1)
+        worker.request_stop(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def configure_logging(settings: WorkerSettings) -> None:
+    """JSON lines to LOCAL_LOG_DIR/worker.log when set (the laptop), else to stderr (CloudWatch)."""
+    stream = None
+    if settings.log_dir is not None:
+        settings.log_dir.mkdir(parents=True, exist_ok=True)
+        stream = open(settings.log_dir / "worker.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+    configure("worker", settings.log_level, stream)
+
+
+def main(argv: list[str] | None = None) -> int:
+    mode = parse_args(argv)
+    configure("worker")
+    try:
+        settings = WorkerSettings.from_env()
+    except SettingsError as error:
+        log.error("invalid worker settings", extra={"error": str(error)})
+        return 2
+    configure_logging(settings)
+    try:
+        algorithm = load_algorithm(settings.algorithm)
+    except (ImportError, TypeError) as error:
+        log.exception("cannot load the algorithm module", extra={"algorithm": settings.algorithm, "error": str(error)})
+        return 2
+    worker = Worker(JobStore(settings.store), algorithm, settings, mode=mode)
+    install_signal_handlers(worker)
+    code = worker.run()
+    if worker.stray is not None and worker.stray.thread.is_alive():
+        # The algorithm of a released job is still computing; don't wait for it.
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

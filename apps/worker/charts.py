@@ -1,0 +1,77 @@
+"""Plotly figures as plain JSON dicts ({"data": [...], "layout": {...}}), without importing plotly.
+
+The dashboard renders each with `dcc.Graph(figure=chart)` (docs/contracts.md, chart descriptions).
+Values must already be plain Python numbers and strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Chart = dict[str, Any]
+
+
+def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title},
+        "xaxis": {"title": {"text": x_title}},
+        "yaxis": {"title": {"text": y_title}},
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+        **extra,
+    }
+
+
+def scatter_groups(
+    groups: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, x_title: str, y_title: str
+) -> Chart:
+    """One marker trace per group (so the legend names the groups)."""
+    data = [
+        {"type": "scattergl", "mode": "markers", "name": name, "x": list(x), "y": list(y), "marker": {"size": 6}}
+        for name, (x, y) in groups.items()
+    ]
+    return {"data": data, "layout": _layout(title, x_title, y_title, legend={"title": {"text": "Segment"}})}
+
+
+def bars(
+    labels: Sequence[str], values: Sequence[float], *, title: str, x_title: str, y_title: str
+) -> Chart:
+    data = [{"type": "bar", "x": list(labels), "y": list(values), "text": [str(v) for v in values]}]
+    return {"data": data, "layout": _layout(title, x_title, y_title)}
+
+
+def line_with_pick(
+    x: Sequence[float], y: Sequence[float], pick: float, *, title: str, x_title: str, y_title: str
+) -> Chart:
+    """A line of y over x with the chosen x marked."""
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "name": y_title, "x": list(x), "y": list(y)},
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "chosen",
+            "x": [pick],
+            "y": [y[list(x).index(pick)]],
+            "marker": {"size": 14, "symbol": "star"},
+        },
+    ]
+    return {"data": data, "layout": _layout(title, x_title, y_title, xaxis={"title": {"text": x_title}, "dtick": 1})}
+
+
+def heatmap(
+    z: Sequence[Sequence[float]], x: Sequence[str], y: Sequence[str], *, title: str, colorbar: str
+) -> Chart:
+    """A diverging heatmap centred on zero (blue below, red above)."""
+    data = [
+        {
+            "type": "heatmap",
+            "z": [list(row) for row in z],
+            "x": list(x),
+            "y": list(y),
+            "colorscale": "RdBu",
+            "reversescale": True,
+            "zmid": 0,
+            "colorbar": {"title": {"text": colorbar}},
+        }
+    ]
+    return {"data": data, "layout": _layout(title, "", "")}

@@ -1,0 +1,71 @@
+"""Typed worker settings, read once from the environment (see docs/contracts.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobkit import StoreSettings
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or malformed; the message names it."""
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= minimum or value == float("inf"):
+        raise SettingsError(f"{name} must be a finite number of seconds >= {minimum:g}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Where the jobs are (`store`), which algorithm runs them, and the worker's timing."""
+
+    store: StoreSettings
+    idle_seconds: float = 60.0
+    heartbeat_seconds: float = 10.0
+    poll_seconds: float = 1.0
+    algorithm: str = "worker.algorithm"
+    log_level: str = "INFO"
+    log_dir: Path | None = None
+
+    @property
+    def keepalive_seconds(self) -> float:
+        """The longest gap between heartbeats that still keeps the lease (a third of it)."""
+        return self.store.lease_seconds / 3
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> WorkerSettings:
+        """Read the store's variables plus WORKER_IDLE_SECONDS, WORKER_HEARTBEAT_SECONDS,
+        WORKER_POLL_SECONDS, WORKER_ALGORITHM, LOG_LEVEL and LOCAL_LOG_DIR."""
+        try:
+            store = StoreSettings.from_env(environ)
+        except ValueError as error:  # float()/int() on a malformed JOB_* variable
+            raise SettingsError(f"A JOB_* or AWS_* variable is malformed: {error}") from None
+        except RuntimeError as error:
+            raise SettingsError(str(error)) from None
+        if not store.lease_seconds > 0 or store.max_attempts < 1:
+            raise SettingsError("JOB_LEASE_SECONDS must be > 0 and JOB_MAX_ATTEMPTS >= 1")
+        level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        log_dir = environ.get("LOCAL_LOG_DIR", "").strip()
+        return cls(
+            store=store,
+            idle_seconds=_seconds(environ, "WORKER_IDLE_SECONDS", 60.0),
+            heartbeat_seconds=_seconds(environ, "WORKER_HEARTBEAT_SECONDS", 10.0),
+            poll_seconds=_seconds(environ, "WORKER_POLL_SECONDS", 1.0, minimum=0.01),
+            algorithm=environ.get("WORKER_ALGORITHM", "").strip() or "worker.algorithm",
+            log_level=level,
+            log_dir=Path(log_dir) if log_dir else None,
+        )
