@@ -1,0 +1,333 @@
+"""Dashboard component: the Dash app on Fargate behind an Application Load Balancer.
+
+Plain `aws.lb` / `aws.ecs` resources rather than awsx's ALB and FargateService: every security
+group rule, listener and IAM statement is then written here, visible and testable, and nothing
+depends on awsx defaults (an open security group, container port 80) or on resource references
+passed into remote components.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.environment import SharedEnv, container_environment
+from components.iam import Statement, image_pull_statements, job_store_statements, log_statement, service_role
+from components.network import Network, https_egress
+
+CONTAINER_NAME = "dashboard"
+PORT = 8050
+HEALTH_PATH = "/health"
+LOGINS_VARIABLE = "DASHBOARD_LOGINS"
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    """What the dashboard needs to start batch workers with ECS RunTask."""
+
+    family: pulumi.Input[str]
+    task_definition_arn_without_revision: pulumi.Input[str]
+    container_name: str
+    security_group_id: pulumi.Input[str]
+    capacity_provider: str
+    log_group_name: pulumi.Input[str]
+    task_role_arn: pulumi.Input[str]
+    execution_role_arn: pulumi.Input[str]
+    max_workers: int
+
+
+@dataclass(frozen=True)
+class DashboardArgs:
+    """Image, size, scaling, reachability, logins, and every resource the dashboard talks to."""
+
+    family: str
+    logins_parameter_name: str
+    log_group_name: str
+    image_uri: pulumi.Input[str]
+    repository_arn: pulumi.Input[str]
+    cpu: int
+    memory_mb: int
+    cpu_architecture: str
+    desired_count: int
+    min_count: int
+    max_count: int
+    cpu_target_percent: int
+    allowed_cidrs: Sequence[str]
+    certificate_arn: str
+    domain_name: str
+    upload_max_bytes: int
+    users: Sequence[str]
+    log_retention_days: int
+    network: Network
+    cluster_arn: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    jobs_prefix: str
+    env: SharedEnv
+    predictor_target: pulumi.Input[str]
+    predictor_arns: Sequence[pulumi.Input[str]]
+    worker: WorkerLaunch
+    passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+
+class Dashboard(pulumi.ComponentResource):
+    """ALB (only it is reachable from outside), Fargate service with CPU autoscaling, logins in SSM."""
+
+    url: pulumi.Output[str]
+    load_balancer: aws.lb.LoadBalancer
+    service: aws.ecs.Service
+    log_group: aws.cloudwatch.LogGroup
+    passwords: dict[str, pulumi.Output[str]]
+    logins: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ml-proto:index:Dashboard", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        https = bool(args.certificate_arn)
+
+        # --- logins: configured passwords, else generated ones; only ever in SSM and secrets ----
+        self.passwords = {}
+        for user in args.users:
+            if user in args.passwords:
+                self.passwords[user] = pulumi.Output.secret(args.passwords[user])
+            else:
+                generated = random.RandomPassword(f"{name}-password-{user}", length=24, special=False, opts=child)
+                self.passwords[user] = pulumi.Output.secret(generated.result)
+        self.logins = pulumi.Output.secret(pulumi.Output.json_dumps(self.passwords))
+        logins_parameter = aws.ssm.Parameter(
+            f"{name}-logins",
+            name=args.logins_parameter_name,
+            type="SecureString",
+            value=self.logins,
+            description="ml-proto dashboard logins: JSON {user: password}",
+            opts=child,
+        )
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child)
+
+        # --- network: the world reaches the ALB; only the ALB reaches the tasks ----------------
+        alb_sg = aws.ec2.SecurityGroup(
+            f"{name}-alb-sg", vpc_id=args.network.vpc_id,
+            description="ml-proto dashboard load balancer: HTTP(S) from allowed CIDRs", opts=child)
+        service_sg = aws.ec2.SecurityGroup(
+            f"{name}-service-sg", vpc_id=args.network.vpc_id,
+            description="ml-proto dashboard tasks: port 8050 from the load balancer only", opts=child)
+        for port in (80, 443) if https else (80,):
+            for i, cidr in enumerate(args.allowed_cidrs):
+                v6 = ipaddress.ip_network(cidr).version == 6
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-in-{port}-{i}",
+                    security_group_id=alb_sg.id,
+                    description=f"port {port} from {cidr}",
+                    ip_protocol="tcp", from_port=port, to_port=port,
+                    cidr_ipv4=None if v6 else cidr,
+                    cidr_ipv6=cidr if v6 else None,
+                    opts=pulumi.ResourceOptions(parent=alb_sg),
+                )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=alb_sg.id,
+            description="to dashboard tasks",
+            ip_protocol="tcp", from_port=PORT, to_port=PORT,
+            referenced_security_group_id=service_sg.id,
+            opts=pulumi.ResourceOptions(parent=alb_sg),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-tasks-from-alb",
+            security_group_id=service_sg.id,
+            description="from the load balancer",
+            ip_protocol="tcp", from_port=PORT, to_port=PORT,
+            referenced_security_group_id=alb_sg.id,
+            opts=pulumi.ResourceOptions(parent=service_sg),
+        )
+        https_egress(f"{name}-tasks-https-out", service_sg.id, parent=service_sg)
+
+        # --- load balancer --------------------------------------------------------------------
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[alb_sg.id],
+            subnets=list(args.network.subnet_ids),
+            drop_invalid_header_fields=True,
+            idle_timeout=120,  # batch uploads and slow model answers
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            port=PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.network.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=HEALTH_PATH, port="traffic-port", protocol="HTTP", matcher="200",
+                interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+            opts=child,
+        )
+        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        listeners = []
+        if https:
+            listeners.append(aws.lb.Listener(
+                f"{name}-https", load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
+                ssl_policy=TLS_POLICY, certificate_arn=args.certificate_arn, default_actions=forward,
+                opts=pulumi.ResourceOptions(parent=self.load_balancer)))
+            http_actions = [aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(port="443", protocol="HTTPS",
+                                                                  status_code="HTTP_301"))]
+        else:
+            http_actions = forward
+        listeners.append(aws.lb.Listener(
+            f"{name}-http", load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
+            default_actions=http_actions, opts=pulumi.ResourceOptions(parent=self.load_balancer)))
+
+        # --- roles ----------------------------------------------------------------------------
+        worker = args.worker
+        task_arns = pulumi.Output.from_input(args.cluster_arn).apply(
+            lambda arn: arn.replace(":cluster/", ":task/", 1) + "/*")
+        in_cluster = {"ArnEquals": {"ecs:cluster": args.cluster_arn}}
+        task_role, _ = service_role(
+            f"{name}-task-role", "ecs-tasks.amazonaws.com",
+            [
+                *job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix),
+                Statement("InvokePredictor", ["lambda:InvokeFunction"], list(args.predictor_arns)),
+                Statement("RunWorker", ["ecs:RunTask"],
+                          [pulumi.Output.concat(worker.task_definition_arn_without_revision, ":*")], in_cluster),
+                Statement("TagWorkerTasks", ["ecs:TagResource"], [task_arns],
+                          {"StringEquals": {"ecs:CreateAction": "RunTask"}}),
+                Statement("PassWorkerRoles", ["iam:PassRole"],
+                          [worker.task_role_arn, worker.execution_role_arn],
+                          {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+                Statement("DescribeWorkerTasks", ["ecs:DescribeTasks"], [task_arns], in_cluster),
+                # ListTasks has no resource-level permissions: "*", narrowed to the cluster.
+                Statement("ListWorkerTasks", ["ecs:ListTasks"], ["*"], in_cluster),
+            ],
+            parent=self,
+            description="ml-proto dashboard task: job store, predictor, starting and watching workers",
+        )
+        execution_role, execution_policy = service_role(
+            f"{name}-execution-role", "ecs-tasks.amazonaws.com",
+            [
+                *image_pull_statements(args.repository_arn),
+                log_statement(self.log_group.arn),
+                # The default aws/ssm key decrypts SecureStrings for GetParameters; no kms grant needed.
+                Statement("ReadLogins", ["ssm:GetParameters"], [logins_parameter.arn]),
+            ],
+            parent=self,
+            description="ml-proto dashboard: pull its image, write its logs, read its logins",
+        )
+
+        # --- task definition and service ------------------------------------------------------
+        environment = {
+            **args.env.variables(),
+            "PREDICTOR_FUNCTION": args.predictor_target,
+            "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
+            "WORKER_LAUNCHER": "ecs",
+            "MAX_WORKERS": str(worker.max_workers),
+            "ECS_CLUSTER": args.cluster_name,
+            "WORKER_TASK_DEFINITION": worker.family,
+            "WORKER_CONTAINER_NAME": worker.container_name,
+            "WORKER_SUBNETS": ",".join(args.network.subnet_ids),
+            "WORKER_SECURITY_GROUPS": worker.security_group_id,
+            "WORKER_CAPACITY_PROVIDER": worker.capacity_provider,
+            "WORKER_ASSIGN_PUBLIC_IP": "ENABLED" if args.network.assign_public_ip else "DISABLED",
+            "WORKER_LOG_GROUP": worker.log_group_name,
+        }
+        container = {
+            "name": CONTAINER_NAME,
+            "image": args.image_uri,
+            "essential": True,
+            "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
+            "environment": container_environment(environment),
+            "secrets": [{"name": LOGINS_VARIABLE, "valueFrom": logins_parameter.arn}],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": args.log_group_name,
+                    "awslogs-region": args.env.region,
+                    "awslogs-stream-prefix": CONTAINER_NAME,
+                },
+            },
+        }
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=args.family,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(args.cpu),
+            memory=str(args.memory_mb),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture),
+            task_role_arn=task_role.arn,
+            execution_role_arn=execution_role.arn,
+            container_definitions=pulumi.Output.json_dumps([container]),
+            opts=child,
+        )
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=args.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=list(args.network.subnet_ids),
+                security_groups=[service_sg.id],
+                assign_public_ip=args.network.assign_public_ip,
+            ),
+            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+                target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=PORT)],
+            health_check_grace_period_seconds=60,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            # `pulumi up` finishes when the new dashboard answers, or fails after the rollback.
+            wait_for_steady_state=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The target group must be attached to the ALB before a service can use it.
+                depends_on=[*listeners, execution_policy],
+                # Autoscaling owns the running count after creation.
+                ignore_changes=["desiredCount"],
+            ),
+        )
+        scaling = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", self.service.name),
+            min_capacity=args.min_count,
+            max_capacity=args.max_count,
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-cpu-tracking",
+            policy_type="TargetTrackingScaling",
+            service_namespace=scaling.service_namespace,
+            scalable_dimension=scaling.scalable_dimension,
+            resource_id=scaling.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.
+            PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(args.cpu_target_percent),
+                predefined_metric_specification=aws.appautoscaling.
+                PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+            opts=pulumi.ResourceOptions(parent=scaling),
+        )
+
+        host = args.domain_name or self.load_balancer.dns_name
+        self.url = pulumi.Output.concat("https://" if https else "http://", host)
+        self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,
+                               "logGroup": self.log_group.name})

@@ -1,0 +1,113 @@
+"""IAM building blocks: policy statements as data, roles a service can assume, inline policies.
+
+Every permission this program grants is written as a `Statement` with explicit actions and
+resources; the infra tests read the resulting JSON documents and refuse wildcards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One Allow statement: exact actions on exact resources, with optional conditions."""
+
+    sid: str
+    actions: Sequence[str]
+    resources: Sequence[pulumi.Input[str]]
+    conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Action": sorted(self.actions),
+            "Resource": list(self.resources),
+        }
+        if self.conditions:
+            body["Condition"] = dict(self.conditions)
+        return body
+
+
+def policy_document(statements: Sequence[Statement | Mapping[str, Any]]) -> pulumi.Output[str]:
+    """A policy JSON document (an Output, since ARNs are outputs)."""
+    rendered = [s.as_dict() if isinstance(s, Statement) else dict(s) for s in statements]
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": rendered})
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust policy letting one AWS service principal assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+
+
+def service_role(
+    name: str,
+    service: str,
+    statements: Sequence[Statement],
+    parent: pulumi.Resource,
+    description: str,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role `service` assumes, with exactly `statements` as its one inline policy."""
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=assume_role_policy(service),
+        description=description,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=role.id,
+        policy=policy_document(statements),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    return role, policy
+
+
+# --- statements several roles share --------------------------------------------------------
+
+TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
+OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+
+
+def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str],
+                         prefix: str) -> list[Statement]:
+    """What jobkit's JobStore calls: item reads/writes and index queries, objects under `prefix`."""
+    index_arn = pulumi.Output.concat(table_arn, "/index/*")
+    objects_arn = pulumi.Output.concat(bucket_arn, "/", prefix, "*")
+    return [
+        Statement("JobTable", TABLE_ACTIONS, [table_arn, index_arn]),
+        Statement("JobObjects", OBJECT_ACTIONS, [objects_arn]),
+        # ListBucket only lets a missing object answer 404 (NoSuchKey) rather than 403.
+        Statement("JobListing", ["s3:ListBucket"], [bucket_arn],
+                  {"StringLike": {"s3:prefix": [f"{prefix}*"]}}),
+    ]
+
+
+def log_statement(log_group_arn: pulumi.Input[str]) -> Statement:
+    """Write log events to one log group (the group itself is created by Pulumi)."""
+    return Statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                     [pulumi.Output.concat(log_group_arn, ":*")])
+
+
+def image_pull_statements(repository_arn: pulumi.Input[str]) -> list[Statement]:
+    """Pull one ECR repository's images (what an ECS execution role needs)."""
+    return [
+        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+        Statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        Statement("EcrPull", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                              "ecr:GetDownloadUrlForLayer"], [repository_arn]),
+    ]
