@@ -1,0 +1,104 @@
+"""Helpers for tests that reach the predictor only as a client would: boto3's Lambda client
+against the local Invoke endpoint (devstack.lambda_server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from devstack.lambda_server import LambdaServer
+from tests.support import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+APPS = REPO / "apps"
+FUNCTION = "ml-proto-test-predictor"
+
+
+def lambda_client(url: str) -> Any:
+    """A real boto3 Lambda client on the local endpoint; no retries, so one call is one invoke."""
+    config = Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120, max_pool_connections=25)
+    return boto3.session.Session().client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=config,
+    )
+
+
+@dataclass
+class Reply:
+    status: int
+    function_error: str | None
+    body: Any
+    request_id: str
+
+
+def invoke(client: Any, payload: Any, function: str = FUNCTION, raw: bytes | None = None, **kwargs: Any) -> Reply:
+    """Invoke and decode the JSON answer (handler result or Lambda error object)."""
+    response = client.invoke(FunctionName=function, Payload=raw if raw is not None else json.dumps(payload), **kwargs)
+    text = response["Payload"].read()
+    return Reply(
+        status=response["StatusCode"],
+        function_error=response.get("FunctionError"),
+        body=json.loads(text) if text else None,
+        request_id=response["ResponseMetadata"]["RequestId"],
+    )
+
+
+def start_server(apps_dir: Path, model_dir: Path, log_path: Path | None = None, **kwargs: Any) -> LambdaServer:
+    server = LambdaServer(
+        host="127.0.0.1",
+        port=free_port(),
+        apps_dir=apps_dir,
+        function_name=FUNCTION,
+        env={"MODEL_DIR": str(model_dir), "LOG_LEVEL": "INFO"},
+        log_path=log_path,
+        **kwargs,
+    )
+    server.start()
+    return server
+
+
+def copy_apps(destination: Path) -> Path:
+    """A private copy of apps/ (code only) that a test may edit."""
+    shutil.copytree(APPS, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pkl", ".tmp-*"))
+    return destination
+
+
+def runtime_children() -> set[int]:
+    """Pids of this process's live children that are local Lambda instances."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        state, parent = fields[0], int(fields[1])
+        if parent == os.getpid() and state != "Z" and b"devstack.lambda_runtime" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def log_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of an instance log (anything else, e.g. a traceback, is skipped)."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
