@@ -1,0 +1,128 @@
+"""The model artifact cache and the handler's once-per-instance init (no server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+from predictor import artifact, model
+
+from tests.predictor.lambda_support import APPS
+
+
+def run_python(code: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(model_dir)}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_missing_artifact_is_trained_once_then_loaded(tmp_path, caplog):
+    caplog.set_level("INFO", logger="predictor.artifact")
+    first = artifact.load_or_train(model, tmp_path)
+    assert first.trained and first.path.exists() and first.path.parent == tmp_path
+    assert model.MODEL_VERSION in first.path.name
+    assert any(r.message == "model trained and cached" for r in caplog.records)
+    second = artifact.load_or_train(model, tmp_path)
+    assert not second.trained and second.path == first.path
+    row = [[5.9, 3.0, 5.1, 1.8]]
+    assert (second.model.predict_proba(row) == first.model.predict_proba(row)).all()
+    assert [p.name for p in tmp_path.iterdir()] == [first.path.name]  # no temp files left
+
+
+def test_a_new_version_or_edited_source_gets_its_own_artifact(tmp_path):
+    source = tmp_path / "model_copy.py"
+    source.write_text(Path(model.__file__).read_text())
+    copy = types.ModuleType("model_copy")
+    copy.__file__ = str(source)
+    copy.MODEL_VERSION = model.MODEL_VERSION
+    same = artifact.artifact_path(copy, tmp_path)
+    assert same.name == artifact.artifact_path(model, tmp_path).name
+    copy.MODEL_VERSION = "iris-logreg-next"
+    assert artifact.artifact_path(copy, tmp_path) != same
+    copy.MODEL_VERSION = model.MODEL_VERSION
+    source.write_text(source.read_text() + "\n# tweaked\n")
+    assert artifact.artifact_path(copy, tmp_path) != same
+
+
+def test_an_unwritable_model_dir_still_serves_a_model(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    loaded = artifact.load_or_train(model, blocked / "models")
+    assert loaded.trained and not loaded.path.exists()
+    assert loaded.model.predict([[5.1, 3.5, 1.4, 0.2]])[0] == "setosa"
+
+
+def test_the_build_step_trains_into_model_dir(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "predictor.artifact"],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.exists() and path.parent == tmp_path
+    assert path == artifact.artifact_path(model, tmp_path)
+
+
+def test_init_happens_once_and_imports_nothing_for_training(model_dir):
+    result = run_python(
+        """
+        import json, sys
+        import predictor.handler as h
+        import predictor.artifact as a
+        imported_for_training = "sklearn.datasets" in sys.modules
+        def no_reload(*args, **kwargs):
+            raise AssertionError("the model was loaded again during an invoke")
+        a.load_or_train = no_reload
+        h.Predictor.load = no_reload
+        first = h.handler({"action": "describe"}, None)
+        second = h.handler({"action": "predict", "inputs": {"sepal_length": 5.1, "sepal_width": 3.5,
+                            "petal_length": 1.4, "petal_width": 0.2}}, None)
+        print(json.dumps({"first": first["timing_ms"], "second": second["timing_ms"],
+                          "training_imports": imported_for_training, "trained": h.PREDICTOR.loaded.trained,
+                          "value": second["prediction"]["value"]}))
+        """,
+        model_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["first"]["cold_start"] is True and out["second"]["cold_start"] is False
+    assert out["first"]["init"] == out["second"]["init"] > 0
+    assert out["training_imports"] is False and out["trained"] is False
+    assert out["value"] == "setosa"
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    init = [line for line in logs if line["message"] == "predictor initialised"]
+    assert len(init) == 1 and init[0]["init_ms"] == out["first"]["init"]
+    invokes = [line for line in logs if line["message"] == "invoke"]
+    assert [line["cold_start"] for line in invokes] == [True, False]
+    assert all(line["request_id"] and line["level"] == "INFO" for line in invokes)
+
+
+def test_a_model_crash_is_logged_with_the_request_id_and_raised(model_dir):
+    result = run_python(
+        """
+        import types
+        import predictor.handler as h
+        def broken(model, record):
+            raise ZeroDivisionError("boom")
+        h.PREDICTOR.model_module.predict = broken
+        context = types.SimpleNamespace(aws_request_id="req-123")
+        try:
+            h.handler({"action": "predict", "inputs": {"sepal_length": 5.1, "sepal_width": 3.5,
+                       "petal_length": 1.4, "petal_width": 0.2}}, context)
+        except ZeroDivisionError:
+            print("raised")
+        """,
+        model_dir,
+    )
+    assert result.stdout.strip() == "raised", result.stderr
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    failure = [line for line in logs if line["level"] == "ERROR"]
+    assert len(failure) == 1
+    assert failure[0]["request_id"] == "req-123" and "ZeroDivisionError: boom" in failure[0]["exception"]

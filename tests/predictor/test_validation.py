@@ -1,0 +1,108 @@
+"""Validation of one request's inputs against the model's fields (no server)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from predictor import model
+from predictor.interface import Choice, Integer, Number
+from predictor.validation import RequestError, check_inputs
+
+FIELDS = [
+    Number("x", "X", min=-1.0, max=1.0, default=0.0),
+    Integer("n", "N", min=1, max=10, default=3),
+    Choice("kind", "Kind", choices=("red", "green"), default="red"),
+]
+GOOD = {"x": 0.5, "n": 4, "kind": "green"}
+
+
+def problems(inputs, fields=FIELDS, **limits):
+    with pytest.raises(RequestError) as raised:
+        check_inputs(inputs, fields, **limits)
+    return raised.value.kind, raised.value.fields
+
+
+def test_a_good_record_is_returned_converted():
+    assert check_inputs({**GOOD, "n": 4.0}, FIELDS) == {"x": 0.5, "n": 4, "kind": "green"}
+    assert isinstance(check_inputs({**GOOD, "x": 1}, FIELDS)["x"], float)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"x": "0.5"}, "x", "must be a number, not a string"),
+        ({"x": [1]}, "x", "must be a number, not an array"),
+        ({"x": 1.5}, "x", "must be between -1 and 1 (got 1.5)"),
+        ({"x": math.nan}, "x", "must be a finite number"),
+        ({"n": 2.5}, "n", "must be a whole number (got 2.5)"),
+        ({"n": False}, "n", "must be a whole number, not a boolean"),
+        ({"n": 11}, "n", "must be between 1 and 10 (got 11)"),
+        ({"n": {"v": 1}}, "n", "must be a whole number, not an object"),
+        ({"kind": "blue"}, "kind", "must be one of: red, green"),
+        ({"kind": 1}, "kind", "must be one of: red, green"),
+    ],
+)
+def test_each_wrong_value_names_its_field_and_problem(change, field, problem):
+    assert problems({**GOOD, **change}) == ("validation", {field: problem})
+
+
+def test_missing_and_unknown_fields():
+    assert problems({"x": 0.1, "n": 2, "size": 3}) == (
+        "validation", {"kind": "is missing", "size": "is not an input of this model"},
+    )
+
+
+def test_a_very_long_unknown_name_is_cut_short_in_the_error():
+    name = "z" * 500
+    kind, fields = problems({**GOOD, name: 1})
+    assert kind == "validation"
+    assert list(fields) == ["z" * 64 + "..."]
+
+
+@pytest.mark.parametrize("inputs", [None, [], "x=1", 3])
+def test_inputs_that_are_not_an_object(inputs):
+    kind, fields = problems(inputs)
+    assert kind == "bad_request" and "must be a JSON object" in fields["inputs"]
+
+
+def test_absurdly_large_inputs_are_refused_before_validation():
+    assert problems({f"f{i}": 0 for i in range(101)})[0] == "payload_too_large"
+    assert problems({**GOOD, "kind": "é" * 513}) == ("payload_too_large", {"kind": "is longer than 1024 bytes"})
+    kind, fields = problems({"k" * 2000: 1})
+    assert kind == "payload_too_large" and list(fields.values()) == ["field name is longer than 1024 bytes"]
+    # the limits are settings, not constants
+    assert problems(GOOD, max_fields=2)[0] == "payload_too_large"
+
+
+def test_the_error_response_has_the_contract_shape():
+    with pytest.raises(RequestError) as raised:
+        check_inputs({}, FIELDS)
+    response = raised.value.response()
+    assert response["ok"] is False
+    assert set(response["error"]) == {"type", "message", "fields"}
+    assert response["error"]["message"].startswith("3 inputs are invalid")
+
+
+def _in_range(field):
+    return st.floats(min_value=field.min, max_value=field.max, allow_nan=False)
+
+
+@given(st.fixed_dictionaries({f.name: _in_range(f) for f in model.INPUTS}))
+def test_any_record_within_the_models_ranges_is_accepted(record):
+    assert check_inputs(record, model.INPUTS) == record
+
+
+@given(
+    st.sampled_from(model.INPUTS),
+    st.floats(min_value=0.001, max_value=1e6, allow_nan=False),
+    st.booleans(),
+)
+def test_any_value_outside_a_range_names_exactly_that_field(field, distance, below):
+    record = {f.name: f.default for f in model.INPUTS}
+    record[field.name] = field.min - distance if below else field.max + distance
+    kind, fields = problems(record, model.INPUTS)
+    assert kind == "validation" and list(fields) == [field.name]
+    assert fields[field.name].startswith("must be between")
