@@ -1,0 +1,78 @@
+"""The whole local stack: it starts, answers /health, picks up code edits, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from devstack.local_aws import local_client
+from devstack.settings import REPO_ROOT, DevSettings
+from devstack.stack import LocalStack
+from jobkit import JobStatus
+
+from tests.support import free_port, wait_until
+
+
+def _copy_apps(target: Path) -> Path:
+    apps = target / "apps"
+    shutil.copytree(REPO_ROOT / "apps", apps, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    return apps
+
+
+def _set_version(path: Path, version: str) -> None:
+    source = path.read_text()
+    path.write_text(re.sub(r'^MODEL_VERSION = ".*"$', f'MODEL_VERSION = "{version}"', source, flags=re.M))
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in ps.splitlines() if text in line and "ps -eo" not in line]
+
+
+@pytest.mark.slow
+def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
+    apps = _copy_apps(tmp_path)
+    settings = DevSettings(
+        dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
+        apps_dir=apps, state_dir=tmp_path / "state", lambda_instances=1,
+        extra_env={"WORKER_IDLE_SECONDS": "2"},
+    )
+    stack = LocalStack(settings)
+    started = time.monotonic()
+    stack.start()
+    try:
+        assert time.monotonic() - started < 60
+        with urllib.request.urlopen(f"{settings.dashboard_url}/health", timeout=5) as response:
+            assert response.status == 200
+
+        lambda_client = local_client("lambda", settings.lambda_url, settings.region)
+
+        def describe() -> dict:
+            answer = lambda_client.invoke(FunctionName=settings.function_name, Payload=b'{"action": "describe"}')
+            return json.loads(answer["Payload"].read())
+
+        assert describe()["model_version"] != "edited-predictor-1"
+        _set_version(apps / "predictor" / "model.py", "edited-predictor-1")
+        assert describe()["model_version"] == "edited-predictor-1"
+
+        # The next worker the dashboard starts runs the edited algorithm.
+        _set_version(apps / "worker" / "algorithm.py", "edited-worker-1")
+        sample = next((apps / "dashboard" / "samples").glob("*.csv")).read_bytes()
+        job = stack.store.submit(owner="test", client_token="quick-iteration", input_bytes=sample)
+        done = wait_until(
+            lambda: (j := stack.store.get(job.job_id)).status not in (JobStatus.PENDING, JobStatus.RUNNING) and j,
+            timeout=90,
+            what="the reconciler to start a worker and the job to finish",
+        )
+        assert done.status is JobStatus.SUCCEEDED, done.error
+        assert done.model_version == "edited-worker-1"
+        assert (settings.log_dir / "worker.log").exists()
+    finally:
+        stack.stop()
+    assert _processes_mentioning(str(tmp_path)) == []
