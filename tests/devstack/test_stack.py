@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from jobkit import JobStatus
+
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT, DevSettings
 from devstack.stack import LocalStack
-from jobkit import JobStatus
-
 from tests.support import free_port, wait_until
 
 
@@ -30,9 +29,16 @@ def _set_version(path: Path, version: str) -> None:
     path.write_text(re.sub(r'^MODEL_VERSION = ".*"$', f'MODEL_VERSION = "{version}"', source, flags=re.M))
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in ps.splitlines() if text in line and "ps -eo" not in line]
+def _processes_with_env(text: str) -> list[int]:
+    """Live processes whose environment mentions `text` (every app process gets PYTHONPATH)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if text.encode() in environ.read_bytes() and "Z" not in (environ.parent / "stat").read_text().split()[2]:
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
 
 
 @pytest.mark.slow
@@ -75,4 +81,4 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
         assert (settings.log_dir / "worker.log").exists()
     finally:
         stack.stop()
-    assert _processes_mentioning(str(tmp_path)) == []
+    assert _processes_with_env(str(apps)) == []
