@@ -5,7 +5,7 @@ Usage: python -m tests.infra.harness --stack dev --out result.json [--set key=va
 Config is what the Pulumi CLI would pass: Pulumi.yaml's declared defaults, overridden by
 Pulumi.<stack>.yaml, overridden by --set (values as YAML scalars/lists). One process per run,
 because the Pulumi runtime keeps global state. The JSON holds every registered resource (type,
-name, parent, dependencies, inputs), every invoke, the stack's exports (with which are secret)
+name, parent, dependencies, inputs, mocked outputs), every invoke, the stack's exports (with which are secret)
 and the error the program raised, if any.
 """
 
@@ -151,7 +151,8 @@ def run(stack: str, config: dict[str, Any], secret_keys: list[str]) -> dict[str,
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
             local.inputs = args.inputs
-            return fake_state(args.typ, args.name, args.inputs)
+            resource_id, local.state = fake_state(args.typ, args.name, args.inputs)
+            return resource_id, local.state
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
             with lock:
@@ -167,7 +168,7 @@ def run(stack: str, config: dict[str, Any], secret_keys: list[str]) -> dict[str,
                         "urn": response.urn, "type": request.type, "name": request.name,
                         "parent": request.parent, "custom": request.custom, "remote": request.remote,
                         "dependencies": list(request.dependencies), "id": response.id,
-                        "inputs": getattr(local, "inputs", {}),
+                        "inputs": getattr(local, "inputs", {}), "outputs": getattr(local, "state", {}),
                     }
             return response
 
