@@ -74,8 +74,8 @@ def copy_apps(destination: Path) -> Path:
     return destination
 
 
-def runtime_children() -> set[int]:
-    """Pids of this process's live children that are local Lambda instances."""
+def runtime_children(apps_dir: Path | None = None) -> set[int]:
+    """Pids of this process's live children that are local Lambda instances (of `apps_dir`)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -87,8 +87,14 @@ def runtime_children() -> set[int]:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         state, parent = fields[0], int(fields[1])
-        if parent == os.getpid() and state != "Z" and b"devstack.lambda_runtime" in cmdline:
-            found.add(int(entry.name))
+        if parent != os.getpid() or state == "Z" or b"devstack.lambda_runtime" not in cmdline:
+            continue
+        try:
+            if apps_dir is not None and Path(os.readlink(entry / "cwd")) != apps_dir.resolve():
+                continue
+        except OSError:
+            continue
+        found.add(int(entry.name))
     return found
 
 
