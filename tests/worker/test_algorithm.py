@@ -1,0 +1,130 @@
+"""The example batch algorithm on real data: it finds the segments make_blobs planted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+from worker import algorithm
+from worker.interface import InvalidInput, Result
+
+
+def blobs_csv(centers: int, rows: int = 300, seed: int = 7) -> tuple[bytes, np.ndarray]:
+    """A CSV with an id column, numeric columns x0.. holding `centers` well-separated blobs (at the
+    corners of a simplex, all equally far apart), and a name column; plus the true blob of each row."""
+    features = max(3, centers)
+    corners = 10.0 * np.eye(features)[:centers]
+    points, truth = make_blobs(n_samples=rows, centers=corners, cluster_std=1.0, random_state=seed)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["customer_id", *(f"x{i}" for i in range(features)), "name"])
+    for n, point in enumerate(points):
+        writer.writerow([f"C{n:04d}", *(f"{value:.5f}" for value in point), f"Name, {n}"])
+    return buffer.getvalue().encode(), truth
+
+
+def run(data: bytes, params: dict | None = None) -> tuple[Result, list[tuple[float, str]]]:
+    calls: list[tuple[float, str]] = []
+    result = algorithm.run(data, params or {}, lambda fraction, message: calls.append((fraction, message)))
+    return result, calls
+
+
+def output_rows(result: Result) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(result.csv.decode())))
+
+
+@pytest.mark.parametrize("centers", [3, 5])
+def test_it_finds_the_planted_number_of_segments(centers):
+    data, truth = blobs_csv(centers)
+    result, _ = run(data)
+    assert result.summary["metrics"]["segments"] == centers
+    segments = [int(row["segment"]) for row in output_rows(result)]
+    assert adjusted_rand_score(truth, segments) > 0.95
+
+
+def test_output_is_the_input_plus_a_segment_column_numbered_by_size():
+    data, _ = blobs_csv(4, rows=200)
+    result, _ = run(data)
+    source = list(csv.reader(io.StringIO(data.decode())))
+    output = list(csv.reader(io.StringIO(result.csv.decode())))
+    assert output[0] == [*source[0], "segment"]
+    assert [row[:-1] for row in output[1:]] == source[1:]  # ids and names carried through untouched
+    sizes = np.bincount([int(row[-1]) for row in output[1:]])[1:]
+    assert list(sizes) == sorted(sizes, reverse=True)  # segment 1 is the largest
+
+
+def test_summary_follows_the_contract_with_plotly_charts():
+    data, _ = blobs_csv(3, rows=120)
+    result, _ = run(data)
+    summary = json.loads(json.dumps(result.summary))  # plain JSON, nothing numpy
+    assert summary["model_version"] == algorithm.MODEL_VERSION
+    assert summary["rows"] == 120
+    metrics = summary["metrics"]
+    assert metrics["columns used"] == "x0, x1, x2"
+    assert metrics["columns ignored"] == "customer_id, name"
+    assert 0.5 < metrics["silhouette"] <= 1
+    scatter, sizes, silhouette, profile = summary["charts"]
+    for chart in summary["charts"]:
+        assert set(chart) == {"data", "layout"} and chart["layout"]["title"]["text"]
+    assert [trace["name"] for trace in scatter["data"]] == ["Segment 1", "Segment 2", "Segment 3"]
+    assert sum(len(trace["x"]) for trace in scatter["data"]) == 120
+    assert sum(sizes["data"][0]["y"]) == 120
+    assert silhouette["data"][0]["x"] == list(range(2, 9))
+    assert silhouette["data"][1]["x"] == [3]  # the chosen k is marked
+    assert max(silhouette["data"][0]["y"]) == silhouette["data"][1]["y"][0]
+    assert profile["data"][0]["x"] == ["x0", "x1", "x2"] and len(profile["data"][0]["z"]) == 3
+
+
+def test_progress_goes_forward_and_names_each_k():
+    data, _ = blobs_csv(3, rows=100)
+    _, calls = run(data, {"k_min": 2, "k_max": 5})
+    fractions = [fraction for fraction, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] < 1
+    assert [message for _, message in calls if message.startswith("Trying")] == [
+        f"Trying {k} segments ({n} of 4)" for n, k in enumerate(range(2, 6), start=1)
+    ]
+
+
+def test_params_set_the_k_range():
+    data, _ = blobs_csv(5, rows=200)
+    result, _ = run(data, {"k_min": "2", "k_max": 3})
+    assert result.summary["metrics"]["segments"] in (2, 3)
+    assert result.summary["charts"][2]["data"][0]["x"] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"k": 3}, "Unknown parameter(s) 'k'; this model takes k_min and k_max."),
+        ({"k_min": 1}, "Need 2 <= k_min <= k_max <= 12; got k_min=1, k_max=8."),
+        ({"k_min": 5, "k_max": 4}, "Need 2 <= k_min <= k_max <= 12; got k_min=5, k_max=4."),
+        ({"k_max": 40}, "Need 2 <= k_min <= k_max <= 12; got k_min=2, k_max=40."),
+        ({"k_max": "many"}, "Parameter 'k_max' must be a whole number, got 'many'."),
+        ({"k_max": 3.5}, "Parameter 'k_max' must be a whole number, got 3.5."),
+        ({"k_max": True}, "Parameter 'k_max' must be a whole number, got True."),
+    ],
+)
+def test_bad_params_are_refused_before_any_work(params, message):
+    calls = []
+    with pytest.raises(InvalidInput) as error:
+        algorithm.run(b"", params, lambda *args: calls.append(args))
+    assert str(error.value) == message
+    assert calls == []
+
+
+def test_rows_too_alike_to_segment_get_a_clear_message():
+    data = b"a,b\n" + b"1,2\n" * 8 + b"3,4\n" * 4
+    with pytest.raises(InvalidInput, match=r"^The rows are too alike to find 3 segments: only 2 rows differ\.$"):
+        run(data, {"k_min": 3})
+
+
+def test_a_column_named_segment_is_kept_and_the_new_one_gets_another_name():
+    data = b"segment,a,b\n" + b"".join(f"s{n},{n % 3},{n % 5}\n".encode() for n in range(30))
+    result, _ = run(data)
+    header = result.csv.decode().splitlines()[0]
+    assert header == "segment,a,b,segment_2"
