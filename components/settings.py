@@ -291,14 +291,14 @@ class _Reader:
 
     def integer(self, key: str, minimum: int, maximum: int) -> int:
         value = self._raw(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-            number = int(value)
-        else:
+        whole = (
+            (isinstance(value, int) and not isinstance(value, bool))
+            or (isinstance(value, float) and value.is_integer())
+            or (isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value))
+        )
+        if not whole:
             raise self._fail(key, value, "a whole number")
+        number = int(value)
         if not minimum <= number <= maximum:
             raise self._fail(key, number, f"between {minimum} and {maximum}")
         return number

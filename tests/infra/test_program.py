@@ -67,7 +67,8 @@ def test_the_lambda_is_image_based_and_runs_the_predictor_image(deployment: Depl
     assert function.inputs["architectures"] == [architecture]
     assert function.inputs["memorySize"] == deployment.setting("predictorMemoryMb")
     assert function.inputs["timeout"] == deployment.setting("predictorTimeoutSeconds")
-    assert function.inputs["name"] == deployment.exports["predictorFunction"] == f"ml-proto-{deployment.stack}-predictor"
+    expected_name = f"ml-proto-{deployment.stack}-predictor"
+    assert function.inputs["name"] == deployment.exports["predictorFunction"] == expected_name
 
 
 def test_the_service_and_the_batch_task_run_their_images(deployment: Deployment) -> None:

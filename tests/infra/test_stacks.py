@@ -1,0 +1,168 @@
+"""Per-stack differences are exactly what the stack files say; optional config turns on what it names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.infra.harness import ROOT
+from tests.infra.stackview import Deployment
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _lifecycle_days(d: Deployment) -> int:
+    rules = d.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    return next(r for r in rules if r["id"] == "expire-job-files")["expiration"]["days"]
+
+
+def _kept_images(d: Deployment) -> int:
+    counts = {json.loads(p.inputs["policy"])["rules"][0]["selection"]["countNumber"]
+              for p in d.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")}
+    assert len(counts) == 1
+    return counts.pop()
+
+
+def _retention(d: Deployment) -> int:
+    days = {g.inputs["retentionInDays"] for g in d.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert len(days) == 1
+    return days.pop()
+
+
+def _table(d: Deployment) -> dict[str, Any]:
+    return d.one("aws:dynamodb/table:Table").inputs
+
+
+def _service(d: Deployment) -> dict[str, Any]:
+    return d.one("aws:ecs/service:Service").inputs
+
+
+def _scaling(d: Deployment) -> dict[str, Any]:
+    return d.one("aws:appautoscaling/target:Target").inputs
+
+
+# Where each stack-file key shows up in what the program declares.
+OBSERVED: dict[str, Callable[[Deployment], Any]] = {
+    "aws:region": lambda d: d.container_env("-dashboard")["AWS_REGION"],
+    "ml-proto:logRetentionDays": _retention,
+    "ml-proto:logLevel": lambda d: {d.container_env("-dashboard")["LOG_LEVEL"], d.container_env("-worker")["LOG_LEVEL"],
+                                    d.lambda_env()["LOG_LEVEL"]}.pop(),
+    "ml-proto:imagesToKeep": _kept_images,
+    "ml-proto:resultRetentionDays": _lifecycle_days,
+    "ml-proto:pointInTimeRecovery": lambda d: _table(d)["pointInTimeRecovery"]["enabled"],
+    "ml-proto:deletionProtection": lambda d: _table(d)["deletionProtectionEnabled"],
+    "ml-proto:predictorMemoryMb": lambda d: d.one("aws:lambda/function:Function").inputs["memorySize"],
+    "ml-proto:predictorTimeoutSeconds": lambda d: d.one("aws:lambda/function:Function").inputs["timeout"],
+    "ml-proto:workerCpu": lambda d: int(d.task_definition("-worker").inputs["cpu"]),
+    "ml-proto:workerMemoryMb": lambda d: int(d.task_definition("-worker").inputs["memory"]),
+    "ml-proto:workerCapacityProvider": lambda d: d.container_env("-dashboard")["WORKER_CAPACITY_PROVIDER"],
+    "ml-proto:maxWorkers": lambda d: int(d.container_env("-dashboard")["MAX_WORKERS"]),
+    "ml-proto:dashboardCpu": lambda d: int(d.task_definition("-dashboard").inputs["cpu"]),
+    "ml-proto:dashboardMemoryMb": lambda d: int(d.task_definition("-dashboard").inputs["memory"]),
+    "ml-proto:dashboardDesiredCount": lambda d: _service(d)["desiredCount"],
+    "ml-proto:dashboardMinCount": lambda d: _scaling(d)["minCapacity"],
+    "ml-proto:dashboardMaxCount": lambda d: _scaling(d)["maxCapacity"],
+    "ml-proto:dashboardUsers": lambda d: list(json.loads(d.exports["dashboardLogins"])),
+}
+
+
+def stack_file(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def test_every_value_in_the_stack_file_is_what_the_stack_builds(deployment: Deployment) -> None:
+    for key, expected in stack_file(deployment.stack).items():
+        assert key in OBSERVED, f"no test observes {key}; add it to OBSERVED"
+        assert OBSERVED[key](deployment) == expected, key
+
+
+def test_dev_is_cheap_and_demo_is_sturdy(deployments: dict[str, Deployment]) -> None:
+    dev, demo = deployments["dev"], deployments["demo"]
+    assert _retention(dev) < _retention(demo)
+    assert _service(dev)["desiredCount"] == 1 and _service(demo)["desiredCount"] == 2
+    for key in ("pointInTimeRecovery", "deletionProtection"):
+        assert OBSERVED[f"ml-proto:{key}"](dev) is False and OBSERVED[f"ml-proto:{key}"](demo) is True
+    assert OBSERVED["ml-proto:workerCapacityProvider"](dev) == "FARGATE_SPOT"
+    # Two stacks of one project never collide on the names they fix themselves.
+    fixed = ("predictorFunction", "workerTaskDefinition", "dashboardLogGroup", "workerLogGroup", "predictorLogGroup")
+    assert not {dev.exports[k] for k in fixed} & {demo.exports[k] for k in fixed}
+
+
+@pytest.fixture(scope="module")
+def https_run(run_with: Callable[..., Deployment]) -> Deployment:
+    run = run_with("dev", certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
+                   domainName="demo.example.com", allowedCidrs='["203.0.113.0/24", "2001:db8::/32"]')
+    assert run.error is None, run.error
+    return run
+
+
+def test_a_certificate_adds_https_and_port_80_redirects(https_run: Deployment) -> None:
+    listeners = {listener.inputs["port"]: listener for listener in https_run.of_type("aws:lb/listener:Listener")}
+    assert set(listeners) == {80, 443}
+    https = listeners[443].inputs
+    assert https["protocol"] == "HTTPS" and https["certificateArn"].startswith("arn:aws:acm:")
+    assert https["defaultActions"][0]["type"] == "forward"
+    redirect = listeners[80].inputs["defaultActions"][0]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}
+    assert https_run.exports["url"] == "https://demo.example.com"
+
+
+def test_alb_ingress_is_limited_to_the_configured_cidrs(https_run: Deployment) -> None:
+    rules = https_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    opened = {(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6"), r.inputs["fromPort"])
+              for r in rules if r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")}
+    assert opened == {("203.0.113.0/24", 80), ("203.0.113.0/24", 443), ("2001:db8::/32", 80), ("2001:db8::/32", 443)}
+    assert {r.inputs.get("cidrIpv6") for r in rules} >= {"2001:db8::/32"}
+
+
+def test_provisioned_concurrency_goes_through_an_alias_the_dashboard_invokes(
+        run_with: Callable[..., Deployment]) -> None:
+    run = run_with("demo", predictorProvisionedConcurrency="2", predictorReservedConcurrency="10")
+    assert run.error is None, run.error
+    function = run.one("aws:lambda/function:Function")
+    assert function.inputs["publish"] is True and function.inputs["reservedConcurrentExecutions"] == 10
+    alias = run.one("aws:lambda/alias:Alias")
+    assert alias.inputs["functionVersion"] == function.outputs["version"]
+    warm = run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+    assert warm.inputs["provisionedConcurrentExecutions"] == 2 and warm.inputs["qualifier"] == alias.inputs["name"]
+    assert run.container_env("-dashboard")["PREDICTOR_FUNCTION"] == alias.outputs["arn"]
+    statements = run.role_statements()["dashboard-task-role"]
+    invoke = next(s for s in statements if s.get("Sid") == "InvokePredictor")
+    assert alias.outputs["arn"] in invoke["Resource"]
+
+
+def test_a_configured_vpc_replaces_the_default_one(run_with: Callable[..., Deployment]) -> None:
+    run = run_with("dev", vpcId="vpc-0mine", subnetIds='["subnet-0a", "subnet-0b"]', assignPublicIp="false")
+    assert run.error is None, run.error
+    assert not [i for i in run.invokes if i["token"].startswith("aws:ec2/")]
+    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == ["subnet-0a", "subnet-0b"]
+    assert {g.inputs["vpcId"] for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")} == {"vpc-0mine"}
+    assert run.one("aws:ecs/service:Service").inputs["networkConfiguration"]["assignPublicIp"] is False
+    env = run.container_env("-dashboard")
+    assert env["WORKER_SUBNETS"] == "subnet-0a,subnet-0b" and env["WORKER_ASSIGN_PUBLIC_IP"] == "DISABLED"
+
+
+def test_configured_passwords_are_used_and_others_generated(run_with: Callable[..., Deployment]) -> None:
+    run = run_with("demo", secrets=("dashboardPasswords",), dashboardPasswords='{"scientist": "s3cret-enough"}')
+    assert run.error is None, run.error
+    logins = json.loads(run.exports["dashboardLogins"])
+    assert logins["scientist"] == "s3cret-enough"
+    assert [r.name for r in run.of_type("random:index/randomPassword:RandomPassword")] == [
+        "dashboard-password-stakeholder"]
+    assert logins["stakeholder"].startswith("generated-")
+    assert run.exports["dashboardPassword"] == logins["stakeholder"]  # the first user's
+    assert {"dashboardPassword", "dashboardLogins"} <= set(run.secret_exports)
+
+
+def test_arm64_builds_arm_images_and_runs_arm_lambda_and_tasks(run_with: Callable[..., Deployment]) -> None:
+    run = run_with("demo", platform="linux/arm64")
+    assert run.error is None, run.error
+    assert {i.inputs["platform"] for i in run.of_type("awsx:ecr:Image")} == {"linux/arm64"}
+    assert run.one("aws:lambda/function:Function").inputs["architectures"] == ["arm64"]
+    assert {t.inputs["runtimePlatform"]["cpuArchitecture"]
+            for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition")} == {"ARM64"}
