@@ -9,6 +9,16 @@ from pathlib import Path
 
 from jobkit import StoreSettings
 
+# The job store's numeric variables (read by jobkit), checked here so a typo names its variable.
+_STORE_NUMBERS = {
+    "JOB_LEASE_SECONDS": float,
+    "JOB_MAX_ATTEMPTS": int,
+    "JOB_RETRY_BACKOFF_SECONDS": float,
+    "RESULT_RETENTION_DAYS": int,
+    "AWS_MAX_ATTEMPTS": int,
+}
+_KIND_NAMES = {float: "a number", int: "a whole number"}
+
 
 class SettingsError(ValueError):
     """An environment variable is missing or malformed; the message names it."""
@@ -48,10 +58,15 @@ class WorkerSettings:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> WorkerSettings:
         """Read the store's variables plus WORKER_IDLE_SECONDS, WORKER_HEARTBEAT_SECONDS,
         WORKER_POLL_SECONDS, WORKER_ALGORITHM, LOG_LEVEL and LOCAL_LOG_DIR."""
+        for name, kind in _STORE_NUMBERS.items():
+            raw = environ.get(name)
+            try:
+                if raw is not None:
+                    kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be {_KIND_NAMES[kind]}, got {raw!r}") from None
         try:
             store = StoreSettings.from_env(environ)
-        except ValueError as error:  # float()/int() on a malformed JOB_* variable
-            raise SettingsError(f"A JOB_* or AWS_* variable is malformed: {error}") from None
         except RuntimeError as error:
             raise SettingsError(str(error)) from None
         if not store.lease_seconds > 0 or store.max_attempts < 1:

@@ -65,8 +65,9 @@ def _decode(data: bytes, max_bytes: int) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        row = data.count(b"\n", 0, error.start) + 1
         raise InvalidInput(
-            f"The file is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start}); "
+            f"The file is not UTF-8 text (byte 0x{data[error.start]:02x} in row {row}); "
             "save it as 'CSV UTF-8' and upload it again."
         ) from None
     if not text.strip():
