@@ -12,6 +12,14 @@ from typing import Any
 from tests.infra.harness import ROOT
 
 RUN_TIMEOUT_SECONDS = 90
+SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def unsecret(value: Any) -> Any:
+    """The plain value inside Pulumi's secret wrapper (inputs that depend on a secret arrive wrapped)."""
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG:
+        return value["value"]
+    return value
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class Deployment:
 
     @staticmethod
     def containers(task_definition: Resource) -> list[dict[str, Any]]:
-        return json.loads(task_definition.inputs["containerDefinitions"])
+        return json.loads(unsecret(task_definition.inputs["containerDefinitions"]))
 
     def container(self, family_suffix: str) -> dict[str, Any]:
         (container,) = self.containers(self.task_definition(family_suffix))
@@ -101,7 +109,7 @@ class Deployment:
         result: dict[str, list[dict[str, Any]]] = {}
         for policy in self.of_type("aws:iam/rolePolicy:RolePolicy"):
             role_name = roles[policy.inputs["role"]]
-            result.setdefault(role_name, []).extend(json.loads(policy.inputs["policy"])["Statement"])
+            result.setdefault(role_name, []).extend(json.loads(unsecret(policy.inputs["policy"]))["Statement"])
         return result
 
     def all_policy_documents(self) -> dict[str, dict[str, Any]]:
@@ -110,7 +118,7 @@ class Deployment:
         for type_ in ("aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketPolicy:BucketPolicy",
                       "aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:iam/policy:Policy"):
             for r in self.of_type(type_):
-                docs[f"{type_} {r.name}"] = json.loads(r.inputs["policy"])
+                docs[f"{type_} {r.name}"] = json.loads(unsecret(r.inputs["policy"]))
         for role in self.of_type("aws:iam/role:Role"):
             docs[f"trust {role.name}"] = json.loads(role.inputs["assumeRolePolicy"])
         return docs

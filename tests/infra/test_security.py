@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 
-from tests.infra.stackview import Deployment
+from tests.infra.stackview import SECRET_SIG, SECRET_SIG_KEY, Deployment
 
 pytestmark = pytest.mark.timeout(120)
-
-SECRET_SIG_KEY, SECRET_SIG = _special_sig_key, _special_secret_sig
 
 # The only Allow statements with Resource "*", and why AWS leaves no narrower choice.
 WILDCARD_RESOURCE_ALLOWED = {
@@ -222,8 +220,15 @@ def test_every_log_group_has_retention(deployment: Deployment) -> None:
     assert all(g.inputs.get("retentionInDays", 0) > 0 for g in groups)
 
 
+def test_the_secret_wrapper_is_pulumis() -> None:
+    assert (_special_sig_key, _special_secret_sig) == (SECRET_SIG_KEY, SECRET_SIG)
+
+
 def test_the_login_secret_comes_from_ssm_never_from_plain_environment(deployment: Deployment) -> None:
     d = deployment
+    for task in d.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        # A secret reaching a task definition would wrap (and hide) the whole definition.
+        assert isinstance(task.inputs["containerDefinitions"], str), task.name
     parameter = d.one("aws:ssm/parameter:Parameter")
     assert parameter.inputs["type"] == "SecureString"
     passwords = list(json.loads(d.exports["dashboardLogins"]).values())
