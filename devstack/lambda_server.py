@@ -306,17 +306,38 @@ class LambdaServer:
 
     def _acquire(self) -> _Instance:
         """A warm idle instance, else a new one while fewer than `instances` run, else wait."""
+        while True:
+            dead: list[_Instance] = []
+            instance = self._acquire_or_spawn_slot(dead)
+            for corpse in dead:
+                corpse.kill()
+            if instance is not None:
+                return instance
+            if not dead:
+                return self._spawn()
+
+    def _acquire_or_spawn_slot(self, dead: list[_Instance]) -> _Instance | None:
+        """An idle live instance; or None with a start slot reserved (or with `dead` to reap)."""
         with self._cond:
             while True:
                 if self._stopping:
                     raise _Died
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    instance = self._idle.pop()
+                    if instance.process.poll() is None:
+                        return instance
+                    self._alive.discard(instance)  # died while idle: Lambda would start another
+                    dead.append(instance)
+                if dead:
+                    return None  # reap them outside the lock, then look again
                 if len(self._alive) + self._starting < self.instances:
                     self._starting += 1
-                    fingerprint = self._fingerprint
-                    break
+                    return None
                 self._cond.wait()
+
+    def _spawn(self) -> _Instance:
+        """Start an instance in the slot reserved by `_acquire_or_spawn_slot`."""
+        fingerprint = self._fingerprint
         try:
             instance = _Instance(
                 [sys.executable, "-m", "devstack.lambda_runtime", self.handler],

@@ -3,7 +3,9 @@ function names, invocation types, function errors, timeouts, crashes, quick iter
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -190,6 +192,18 @@ def test_a_process_that_exits_is_a_runtime_exit_error_and_is_replaced(faulty):
     assert reply.body["errorType"] == "Runtime.ExitError"
     assert "exit status 3" in reply.body["errorMessage"]
     assert predict(client).body["ok"] is True
+
+
+def test_an_instance_that_died_while_idle_is_replaced_transparently(faulty):
+    client = lambda_client(faulty.url)
+    invoke(client, {"action": "describe"})
+    [idle] = runtime_children(faulty.apps_dir)
+    os.kill(idle, signal.SIGKILL)
+    # exited (a zombie the server has not reaped yet), looked at without reaping it
+    wait_until(lambda: os.waitid(os.P_PID, idle, os.WEXITED | os.WNOWAIT | os.WNOHANG), timeout=10)
+    reply = predict(client)
+    assert reply.function_error is None and reply.body["prediction"]["value"] == "setosa"
+    assert reply.body["timing_ms"]["cold_start"] is True
 
 
 def test_prints_go_to_the_log_not_into_the_response(faulty):
