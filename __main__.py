@@ -1,18 +1,12 @@
 """The ml-proto stack: read the typed settings, build MlPrototype, export what the user needs."""
 
 import pulumi
-import pulumi_aws as aws
 
-from components.network import resolve_network
 from components.prototype import MlPrototype, MlPrototypeArgs
 from components.settings import Settings
 
 settings = Settings.from_config()  # refuses a bad value before any resource exists
-network = resolve_network(settings.network)
-region = aws.get_region().region
-
-app = MlPrototype("ml-proto", MlPrototypeArgs(
-    settings=settings, network=network, region=region, project=pulumi.get_project(), stack=pulumi.get_stack()))
+app = MlPrototype("ml-proto", MlPrototypeArgs(settings, project=pulumi.get_project(), stack=pulumi.get_stack()))
 
 first_user = settings.dashboard.users[0]
 pulumi.export("url", app.dashboard.url)

@@ -292,6 +292,9 @@ class Dashboard(pulumi.ComponentResource):
             deployment_maximum_percent=200,
             # `pulumi up` finishes when the new dashboard answers, or fails after the rollback.
             wait_for_steady_state=True,
+            # Tasks read the logins at start: new logins (a new parameter version) restart them.
+            force_new_deployment=True,
+            triggers={"loginsVersion": logins_parameter.version.apply(str)},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The target group must be attached to the ALB before a service can use it.

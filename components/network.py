@@ -19,15 +19,16 @@ class Network:
     assign_public_ip: bool
 
 
-def resolve_network(settings: NetworkSettings) -> Network:
+def resolve_network(settings: NetworkSettings, parent: pulumi.Resource | None = None) -> Network:
     """The configured VPC, or the default VPC with its default (public) subnets: no NAT gateway."""
     if settings.vpc_id:
         return Network(settings.vpc_id, settings.subnet_ids, settings.assign_public_ip)
-    vpc = aws.ec2.get_vpc(default=True)
+    opts = pulumi.InvokeOptions(parent=parent)
+    vpc = aws.ec2.get_vpc(default=True, opts=opts)
     subnets = aws.ec2.get_subnets(filters=[
         aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id]),
         aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
-    ])
+    ], opts=opts)
     if len(subnets.ids) < 2:
         raise pulumi.RunError(
             f"The default VPC {vpc.id} has {len(subnets.ids)} default subnet(s); an Application Load Balancer "

@@ -12,7 +12,7 @@ from components.app_image import AppImage, AppImageArgs
 from components.dashboard import Dashboard, DashboardArgs, WorkerLaunch
 from components.environment import SharedEnv
 from components.job_store import JobStore, JobStoreArgs
-from components.network import Network
+from components.network import resolve_network
 from components.predictor import PredictorArgs, RealtimePredictor
 from components.settings import Settings
 from components.worker import BatchWorker, WorkerArgs
@@ -22,11 +22,9 @@ APPS = ("dashboard", "predictor", "worker")
 
 @dataclass(frozen=True)
 class MlPrototypeArgs:
-    """Validated settings, the network to run in, the region, and the project and stack names."""
+    """Validated settings and the project and stack names."""
 
     settings: Settings
-    network: Network
-    region: str
     project: str
     stack: str
 
@@ -38,6 +36,8 @@ class MlPrototype(pulumi.ComponentResource):
         super().__init__("ml-proto:index:MlPrototype", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         s = args.settings
+        network = resolve_network(s.network, parent=self)
+        region = aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
         # Names other resources must know before creation (function, families, log groups).
         prefix = f"{args.project}-{args.stack}"
         log_root = f"/{args.project}/{args.stack}"
@@ -51,7 +51,7 @@ class MlPrototype(pulumi.ComponentResource):
         env = SharedEnv(
             table_name=self.store.table.name,
             bucket_name=self.store.bucket.bucket,
-            region=args.region,
+            region=region,
             job_lease_seconds=s.store.job_lease_seconds,
             job_max_attempts=s.store.job_max_attempts,
             job_retry_backoff_seconds=s.store.job_retry_backoff_seconds,
@@ -109,7 +109,7 @@ class MlPrototype(pulumi.ComponentResource):
             idle_seconds=s.worker.idle_seconds,
             heartbeat_seconds=s.worker.heartbeat_seconds,
             log_retention_days=s.log_retention_days,
-            network=args.network,
+            network=network,
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
@@ -137,7 +137,7 @@ class MlPrototype(pulumi.ComponentResource):
             users=d.users,
             passwords=d.passwords,
             log_retention_days=s.log_retention_days,
-            network=args.network,
+            network=network,
             cluster_arn=self.cluster.arn,
             cluster_name=self.cluster.name,
             table_arn=table_arn,

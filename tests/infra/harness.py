@@ -112,6 +112,7 @@ def fake_state(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[s
         arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{physical}/{_digest(name)[:16]}"
     elif typ == "aws:ssm/parameter:Parameter":
         arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{physical}"
+        state["version"] = 1
     elif typ == "random:index/randomPassword:RandomPassword":
         state["result"] = f"generated-{_digest(name)[:20]}"
     if typ != "aws:s3/bucket:Bucket":

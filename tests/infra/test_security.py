@@ -243,6 +243,8 @@ def test_the_login_secret_comes_from_ssm_never_from_plain_environment(deployment
                 assert not any(p in item["value"] for p in passwords), f"a password in {item['name']}"
     assert d.container("-dashboard")["secrets"] == [
         {"name": "DASHBOARD_LOGINS", "valueFrom": parameter.outputs["arn"]}]
+    service = d.one("aws:ecs/service:Service").inputs
+    assert service["triggers"] == {"loginsVersion": "1"} and service["forceNewDeployment"] is True  # rotation
     read = _statement(d, "dashboard-execution-role", "ReadLogins")
     assert read["Resource"] == [parameter.outputs["arn"]]
     for name in ("dashboardPassword", "dashboardLogins"):
