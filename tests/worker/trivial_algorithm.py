@@ -15,6 +15,7 @@ file named by TRIVIAL_ALGORITHM_LOG, and behaves as the job's params say:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 from worker.interface import InvalidInput, Progress, Result
 
 MODEL_VERSION = "trivial-1"
+
+log = logging.getLogger("trivial")
 
 
 def _record(input_csv: bytes) -> None:
@@ -39,6 +42,7 @@ def _record(input_csv: bytes) -> None:
 
 def run(input_csv: bytes, params: dict[str, Any], progress: Progress) -> Any:
     _record(input_csv)
+    log.info("trivial algorithm running")
     behaviour = params.get("behaviour", "ok")
     if behaviour == "raise":
         raise RuntimeError("poison: this job always fails")
