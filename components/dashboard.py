@@ -72,6 +72,7 @@ class DashboardArgs:
     jobs_prefix: str
     env: SharedEnv
     predictor_target: pulumi.Input[str]
+    predictor_timeout_seconds: int
     predictor_arns: Sequence[pulumi.Input[str]]
     worker: WorkerLaunch
     passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
@@ -158,7 +159,8 @@ class Dashboard(pulumi.ComponentResource):
             security_groups=[alb_sg.id],
             subnets=list(args.network.subnet_ids),
             drop_invalid_header_fields=True,
-            idle_timeout=120,  # batch uploads and slow model answers
+            # Outlasts the slowest prediction the dashboard waits for, and batch uploads.
+            idle_timeout=max(120, args.predictor_timeout_seconds + 30),
             opts=child,
         )
         target_group = aws.lb.TargetGroup(
@@ -202,8 +204,6 @@ class Dashboard(pulumi.ComponentResource):
                 Statement("InvokePredictor", ["lambda:InvokeFunction"], list(args.predictor_arns)),
                 Statement("RunWorker", ["ecs:RunTask"],
                           [pulumi.Output.concat(worker.task_definition_arn_without_revision, ":*")], in_cluster),
-                Statement("TagWorkerTasks", ["ecs:TagResource"], [task_arns],
-                          {"StringEquals": {"ecs:CreateAction": "RunTask"}}),
                 Statement("PassWorkerRoles", ["iam:PassRole"],
                           [worker.task_role_arn, worker.execution_role_arn],
                           {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
@@ -230,6 +230,8 @@ class Dashboard(pulumi.ComponentResource):
         environment = {
             **args.env.variables(),
             "PREDICTOR_FUNCTION": args.predictor_target,
+            # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
+            "PREDICTOR_TIMEOUT_SECONDS": str(args.predictor_timeout_seconds + 5),
             "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
             "WORKER_LAUNCHER": "ecs",
             "MAX_WORKERS": str(worker.max_workers),

@@ -145,6 +145,7 @@ class MlPrototype(pulumi.ComponentResource):
             jobs_prefix=schema.JOBS_PREFIX,
             env=env,
             predictor_target=self.predictor.invoke_target,
+            predictor_timeout_seconds=s.predictor.timeout_seconds,
             predictor_arns=self.predictor.invoke_arns,
             worker=WorkerLaunch(
                 family=self.worker.task_definition.family,

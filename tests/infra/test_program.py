@@ -122,6 +122,9 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
     assert env["WORKER_LOG_GROUP"] == d.exports["workerLogGroup"]
     assert env["MAX_WORKERS"] == str(d.setting("maxWorkers"))
     assert env["UPLOAD_MAX_BYTES"] == str(d.setting("uploadMaxBytes"))
+    # The dashboard (and the ALB in front of it) wait longer than the Lambda may run.
+    assert int(env["PREDICTOR_TIMEOUT_SECONDS"]) > d.setting("predictorTimeoutSeconds")
+    assert d.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] > int(env["PREDICTOR_TIMEOUT_SECONDS"])
 
 
 def test_logs_go_to_log_groups_this_stack_created_with_retention(deployment: Deployment) -> None:

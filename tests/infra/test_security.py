@@ -105,7 +105,7 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
         "predictor-role": store | {"logs:CreateLogStream", "logs:PutLogEvents"},
         "worker-task-role": store,
         "worker-execution-role": pull_and_log,
-        "dashboard-task-role": store | {"lambda:InvokeFunction", "ecs:RunTask", "ecs:TagResource",
+        "dashboard-task-role": store | {"lambda:InvokeFunction", "ecs:RunTask",
                                         "iam:PassRole", "ecs:DescribeTasks", "ecs:ListTasks"},
         "dashboard-execution-role": pull_and_log | {"ssm:GetParameters"},
     }
