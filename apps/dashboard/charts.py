@@ -1,0 +1,75 @@
+"""Turn chart descriptions (plain plotly JSON from the predictor and worker) into graphs, and
+build the dashboard's own feedback chart."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from dash import dcc, html
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#1f2933"}
+UP_COLOUR, DOWN_COLOUR = "#2f9e44", "#e03131"
+
+
+def is_chart(chart: Any) -> bool:
+    return isinstance(chart, dict) and isinstance(chart.get("data"), list)
+
+
+def graph(chart: Any, graph_id: str | dict[str, Any] | None = None, height: int = 360) -> Any:
+    """A dcc.Graph for one chart description, or a short note when it is not one."""
+    if not is_chart(chart):
+        return html.P("This chart could not be shown (its description is not a plotly figure).", className="muted")
+    layout = {"template": "plotly_white", "font": FONT, "height": height,
+              "margin": {"l": 50, "r": 20, "t": 50, "b": 45}, **(chart.get("layout") or {})}
+    kwargs = {"id": graph_id} if graph_id is not None else {}
+    return dcc.Graph(figure={"data": chart["data"], "layout": layout}, config=GRAPH_CONFIG,
+                     className="chart", **kwargs)
+
+
+@dataclass(frozen=True)
+class VersionFeedback:
+    model_version: str
+    up: int
+    down: int
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down
+
+    @property
+    def positive_share(self) -> float:
+        return self.up / self.total if self.total else 0.0
+
+
+def summarise_feedback(items: Iterable[Any]) -> list[VersionFeedback]:
+    """Thumbs up and down per model version, newest versions (by latest feedback) first."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    latest: dict[str, str] = {}
+    for item in items:
+        version = item.model_version or "(unknown version)"
+        counts[version][0 if item.rating > 0 else 1] += 1
+        latest[version] = max(latest.get(version, ""), item.created_at)
+    order = sorted(counts, key=lambda v: latest[v], reverse=True)
+    return [VersionFeedback(v, counts[v][0], counts[v][1]) for v in order]
+
+
+def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
+    """Stacked horizontal bars: thumbs up and down for each model version."""
+    versions = [s.model_version for s in reversed(summary)]
+    return {
+        "data": [
+            {"type": "bar", "orientation": "h", "name": "Thumbs up", "y": versions,
+             "x": [s.up for s in reversed(summary)], "marker": {"color": UP_COLOUR}},
+            {"type": "bar", "orientation": "h", "name": "Thumbs down", "y": versions,
+             "x": [s.down for s in reversed(summary)], "marker": {"color": DOWN_COLOUR}},
+        ],
+        "layout": {"title": {"text": "Feedback per model version"}, "barmode": "stack",
+                   "xaxis": {"title": {"text": "Feedback entries"}, "dtick": 1 if max(
+                       [s.total for s in summary] or [0]) <= 10 else None},
+                   "yaxis": {"automargin": True}, "legend": {"orientation": "h", "y": -0.25}},
+    }

@@ -1,0 +1,184 @@
+"""Start batch workers: ECS RunTask in the cloud, a subprocess on a laptop.
+
+After a submit the dashboard calls `ensure_worker()`; a `Reconciler` thread (one per process)
+does the same every few seconds while claimable jobs exist, so a failed launch or a dead
+worker never leaves a job waiting forever. Workers drain the queue and exit on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from dashboard.settings import DashboardSettings, EcsWorkerSettings
+
+log = logging.getLogger("dashboard.launcher")
+
+STARTED_BY = "ml-proto-dashboard"
+
+
+class Launcher(Protocol):
+    max_workers: int
+
+    def running(self) -> int:
+        """How many workers are running now."""
+
+    def launch(self) -> None:
+        """Start one worker (raises on failure)."""
+
+
+def ensure_worker(launcher: Launcher) -> bool:
+    """Start a worker unless `max_workers` already run; True when one was started."""
+    try:
+        running = launcher.running()
+        if running >= launcher.max_workers:
+            return False
+        launcher.launch()
+        log.info("worker launched", extra={"running_before": running})
+        return True
+    except Exception:
+        # The reconciler tries again; a stakeholder's submit must not fail because of this.
+        log.exception("could not launch a worker")
+        return False
+
+
+class SubprocessLauncher:
+    """Runs WORKER_COMMAND as a child of this process, in the same process group, so stopping
+    the local stack (which signals the group) stops the workers too."""
+
+    def __init__(self, command: tuple[str, ...], max_workers: int, log_dir: Path | None,
+                 env: dict[str, str] | None = None) -> None:
+        self.command, self.max_workers, self.log_dir, self.env = command, max_workers, log_dir, env
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+
+    def running(self) -> int:
+        with self._lock:
+            self._children = [child for child in self._children if child.poll() is None]
+            return len(self._children)
+
+    def launch(self) -> None:
+        output: Any = subprocess.DEVNULL
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / "worker.log", "ab")  # noqa: SIM115 - the child keeps it
+        try:
+            child = subprocess.Popen(  # same process group on purpose: no start_new_session
+                list(self.command),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=self.env if self.env is not None else dict(os.environ),
+            )
+        finally:
+            if output is not subprocess.DEVNULL:
+                output.close()
+        with self._lock:
+            self._children.append(child)
+        log.info("worker subprocess started", extra={"pid": child.pid})
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Terminate the children this launcher started (tests and shutdown)."""
+        with self._lock:
+            children, self._children = self._children, []
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+class EcsLauncher:
+    """RunTask of the worker's task definition on Fargate (or Fargate Spot)."""
+
+    def __init__(self, ecs: Any, settings: EcsWorkerSettings, max_workers: int) -> None:
+        self.ecs, self.settings, self.max_workers = ecs, settings, max_workers
+
+    def running(self) -> int:
+        count, token = 0, None
+        while True:
+            kwargs: dict[str, Any] = {"cluster": self.settings.cluster, "startedBy": STARTED_BY,
+                                      "desiredStatus": "RUNNING"}
+            if token:
+                kwargs["nextToken"] = token
+            page = self.ecs.list_tasks(**kwargs)
+            count += len(page.get("taskArns", []))
+            token = page.get("nextToken")
+            if not token or count >= self.max_workers:
+                return count
+
+    def run_task_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        vpc: dict[str, Any] = {"subnets": list(s.subnets),
+                               "assignPublicIp": "ENABLED" if s.assign_public_ip else "DISABLED"}
+        if s.security_groups:
+            vpc["securityGroups"] = list(s.security_groups)
+        kwargs: dict[str, Any] = {
+            "cluster": s.cluster,
+            "taskDefinition": s.task_definition,
+            "count": 1,
+            "startedBy": STARTED_BY,
+            "networkConfiguration": {"awsvpcConfiguration": vpc},
+        }
+        if s.capacity_provider == "FARGATE":
+            kwargs["launchType"] = "FARGATE"
+        else:  # FARGATE_SPOT needs a capacity provider strategy instead of a launch type
+            kwargs["capacityProviderStrategy"] = [{"capacityProvider": s.capacity_provider, "weight": 1}]
+        return kwargs
+
+    def launch(self) -> None:
+        response = self.ecs.run_task(**self.run_task_kwargs())
+        failures = response.get("failures") or []
+        if failures or not response.get("tasks"):
+            raise RuntimeError(f"RunTask started no task: {failures}")
+        log.info("worker task started", extra={"task_arn": response["tasks"][0].get("taskArn")})
+
+
+def make_launcher(settings: DashboardSettings) -> Launcher:
+    if settings.launcher == "ecs":
+        from jobkit import aws
+
+        assert settings.ecs is not None
+        return EcsLauncher(aws.client("ecs", settings.region), settings.ecs, settings.max_workers)
+    return SubprocessLauncher(settings.worker_command, settings.max_workers, settings.local_log_dir)
+
+
+class Reconciler:
+    """Every `interval` seconds: if a job is claimable and fewer than max workers run, start one."""
+
+    def __init__(self, store: Any, launcher: Launcher, interval: float = 15.0) -> None:
+        self.store, self.launcher, self.interval = store, launcher, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> bool:
+        """One reconciliation; True when it started a worker."""
+        try:
+            if not self.store.claimable(limit=1):
+                return False
+        except Exception:
+            log.exception("reconciler could not read the queue")
+            return False
+        return ensure_worker(self.launcher)
+
+    def start(self) -> Reconciler:
+        self._thread = threading.Thread(target=self._run, name="worker-reconciler", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.tick()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,203 @@
+"""One job: its timeline, result charts and download, error, logs link, cancel and retry."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import dash
+from dash import Input, Output, State, dcc, html
+from jobkit import Job, JobConflict, JobKitError, JobNotFound, JobStatus
+from jobkit.errors import InvalidRequest
+
+from dashboard import charts, ui
+from dashboard.auth import current_user
+from dashboard.feedback_widget import widget
+from dashboard.services import Services
+from dashboard.settings import DashboardSettings
+
+log = logging.getLogger("dashboard.job_detail")
+
+REFRESH_MS = 2000
+DOWNLOAD_LINK_SECONDS = 900
+
+
+def cloudwatch_url(region: str, log_group: str, job_id: str) -> str:
+    """The CloudWatch console's view of `log_group`, filtered to lines mentioning the job."""
+
+    def console_escape(text: str) -> str:  # the console's fragment encodes '%' as '$'
+        return quote(quote(text, safe=""), safe="").replace("%", "$")
+
+    return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logsV2:log-groups/log-group/{console_escape(log_group)}/log-events"
+            f"$3FfilterPattern$3D{console_escape(job_id)}")
+
+
+def logs_link(settings: DashboardSettings, job_id: str) -> Any:
+    if settings.worker_log_group:
+        url = cloudwatch_url(settings.region, settings.worker_log_group, job_id)
+        return html.A("Worker logs (CloudWatch)", href=url, target="_blank", rel="noopener", id="logs-link")
+    if settings.local_log_dir is not None:
+        return html.A("Worker logs", href=f"/jobs/{job_id}/logs", target="_blank", id="logs-link")
+    return None
+
+
+def _fact(label: str, value: Any) -> list[Any]:
+    return [html.Dt(label), html.Dd(value if value not in ("", None) else "—")]
+
+
+def timeline(job: Job) -> Any:
+    facts = [
+        *_fact("Created", ui.when(job.created_at)),
+        *_fact("Started", ui.when(job.started_at)),
+        *_fact("Finished", ui.when(job.finished_at)),
+        *_fact("Duration", ui.duration_text(ui.job_duration(job))),
+        *_fact("Attempts", f"{job.attempts} of {job.max_attempts}"),
+        *_fact("Owner", job.owner),
+        *_fact("Model version", job.model_version),
+        *_fact("Status message", job.message),
+    ]
+    return html.Dl(facts, className="facts", id="job-timeline")
+
+
+def results(services: Services, job: Job) -> list[Any]:
+    parts: list[Any] = []
+    try:
+        url = services.store.result_url(job, expires_seconds=DOWNLOAD_LINK_SECONDS)
+        parts.append(html.Div([
+            html.A("Download result CSV", href=url, className="button primary", id="download-result"),
+            html.Span(_retention(services, job), className="muted", id="retention-note"),
+        ], className="download-row"))
+    except JobKitError as error:
+        parts.append(ui.notice(f"The result file link could not be made ({error}).", "info"))
+    try:
+        summary = services.store.read_summary(job)
+    except JobKitError:
+        log.warning("no summary for a succeeded job", extra={"job_id": job.job_id})
+        return [*parts, ui.notice("This job's result summary is not available.", "info")]
+    metrics = summary.get("metrics") if isinstance(summary.get("metrics"), dict) else {}
+    if metrics:
+        parts.append(html.Div([
+            html.Div([html.Div(_metric(value), className="metric-value"), html.Div(name.replace("_", " "),
+                                                                                   className="metric-name")],
+                     className="metric") for name, value in metrics.items()
+        ], className="metrics", id="job-metrics"))
+    chart_list = summary.get("charts") if isinstance(summary.get("charts"), list) else []
+    parts.append(html.Div([charts.graph(chart, f"result-chart-{n}") for n, chart in enumerate(chart_list)],
+                          className="chart-grid", id="result-charts"))
+    return parts
+
+
+def _metric(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _retention(services: Services, job: Job) -> str:
+    days = services.settings.store.retention_days
+    until = ui.expiry_date(job.expires_at)
+    return f"Results are kept for {days} days" + (f", until {until}." if until else ".")
+
+
+def body(services: Services, job: Job) -> list[Any]:
+    parts: list[Any] = [
+        html.Div([
+            html.H1(job.input_name or "Job", className="job-title"),
+            ui.status_badge(job.status.value, "job-status"),
+        ], className="title-row"),
+        html.P(["Job ", html.Code(job.job_id)], className="muted"),
+    ]
+    if job.status.is_active:
+        parts.append(ui.progress_bar(job.progress, job.message or ("Waiting for a worker" if
+                                                                   job.status is JobStatus.PENDING else "")))
+    if job.status is JobStatus.FAILED:
+        parts.append(ui.notice(f"This job failed: {job.error or 'no reason was recorded.'}", notice_id="job-error"))
+    if job.status is JobStatus.CANCELLED:
+        parts.append(ui.notice(f"Cancelled by {job.cancelled_by or 'someone'}.", "info"))
+    parts.append(html.Div([
+        html.Section([html.H2("Timeline"), timeline(job)], className="card"),
+        html.Section([html.H2("Results"), *(results(services, job) if job.status is JobStatus.SUCCEEDED else [
+            html.P("Results appear here when the job succeeds.", className="muted")])], className="card grow"),
+    ], className="detail-columns"))
+    if job.status is JobStatus.FAILED and job.expires_at:
+        parts.append(html.P(_retention(services, job).replace("Results", "Failed jobs"), className="muted"))
+    return parts
+
+
+def layout(services: Services, job_id: str) -> Any:
+    try:
+        job = services.store.get(job_id)
+    except (JobNotFound, InvalidRequest):
+        return html.Div([html.H1("Job not found"),
+                         html.P("There is no job with this address. It may have expired.", className="muted"),
+                         dcc.Link("Back to jobs", href="/jobs")])
+    except JobKitError as error:
+        return html.Div([html.H1("Job"), ui.notice(f"The job could not be loaded ({error}). Please reload.")])
+    link = logs_link(services.settings, job.job_id)
+    return html.Div([
+        dcc.Link("← All jobs", href="/jobs", className="back-link"),
+        html.Div(body(services, job), id="job-body"),
+        html.Div([
+            html.Button("Cancel job", id="cancel-job", n_clicks=0, className="danger",
+                        style=_shown(job.status.is_active)),
+            html.Button("Retry job", id="retry-job", n_clicks=0, className="primary",
+                        style=_shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED))),
+            *([link] if link else []),
+        ], className="button-row actions"),
+        html.Div(id="job-action-message"),
+        html.Section([html.H2("Feedback on this job"), widget("job", job.job_id, job.model_version)],
+                     className="card"),
+        dcc.Store(id="job-id", data=job.job_id),
+        dcc.Store(id="job-changed"),
+        dcc.Interval(id="job-refresh", interval=REFRESH_MS, disabled=not job.status.is_active),
+    ])
+
+
+def _shown(visible: bool) -> dict[str, str]:
+    return {} if visible else {"display": "none"}
+
+
+def register(app: dash.Dash, services: Services) -> None:
+    @app.callback(
+        Output("job-body", "children"),
+        Output("job-refresh", "disabled"),
+        Output("cancel-job", "style"),
+        Output("retry-job", "style"),
+        Input("job-refresh", "n_intervals"),
+        Input("job-changed", "data"),
+        State("job-id", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(_ticks: int, _changed: Any, job_id: str) -> tuple[Any, ...]:
+        try:
+            job = services.store.get(job_id)
+        except JobKitError:
+            raise dash.exceptions.PreventUpdate from None
+        return (body(services, job), not job.status.is_active, _shown(job.status.is_active),
+                _shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)))
+
+    @app.callback(
+        Output("job-action-message", "children"),
+        Output("job-changed", "data"),
+        Input("cancel-job", "n_clicks"),
+        Input("retry-job", "n_clicks"),
+        State("job-id", "data"),
+        prevent_initial_call=True,
+    )
+    def act(_cancel: int, _retry: int, job_id: str) -> tuple[Any, Any]:
+        user = current_user() or ""
+        try:
+            if dash.ctx.triggered_id == "cancel-job":
+                services.store.cancel(job_id, by=user)
+                message = "The job was cancelled."
+            else:
+                services.store.retry(job_id, by=user)
+                services.start_worker()
+                message = "The job is queued again."
+        except JobConflict as error:
+            return ui.notice(f"{error}. The page now shows its current state.", "info"), job_id + ":conflict"
+        except JobKitError as error:
+            return ui.notice(f"That did not work ({error}). Please try again."), dash.no_update
+        return ui.notice(message, "ok", "job-action-done"), f"{job_id}:{dash.ctx.triggered_id}:{_cancel}:{_retry}"

@@ -1,0 +1,180 @@
+"""Predict: a form built from the predictor's `describe`, one prediction with its chart."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+from jobkit import JobKitError
+from jobkit.logs import log_context
+
+from dashboard import charts, ui
+from dashboard.auth import current_user
+from dashboard.feedback_widget import widget
+from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
+from dashboard.services import Services
+
+log = logging.getLogger("dashboard.predict")
+
+
+def _field_id(name: str) -> dict[str, str]:
+    return {"type": "predict-input", "name": name}
+
+
+def _control(spec: dict[str, Any]) -> Any:
+    if spec.get("type") == "choice":
+        options = [str(c) for c in spec.get("choices", [])]
+        return dcc.Dropdown(id=_field_id(spec["name"]), options=options, value=spec.get("default"),
+                            clearable=False, className="choice")
+    step = spec.get("step", 1 if spec.get("type") == "integer" else "any")
+    return dcc.Input(id=_field_id(spec["name"]), type="number", value=spec.get("default"),
+                     min=spec.get("min"), max=spec.get("max"), step=step, className="number")
+
+
+def _field(spec: dict[str, Any]) -> Any:
+    limits = ""
+    if spec.get("type") in ("number", "integer") and spec.get("min") is not None and spec.get("max") is not None:
+        limits = f"{spec['min']:g} to {spec['max']:g}"
+    return html.Div(
+        [
+            html.Label(spec.get("label") or spec["name"], className="field-label"),
+            _control(spec),
+            html.Small(" · ".join(part for part in (spec.get("help", ""), limits) if part), className="help"),
+            html.Div(id={"type": "field-error", "name": spec["name"]}, className="field-error"),
+        ],
+        className="field",
+    )
+
+
+def layout(services: Services) -> Any:
+    try:
+        model = services.predictor.describe()
+    except PredictorUnavailable as error:
+        return html.Div([
+            html.H1("Predict"),
+            ui.notice(str(error), notice_id="describe-error"),
+            html.A("Try again", href="/predict", className="button"),
+        ])
+    inputs = model["inputs"]
+    return html.Div(
+        [
+            html.Div([
+                html.H1(model.get("title") or "Predict", id="model-title"),
+                html.Span(f"Model {model.get('model_version', '')}", className="version-pill", id="model-version"),
+            ], className="title-row"),
+            html.P(model.get("description", ""), className="lead"),
+            html.Div(
+                [
+                    html.Section([
+                        html.H2("Inputs"),
+                        html.Div([_field(spec) for spec in inputs], className="fields"),
+                        html.Div(id="predict-message"),
+                        html.Button("Predict", id="predict-button", className="primary", n_clicks=0),
+                    ], className="card"),
+                    html.Section(
+                        dcc.Loading(html.Div(
+                            html.P("Fill in the inputs and press Predict.", className="muted"),
+                            id="predict-result"), type="dot", delay_show=300),
+                        className="card result-card",
+                    ),
+                ],
+                className="two-columns",
+            ),
+            dcc.Store(id="predict-schema", data=inputs),
+        ]
+    )
+
+
+def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean values and per-field problems, by the field descriptions (before invoking)."""
+    clean: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for spec in specs:
+        name, kind, value = spec["name"], spec.get("type"), values.get(spec["name"])
+        if kind == "choice":
+            choices = [str(c) for c in spec.get("choices", [])]
+            if value is None or str(value) not in choices:
+                problems[name] = "Please choose one of the options."
+            else:
+                clean[name] = value
+            continue
+        low, high = spec.get("min"), spec.get("max")
+        between = f" between {low:g} and {high:g}" if low is not None and high is not None else ""
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            problems[name] = f"Please enter a number{between}."
+        elif kind == "integer" and value != int(value):
+            problems[name] = "Please enter a whole number."
+        elif (low is not None and value < low) or (high is not None and value > high):
+            problems[name] = f"Must be{between}."
+        else:
+            clean[name] = int(value) if kind == "integer" else value
+    return clean, problems
+
+
+def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
+    label = outcome.prediction.get("label", outcome.prediction.get("value", ""))
+    model_ms = outcome.timing_ms.get("predict")
+    timing = f"{outcome.latency_ms:.0f} ms"
+    if isinstance(model_ms, int | float):
+        timing += f" (model {model_ms:.1f} ms)"
+    parts: list[Any] = [
+        html.Div([html.Span("Prediction", className="muted"),
+                  html.Div(str(label), className="prediction-label", id="prediction-label")]),
+        html.Div([html.Span(f"Model {outcome.model_version}", className="version-pill"),
+                  html.Span(timing, className="latency", id="prediction-latency")], className="meta-row"),
+    ]
+    if outcome.chart:
+        parts.append(charts.graph(outcome.chart, "prediction-chart", height=320))
+    if prediction_id:
+        parts.append(widget("prediction", prediction_id, outcome.model_version))
+    else:
+        parts.append(ui.notice("This prediction could not be saved, so it cannot get feedback.", "info"))
+    return html.Div(parts)
+
+
+def register(app: dash.Dash, services: Services) -> None:
+    @app.callback(
+        Output("predict-result", "children"),
+        Output({"type": "field-error", "name": ALL}, "children"),
+        Output("predict-message", "children"),
+        Input("predict-button", "n_clicks"),
+        State({"type": "predict-input", "name": ALL}, "value"),
+        State({"type": "predict-input", "name": ALL}, "id"),
+        State("predict-schema", "data"),
+        State({"type": "field-error", "name": ALL}, "id"),
+        prevent_initial_call=True,
+        running=[(Output("predict-button", "disabled"), True, False)],
+    )
+    def predict(_clicks: int, values: list[Any], ids: list[dict[str, str]], specs: list[dict[str, Any]],
+                error_ids: list[dict[str, str]]) -> tuple[Any, list[Any], Any]:
+        names = [i["name"] for i in error_ids]
+
+        def field_errors(problems: dict[str, str]) -> list[Any]:
+            return [problems.get(name, "") for name in names]
+
+        clean, problems = check_inputs(specs, {i["name"]: v for i, v in zip(ids, values, strict=True)})
+        if problems:
+            return dash.no_update, field_errors(problems), ui.notice("Please correct the highlighted inputs.")
+        try:
+            outcome = services.predictor.predict(clean)
+        except InvalidInputs as error:
+            unknown = {k: v for k, v in error.fields.items() if k not in names}
+            extra = "; ".join(f"{k}: {v}" for k, v in unknown.items())
+            return dash.no_update, field_errors(error.fields), ui.notice(
+                f"The model could not use these inputs: {error}" + (f" ({extra})" if extra else ""))
+        except PredictorUnavailable as error:
+            return dash.no_update, field_errors({}), ui.notice(str(error), notice_id="predict-error")
+        prediction_id = None
+        with log_context(request_id=outcome.request_id):
+            try:
+                recorded = services.store.record_prediction(
+                    owner=current_user() or "", inputs=clean, output=outcome.prediction,
+                    model_version=outcome.model_version, latency_ms=outcome.latency_ms,
+                )
+                prediction_id = recorded.prediction_id
+            except JobKitError:
+                log.exception("could not record the prediction")
+        return _result(services, outcome, prediction_id), field_errors({}), None

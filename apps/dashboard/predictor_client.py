@@ -1,0 +1,154 @@
+"""The only way the dashboard reaches the predictor: boto3's Lambda `invoke`.
+
+`describe()` (cached briefly) says what the model needs; `predict(inputs)` returns a
+`PredictionResult`. Anything that goes wrong -- a function error, a timeout, an unreachable
+endpoint, an answer that is not the contract's JSON -- raises `PredictorUnavailable` with a
+message a stakeholder can act on (try again), and is logged with the Lambda request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from jobkit.logs import log_context
+
+from dashboard.cache import TtlCache
+
+log = logging.getLogger("dashboard.predictor")
+
+RETRY_HINT = "Please try again in a moment."
+
+
+class PredictorUnavailable(Exception):
+    """The predictor could not answer; `str()` is safe to show, `request_id` helps find the logs."""
+
+    def __init__(self, message: str, request_id: str = "") -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class InvalidInputs(Exception):
+    """The predictor refused the inputs; `fields` maps input names to problems."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    model_version: str
+    prediction: dict[str, Any]
+    chart: dict[str, Any] | None
+    latency_ms: float
+    timing_ms: dict[str, Any] = field(default_factory=dict)
+    request_id: str = ""
+
+
+def lambda_client(region: str, timeout_seconds: float) -> Any:
+    """A Lambda client that gives up after `timeout_seconds` and does not retry a slow model."""
+    config = Config(
+        connect_timeout=5,
+        read_timeout=timeout_seconds,
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+    return boto3.session.Session().client("lambda", region_name=region, config=config)
+
+
+class PredictorClient:
+    """Invokes the predictor function (name or alias ARN) and checks its answers."""
+
+    def __init__(self, client: Any, function_name: str, describe_cache_seconds: float = 30.0) -> None:
+        self.client = client
+        self.function_name = function_name
+        self._describe_cache = TtlCache(describe_cache_seconds, max_entries=1)
+
+    def describe(self) -> dict[str, Any]:
+        """The model's title, version and input fields (cached for a few seconds)."""
+        return self._describe_cache.get("describe", self._describe)
+
+    def _describe(self) -> dict[str, Any]:
+        answer, request_id = self._invoke({"action": "describe"})
+        inputs = answer.get("inputs")
+        if not answer.get("ok") or not isinstance(inputs, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("name"), str) for i in inputs
+        ):
+            log.error("predictor describe answer is malformed", extra={"request_id": request_id})
+            raise PredictorUnavailable(f"The model gave an unexpected description. {RETRY_HINT}", request_id)
+        return answer
+
+    def predict(self, inputs: dict[str, Any]) -> PredictionResult:
+        """One prediction; raises InvalidInputs (field problems) or PredictorUnavailable."""
+        started = time.perf_counter()
+        answer, request_id = self._invoke({"action": "predict", "inputs": inputs})
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        if answer.get("ok") is False:
+            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+            fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
+            message = str(error.get("message") or "The model could not use these inputs.")
+            log.info("prediction refused", extra={"request_id": request_id, "error_type": error.get("type"),
+                                                  "fields": sorted(fields)})
+            raise InvalidInputs(message, {str(k): str(v) for k, v in fields.items()})
+        prediction, chart = answer.get("prediction"), answer.get("chart")
+        if answer.get("ok") is not True or not isinstance(prediction, dict):
+            log.error("predictor answer is malformed", extra={"request_id": request_id})
+            raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}", request_id)
+        if not (isinstance(chart, dict) and isinstance(chart.get("data"), list)):
+            chart = None
+        timing = answer.get("timing_ms") if isinstance(answer.get("timing_ms"), dict) else {}
+        return PredictionResult(
+            model_version=str(answer.get("model_version", "")),
+            prediction=prediction,
+            chart=chart,
+            latency_ms=latency_ms,
+            timing_ms=timing,
+            request_id=request_id,
+        )
+
+    def _invoke(self, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        action = event["action"]
+        try:
+            response = self.client.invoke(
+                FunctionName=self.function_name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(event).encode(),
+            )
+        except (ReadTimeoutError, ConnectTimeoutError) as error:
+            log.error("predictor timed out", extra={"action": action, "error": type(error).__name__})
+            raise PredictorUnavailable(f"The model took too long to answer. {RETRY_HINT}") from error
+        except ClientError as error:
+            request_id = error.response.get("ResponseMetadata", {}).get("RequestId", "")
+            code = error.response.get("Error", {}).get("Code", "")
+            with log_context(request_id=request_id):
+                log.error("predictor invoke failed", extra={"action": action, "error_code": code})
+            raise PredictorUnavailable(f"The model is not available right now ({code}). {RETRY_HINT}",
+                                       request_id) from error
+        except BotoCoreError as error:
+            log.error("predictor unreachable", extra={"action": action, "error": str(error)})
+            raise PredictorUnavailable(f"The model could not be reached. {RETRY_HINT}") from error
+        request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
+        with log_context(request_id=request_id):
+            payload = response["Payload"].read()
+            if response.get("FunctionError"):
+                log.error("predictor function error",
+                          extra={"action": action, "function_error": response["FunctionError"],
+                                 "detail": payload[:500].decode("utf-8", "replace")})
+                raise PredictorUnavailable(f"The model failed on this request. {RETRY_HINT}", request_id)
+            try:
+                answer = json.loads(payload)
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                log.error("predictor answer is not a JSON object",
+                          extra={"action": action, "detail": payload[:200].decode("utf-8", "replace")})
+                raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}",
+                                           request_id)
+            log.info("predictor invoked", extra={"action": action, "ok": answer.get("ok")})
+            return answer, request_id

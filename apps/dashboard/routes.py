@@ -1,0 +1,46 @@
+"""The dashboard's plain Flask routes: the load balancer's /health and a job's local log lines."""
+
+from __future__ import annotations
+
+import html
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import flask
+from jobkit import schema
+from jobkit.errors import InvalidRequest
+
+MAX_LOG_LINES = 1000
+
+
+def job_log_lines(log_dir: Path, job_id: str, limit: int = MAX_LOG_LINES) -> list[str]:
+    """The last `limit` lines of worker.log that mention the job id."""
+    path = log_dir / "worker.log"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return list(deque((line.rstrip("\n") for line in lines if job_id in line), maxlen=limit))
+
+
+def install(server: flask.Flask, log_dir: Path | None) -> None:
+    @server.route("/health")
+    def health() -> Any:
+        return flask.jsonify(status="ok")
+
+    @server.route("/jobs/<job_id>/logs")
+    def job_logs(job_id: str) -> Any:
+        try:
+            schema.job_prefix(job_id)
+        except InvalidRequest:
+            flask.abort(404)
+        if log_dir is None:
+            flask.abort(404)
+        lines = job_log_lines(log_dir, job_id)
+        text = "\n".join(html.escape(line) for line in lines) or "No log lines mention this job yet."
+        page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Logs {job_id[:8]}</title>'
+                f'<link rel="stylesheet" href="/assets/style.css"></head><body><main class="page">'
+                f'<h1>Worker logs for job {job_id}</h1><p class="muted">{len(lines)} lines from worker.log '
+                f'mentioning this job (newest last).</p><pre class="logs" id="job-logs">{text}</pre>'
+                f'</main></body></html>')
+        return flask.Response(page, mimetype="text/html")

@@ -1,0 +1,61 @@
+"""The long-lived objects a dashboard process shares across requests, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobkit import JobStore, Page
+
+from dashboard.cache import TtlCache
+from dashboard.launcher import Launcher, ensure_worker
+from dashboard.predictor_client import PredictorClient
+from dashboard.settings import DashboardSettings
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+FEEDBACK_PAGE = 200
+FEEDBACK_MAX_PAGES = 5  # the feedback summary reads at most 1,000 of the newest entries
+
+
+@dataclass
+class Services:
+    """Settings, the job store, the predictor client and the worker launcher."""
+
+    settings: DashboardSettings
+    store: JobStore
+    predictor: PredictorClient
+    launcher: Launcher
+    # Many viewers polling the same page share one DynamoDB Query per second.
+    jobs_cache: TtlCache = field(default_factory=lambda: TtlCache(1.0))
+    feedback_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=1))
+
+    def jobs_page(self, token: str | None, fresh: bool = False) -> Page:
+        size = self.settings.jobs_page_size
+        if fresh:
+            self.jobs_cache.clear()
+        return self.jobs_cache.get(token, lambda: self.store.list_recent(limit=size, page_token=token))
+
+    def recent_feedback(self) -> list[Any]:
+        """The newest feedback entries, at most FEEDBACK_PAGE * FEEDBACK_MAX_PAGES, newest first."""
+
+        def load() -> list[Any]:
+            items: list[Any] = []
+            token = None
+            for _ in range(FEEDBACK_MAX_PAGES):
+                page = self.store.list_recent_feedback(limit=FEEDBACK_PAGE, page_token=token)
+                items.extend(page.items)
+                token = page.next_token
+                if not token:
+                    break
+            return items
+
+        return self.feedback_cache.get("feedback", load)
+
+    def start_worker(self) -> bool:
+        return ensure_worker(self.launcher)
+
+
+def samples() -> list[str]:
+    """The bundled sample CSV file names."""
+    return sorted(p.name for p in SAMPLES_DIR.glob("*.csv"))

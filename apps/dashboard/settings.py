@@ -1,0 +1,126 @@
+"""Typed dashboard settings, read once from the environment (docs/contracts.md lists them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobkit import StoreSettings
+
+DEFAULT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
+
+class SettingsError(RuntimeError):
+    """A variable is missing or malformed; the message names it (never its secret value)."""
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def parse_logins(raw: str) -> dict[str, str]:
+    """DASHBOARD_LOGINS as {user: password}; refuses anything but a non-empty JSON object of strings."""
+    try:
+        logins = json.loads(raw)
+    except ValueError as error:
+        raise SettingsError("DASHBOARD_LOGINS is not valid JSON (expected {\"user\": \"password\"})") from error
+    if not isinstance(logins, dict) or not logins:
+        raise SettingsError("DASHBOARD_LOGINS must be a non-empty JSON object {\"user\": \"password\"}")
+    if not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in logins.items()):
+        raise SettingsError("DASHBOARD_LOGINS: every user name and password must be a non-empty string")
+    return logins
+
+
+@dataclass(frozen=True)
+class EcsWorkerSettings:
+    """How to RunTask one batch worker on Fargate (cloud only)."""
+
+    cluster: str
+    task_definition: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    capacity_provider: str = "FARGATE"
+    assign_public_ip: bool = False
+    container_name: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """Everything the dashboard reads from its environment."""
+
+    store: StoreSettings
+    logins: dict[str, str] = field(repr=False)
+    predictor_function: str
+    region: str = "us-east-1"
+    upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    launcher: str = "subprocess"  # or "ecs"
+    max_workers: int = 2
+    ecs: EcsWorkerSettings | None = None
+    worker_command: tuple[str, ...] = ()
+    worker_log_group: str = ""
+    local_log_dir: Path | None = None
+    log_level: str = "INFO"
+    describe_cache_seconds: float = 30.0
+    predictor_timeout_seconds: float = 20.0
+    reconcile_seconds: float = 15.0
+    proxy_hops: int = 1
+    jobs_page_size: int = 25
+    session_hours: float = 12.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DashboardSettings:
+        """Read the variables; a missing or malformed one raises SettingsError naming it."""
+        try:
+            store = StoreSettings.from_env(environ)
+        except RuntimeError as error:
+            raise SettingsError(str(error)) from error
+        missing = [name for name in ("DASHBOARD_LOGINS", "PREDICTOR_FUNCTION") if not environ.get(name)]
+        if missing:
+            raise SettingsError(f"Missing required environment variable(s): {', '.join(missing)}")
+        launcher = environ.get("WORKER_LAUNCHER", "subprocess")
+        if launcher not in ("subprocess", "ecs"):
+            raise SettingsError(f"WORKER_LAUNCHER must be 'ecs' or 'subprocess', not {launcher!r}")
+        ecs = None
+        if launcher == "ecs":
+            needed = ["ECS_CLUSTER", "WORKER_TASK_DEFINITION", "WORKER_SUBNETS"]
+            missing = [name for name in needed if not environ.get(name)]
+            if missing:
+                raise SettingsError(f"WORKER_LAUNCHER=ecs needs: {', '.join(missing)}")
+            ecs = EcsWorkerSettings(
+                cluster=environ["ECS_CLUSTER"],
+                task_definition=environ["WORKER_TASK_DEFINITION"],
+                subnets=_split(environ["WORKER_SUBNETS"]),
+                security_groups=_split(environ.get("WORKER_SECURITY_GROUPS", "")),
+                capacity_provider=environ.get("WORKER_CAPACITY_PROVIDER", "") or "FARGATE",
+                assign_public_ip=environ.get("WORKER_ASSIGN_PUBLIC_IP", "").lower() in ("1", "true", "yes", "enabled"),
+                container_name=environ.get("WORKER_CONTAINER_NAME", ""),
+            )
+        command = tuple(shlex.split(environ.get("WORKER_COMMAND", "")))
+        if launcher == "subprocess" and not command:
+            command = ("python", "-m", "worker", "--drain")
+        log_dir = environ.get("LOCAL_LOG_DIR")
+        try:
+            return cls(
+                store=store,
+                logins=parse_logins(environ["DASHBOARD_LOGINS"]),
+                predictor_function=environ["PREDICTOR_FUNCTION"],
+                region=store.region,
+                upload_max_bytes=int(environ.get("UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES)),
+                launcher=launcher,
+                max_workers=int(environ.get("MAX_WORKERS", 2)),
+                ecs=ecs,
+                worker_command=command,
+                worker_log_group=environ.get("WORKER_LOG_GROUP", ""),
+                local_log_dir=Path(log_dir) if log_dir else None,
+                log_level=environ.get("LOG_LEVEL", "INFO"),
+                describe_cache_seconds=float(environ.get("DESCRIBE_CACHE_SECONDS", 30)),
+                predictor_timeout_seconds=float(environ.get("PREDICTOR_TIMEOUT_SECONDS", 20)),
+                reconcile_seconds=float(environ.get("RECONCILE_SECONDS", 15)),
+                proxy_hops=int(environ.get("DASHBOARD_PROXY_HOPS", 1)),
+            )
+        except ValueError as error:
+            raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
