@@ -3,32 +3,36 @@
 It defines the job record and lifecycle (`records`), the DynamoDB table and S3 layout
 (`schema`), the operations on them (`store`), typed settings (`settings`), AWS client
 construction (`aws`) and JSON logging (`logs`). It depends on boto3 only.
+
+Names are re-exported lazily, so `from jobkit import logs` (all the predictor needs) does not
+import boto3 and lengthen a Lambda cold start.
 """
 
-from jobkit.errors import (
-    InvalidRequest,
-    JobConflict,
-    JobKitError,
-    JobNotFound,
-    LeaseLost,
-    StoreUnavailable,
-)
-from jobkit.records import Feedback, Job, JobStatus, Page, Prediction
-from jobkit.settings import StoreSettings
-from jobkit.store import JobStore
+from __future__ import annotations
 
-__all__ = [
-    "Feedback",
-    "InvalidRequest",
-    "Job",
-    "JobConflict",
-    "JobKitError",
-    "JobNotFound",
-    "JobStatus",
-    "JobStore",
-    "LeaseLost",
-    "Page",
-    "Prediction",
-    "StoreSettings",
-    "StoreUnavailable",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "InvalidRequest": "jobkit.errors",
+    "JobConflict": "jobkit.errors",
+    "JobKitError": "jobkit.errors",
+    "JobNotFound": "jobkit.errors",
+    "LeaseLost": "jobkit.errors",
+    "StoreUnavailable": "jobkit.errors",
+    "Feedback": "jobkit.records",
+    "Job": "jobkit.records",
+    "JobStatus": "jobkit.records",
+    "Page": "jobkit.records",
+    "Prediction": "jobkit.records",
+    "StoreSettings": "jobkit.settings",
+    "JobStore": "jobkit.store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'jobkit' has no attribute {name!r}")
