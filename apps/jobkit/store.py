@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -32,13 +33,17 @@ log = logging.getLogger("jobkit.store")
 _TOKEN_NAMESPACE = uuid.UUID("6f1c1a52-3d0e-4d4c-9a55-5b8f7e0c2a11")
 _CLAIM_PAGE = 10
 _MAX_COMMENT = 2000
+# DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.99E+125.
+_MIN_NUMBER, _MAX_NUMBER = 1e-125, 9.9e125
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
 def _to_dynamo(value: Any) -> Any:
     if isinstance(value, float):
-        return Decimal(repr(value))
+        if not math.isfinite(value) or abs(value) > _MAX_NUMBER:
+            raise InvalidRequest(f"{value!r} is not a number DynamoDB can store")
+        return Decimal(repr(value)) if abs(value) >= _MIN_NUMBER else Decimal(0)
     if isinstance(value, dict):
         return {k: _to_dynamo(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
