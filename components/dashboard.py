@@ -17,7 +17,14 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.environment import SharedEnv, container_environment
-from components.iam import Statement, image_pull_statements, job_store_statements, log_statement, service_role
+from components.iam import (
+    DASHBOARD_STORE,
+    Statement,
+    image_pull_statements,
+    job_store_statements,
+    log_statement,
+    service_role,
+)
 from components.network import Network, https_egress
 
 CONTAINER_NAME = "dashboard"
@@ -200,7 +207,7 @@ class Dashboard(pulumi.ComponentResource):
         task_role, _ = service_role(
             f"{name}-task-role", "ecs-tasks.amazonaws.com",
             [
-                *job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix),
+                *job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix, DASHBOARD_STORE),
                 Statement("InvokePredictor", ["lambda:InvokeFunction"], list(args.predictor_arns)),
                 Statement("RunWorker", ["ecs:RunTask"],
                           [pulumi.Output.concat(worker.task_definition_arn_without_revision, ":*")], in_cluster),

@@ -79,18 +79,34 @@ def service_role(
 
 # --- statements several roles share --------------------------------------------------------
 
-TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
-OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+@dataclass(frozen=True)
+class StoreAccess:
+    """Which jobkit operations a role performs, as DynamoDB item actions and S3 object actions."""
+
+    table: tuple[str, ...]
+    objects: tuple[str, ...]
+
+
+# Dashboard: submit (PutObject, PutItem), list and read (Query, GetItem, GetObject), cancel/retry
+# and record predictions and feedback (UpdateItem, PutItem).
+DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
+                              ("s3:GetObject", "s3:PutObject"))
+# Worker: claim, heartbeat, complete, fail, release (Query, UpdateItem, GetItem); input and results.
+WORKER_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
+                           ("s3:GetObject", "s3:PutObject"))
+# Predictor: answers only; the dashboard records the prediction. A model that must write to the
+# store needs more here.
+PREDICTOR_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:Query"), ("s3:GetObject",))
 
 
 def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str],
-                         prefix: str) -> list[Statement]:
-    """What jobkit's JobStore calls: item reads/writes and index queries, objects under `prefix`."""
+                         prefix: str, access: StoreAccess) -> list[Statement]:
+    """`access` on the job table and its indexes, and on the objects under `prefix`."""
     index_arn = pulumi.Output.concat(table_arn, "/index/*")
     objects_arn = pulumi.Output.concat(bucket_arn, "/", prefix, "*")
     return [
-        Statement("JobTable", TABLE_ACTIONS, [table_arn, index_arn]),
-        Statement("JobObjects", OBJECT_ACTIONS, [objects_arn]),
+        Statement("JobTable", access.table, [table_arn, index_arn]),
+        Statement("JobObjects", access.objects, [objects_arn]),
         # ListBucket only lets a missing object answer 404 (NoSuchKey) rather than 403.
         Statement("JobListing", ["s3:ListBucket"], [bucket_arn],
                   {"StringLike": {"s3:prefix": [f"{prefix}*"]}}),

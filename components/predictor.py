@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.environment import SharedEnv
-from components.iam import job_store_statements, log_statement, service_role
+from components.iam import PREDICTOR_STORE, job_store_statements, log_statement, service_role
 
 LIVE_ALIAS = "live"
 
@@ -60,10 +60,10 @@ class RealtimePredictor(pulumi.ComponentResource):
         role, role_policy = service_role(
             f"{name}-role",
             "lambda.amazonaws.com",
-            [*job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix),
+            [*job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix, PREDICTOR_STORE),
              log_statement(self.log_group.arn)],
             parent=self,
-            description="ml-proto predictor: the job table, job files and its own log group",
+            description="ml-proto predictor: read the job table and job files, write its own log group",
         )
         pull = aws.ecr.RepositoryPolicy(
             f"{name}-lambda-pull",

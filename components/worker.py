@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.environment import SharedEnv, container_environment
-from components.iam import image_pull_statements, job_store_statements, log_statement, service_role
+from components.iam import WORKER_STORE, image_pull_statements, job_store_statements, log_statement, service_role
 from components.network import Network, https_egress
 
 CONTAINER_NAME = "worker"
@@ -56,7 +56,7 @@ class BatchWorker(pulumi.ComponentResource):
             f"{name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child)
         self.task_role, _ = service_role(
             f"{name}-task-role", "ecs-tasks.amazonaws.com",
-            job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix),
+            job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix, WORKER_STORE),
             parent=self, description="ml-proto worker task: the job table and job files",
         )
         self.execution_role, execution_policy = service_role(

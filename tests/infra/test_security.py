@@ -97,13 +97,17 @@ def test_wildcard_resources_only_where_aws_requires_them(deployment: Deployment)
 
 def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
     roles = deployment.role_statements()
+    # What jobkit's JobStore calls on each role's path (see components/iam.py).
     store = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
              "s3:GetObject", "s3:PutObject", "s3:ListBucket"}
+    worker_store = store - {"dynamodb:PutItem"}
     pull_and_log = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents"}
     assert {name: actions_of(s) for name, s in roles.items()} == {
-        "predictor-role": store | {"logs:CreateLogStream", "logs:PutLogEvents"},
-        "worker-task-role": store,
+        # The dashboard records predictions; the predictor only reads.
+        "predictor-role": {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket",
+                           "logs:CreateLogStream", "logs:PutLogEvents"},
+        "worker-task-role": worker_store,
         "worker-execution-role": pull_and_log,
         "dashboard-task-role": store | {"lambda:InvokeFunction", "ecs:RunTask",
                                         "iam:PassRole", "ecs:DescribeTasks", "ecs:ListTasks"},
