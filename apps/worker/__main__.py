@@ -1,7 +1,10 @@
 """`python -m worker [--drain | --watch | --once]`: the batch worker's entry point.
 
-Exit codes: 0 after draining, a stop signal or `--once`; 2 when the settings or the algorithm
-module are wrong (the message says which variable or module).
+Between jobs, a draining or watching worker restarts itself (os.execv) when a .py file of the
+worker, jobkit or the algorithm changed, so local edits take effect without restarting anything
+(in an image the code never changes). Exit codes: 0 after draining, a stop signal or `--once`;
+2 when the settings or the algorithm module are wrong (the message says which variable or
+module); under `--watch` a broken algorithm is reported and the worker waits for the fix.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import logging
 import os
 import signal
 import sys
+import time
 from types import FrameType
 
 from jobkit import JobStore
 from jobkit.logs import configure
 
 from worker.interface import load_algorithm
-from worker.runner import Mode, Worker
+from worker.runner import Mode, Worker, restart_process
 from worker.settings import SettingsError, WorkerSettings
+from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker")
 
@@ -29,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> Mode:
     modes.add_argument("--drain", dest="mode", action="store_const", const=Mode.DRAIN,
                        help="work until no job is claimable for WORKER_IDLE_SECONDS, then exit (default)")
     modes.add_argument("--watch", dest="mode", action="store_const", const=Mode.WATCH,
-                       help="local development: never exit when idle; restart when the code changes")
+                       help="local development: never exit when idle (and restart when the code changes)")
     modes.add_argument("--once", dest="mode", action="store_const", const=Mode.ONCE,
                        help="claim at most one job, then exit")
     return parser.parse_args(argv).mode or Mode.DRAIN
@@ -54,6 +59,21 @@ def configure_logging(settings: WorkerSettings) -> None:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         stream = open(settings.log_dir / "worker.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
     configure("worker", settings.log_level, stream)
+    logging.captureWarnings(True)  # library warnings (sklearn's, say) become JSON lines too
+
+
+def wait_for_code_change(settings: WorkerSettings) -> None:
+    """Under --watch, a broken algorithm is waited out: restart once the code changes again."""
+    watcher = CodeWatcher(code_paths(settings.algorithm))
+    log.info("waiting for the code to change")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # no job is held: just go
+    try:
+        while not (changed := watcher.changed()):
+            time.sleep(settings.poll_seconds)
+    except KeyboardInterrupt:
+        return
+    log.info("code changed; restarting", extra={"files": changed[:10]})
+    restart_process()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     try:
         algorithm = load_algorithm(settings.algorithm)
-    except (ImportError, TypeError) as error:
+    except Exception as error:  # ImportError, SyntaxError, a missing run()...: whatever the edit broke
         log.exception("cannot load the algorithm module", extra={"algorithm": settings.algorithm, "error": str(error)})
+        if mode is Mode.WATCH:
+            wait_for_code_change(settings)
         return 2
-    worker = Worker(JobStore(settings.store), algorithm, settings, mode=mode)
+    worker = Worker(JobStore(settings.store), algorithm, settings, mode=mode, watch_code=mode is not Mode.ONCE)
     install_signal_handlers(worker)
     code = worker.run()
     if worker.stray is not None and worker.stray.thread.is_alive():

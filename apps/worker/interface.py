@@ -37,7 +37,6 @@ class Algorithm:
     run: Callable[[bytes, dict[str, Any], Progress], Result]
     model_version: str
     invalid_input: tuple[type[BaseException], ...]
-    path: str | None
 
 
 def load_algorithm(module_path: str) -> Algorithm:
@@ -53,4 +52,4 @@ def load_algorithm(module_path: str) -> Algorithm:
     own = getattr(module, "InvalidInput", None)
     if isinstance(own, type) and issubclass(own, Exception) and own is not InvalidInput:
         invalid = (InvalidInput, own)
-    return Algorithm(module_path, run, version, invalid, getattr(module, "__file__", None))
+    return Algorithm(module_path, run, version, invalid)

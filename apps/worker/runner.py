@@ -21,14 +21,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import jobkit
+from botocore.exceptions import ClientError
 from jobkit import Job, JobStatus, JobStore, LeaseLost, StoreUnavailable
+from jobkit.aws import error_code
 from jobkit.logs import log_context
 
 from worker.heartbeat import Heartbeat
 from worker.interface import Algorithm
 from worker.settings import WorkerSettings
-from worker.watch import CodeWatcher
+from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker.runner")
 
@@ -38,7 +39,7 @@ _MAX_ERROR = 500
 
 class Mode(str, enum.Enum):
     DRAIN = "drain"  # work until the queue stays empty for the idle grace period, then exit
-    WATCH = "watch"  # local development: never exit when idle, restart when the code changes
+    WATCH = "watch"  # local development: never exit when idle
     ONCE = "once"  # claim at most one job, then exit
 
 
@@ -101,6 +102,7 @@ class Worker:
         *,
         mode: Mode = Mode.DRAIN,
         worker_id: str | None = None,
+        watch_code: bool = False,
         restart: Callable[[], None] = restart_process,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -109,6 +111,7 @@ class Worker:
         self.settings = settings
         self.mode = mode
         self.worker_id = worker_id or make_worker_id()
+        self.watch_code = watch_code
         self.restart = restart
         self.clock = clock
         self.stopping = False
@@ -126,8 +129,8 @@ class Worker:
 
     def run(self) -> int:
         """Work according to the mode; returns the process exit code (0)."""
-        if self.mode is Mode.WATCH:
-            self._watcher = CodeWatcher(self._watched_paths())
+        if self.watch_code:
+            self._watcher = CodeWatcher(code_paths(self.algorithm.name))
         log.info(
             "worker started",
             extra={
@@ -175,12 +178,6 @@ class Worker:
         while not self.stopping and (left := deadline - self.clock()) > 0:
             time.sleep(min(_TICK, left))
 
-    def _watched_paths(self) -> list[str]:
-        paths = [os.path.dirname(__file__), os.path.dirname(jobkit.__file__)]
-        if self.algorithm.path:
-            paths.append(self.algorithm.path)
-        return paths
-
     def _restart_if_code_changed(self) -> None:
         if self._watcher is None:
             return
@@ -207,11 +204,23 @@ class Worker:
                     extra={"error": str(error)},
                 )
                 outcome = Outcome.LEFT
+            except Exception:  # a bug here must not take the worker down: the lease will expire
+                log.exception("unexpected error while running the job; it will be retried after its lease")
+                outcome = Outcome.LEFT
             log.info("job finished", extra={"outcome": outcome.value, "seconds": round(self.clock() - started, 3)})
             return outcome
 
     def _execute(self, job: Job) -> Outcome:
-        data = self.store.read_input(job)
+        if not isinstance(job.params, dict):
+            self.store.fail(job, "The job's parameters must be a JSON object.", retryable=False)
+            return Outcome.FAILED
+        try:
+            data = self.store.read_input(job)
+        except StoreUnavailable as error:
+            if not (isinstance(error.__cause__, ClientError) and error_code(error.__cause__) == "NoSuchKey"):
+                raise
+            self.store.fail(job, "The job's input file is missing; submit it again.", retryable=False)
+            return Outcome.FAILED
         beat = Heartbeat(
             self.store,
             job,
@@ -219,7 +228,7 @@ class Worker:
             keepalive=self.settings.keepalive_seconds,
             clock=self.clock,
         )
-        run = AlgorithmRun(self.algorithm, data, dict(job.params or {}), beat.progress)
+        run = AlgorithmRun(self.algorithm, data, dict(job.params), beat.progress)
         while not run.wait(_TICK):
             if self.stopping:
                 beat.interrupt()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterable
 from pathlib import Path
+
+import jobkit
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -32,3 +35,16 @@ class CodeWatcher:
         """The files added, removed or modified since the watcher was made (empty if none)."""
         now = self._scan()
         return sorted(name for name in now.keys() | self._snapshot.keys() if now.get(name) != self._snapshot.get(name))
+
+
+def code_paths(algorithm_module: str) -> list[str]:
+    """What a worker running `algorithm_module` should watch: the worker and jobkit packages and
+    the algorithm's own file (found even when it cannot be imported, e.g. a syntax error)."""
+    paths = [os.path.dirname(__file__), os.path.dirname(jobkit.__file__)]
+    try:
+        spec = importlib.util.find_spec(algorithm_module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin and spec.origin.endswith(".py"):
+        paths.append(spec.origin)
+    return paths

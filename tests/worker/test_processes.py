@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections import Counter
@@ -146,3 +147,12 @@ def test_bad_settings_exit_with_a_message_naming_the_variable(start_worker):
     worker = start_worker("--once", WORKER_ALGORITHM="no.such.module")
     assert worker.popen.wait(timeout=30) == 2
     assert worker.messages("cannot load the algorithm module")[0]["algorithm"] == "no.such.module"
+
+
+def test_with_local_log_dir_the_json_lines_go_to_worker_log(start_worker, tmp_path):
+    worker = start_worker("--once", LOCAL_LOG_DIR=str(tmp_path / "logs"))
+    assert worker.popen.wait(timeout=30) == 0
+    lines = [json.loads(line) for line in (tmp_path / "logs" / "worker.log").read_text().splitlines()]
+    assert [line["message"] for line in lines] == ["worker started", "worker exiting"]
+    assert {line["service"] for line in lines} == {"worker"}
+    assert worker.lines() == []  # nothing on stdout or stderr

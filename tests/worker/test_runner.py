@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from jobkit import JobStatus, JobStore, schema
@@ -174,6 +175,46 @@ def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(sto
     result = store.s3.get_object(Bucket=store.settings.bucket, Key=done.result_key)["Body"].read().decode()
     assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment"
     assert len(result.splitlines()) == 151
+
+
+def test_bad_params_or_a_missing_input_fail_the_job_at_once(store):
+    odd = store.submit(owner="alice", client_token="odd", input_bytes=INPUT, params="k=3")
+    lost = submit(store, "lost")
+    store.s3.delete_object(Bucket=store.settings.bucket, Key=lost.input_key)
+    worker = make_worker(store, mode=Mode.DRAIN, idle_seconds=0)
+    worker.run()
+    assert worker.outcomes == [Outcome.FAILED, Outcome.FAILED]
+    assert store.get(odd.job_id).error == "The job's parameters must be a JSON object."
+    assert store.get(lost.job_id).error == "The job's input file is missing; submit it again."
+    assert {store.get(job.job_id).attempts for job in (odd, lost)} == {1}
+
+
+def test_a_draining_worker_restarts_between_jobs_when_its_code_changes(store, tmp_path, monkeypatch):
+    module = tmp_path / "edited_algorithm_for_test.py"
+    module.write_text((Path(__file__).parent / "trivial_algorithm.py").read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = WorkerSettings(store=store.settings, idle_seconds=30, poll_seconds=0.05)
+    restarts: list[float] = []
+    worker = Worker(
+        store,
+        load_algorithm("edited_algorithm_for_test"),
+        settings,
+        mode=Mode.DRAIN,
+        watch_code=True,
+        restart=lambda: (restarts.append(time.monotonic()), worker.request_stop("restarted")),
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        submit(store, "before")
+        wait_until(lambda: worker.outcomes, timeout=10, what="the first job")
+        assert restarts == []
+        module.write_text(module.read_text().replace('"trivial-1"', '"trivial-2"'))
+        wait_until(lambda: restarts, timeout=10, what="a restart")
+    finally:
+        worker.request_stop()
+        thread.join(10)
+    assert worker.outcomes == [Outcome.SUCCEEDED]
 
 
 def test_drain_exits_after_the_idle_grace_period(store):

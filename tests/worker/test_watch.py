@@ -27,10 +27,17 @@ def test_watch_restarts_on_a_code_edit_and_runs_the_edited_algorithm(store, star
         lambda: worker.messages("worker started")[1:], timeout=60, what="the worker to restart itself"
     )[0]
     assert restarted["model_version"] == "edited-1"
-    [changed] = worker.messages("code changed; restarting")
+    changed = worker.messages("code changed; restarting")[0]
     assert changed["files"] == [str(algorithm)]
     # os.execv: the same process, a new run of the code.
     assert restarted["worker_id"].split("-")[-2] == started["worker_id"].split("-")[-2] == str(worker.pid)
+
+    # A broken edit is reported, and the worker waits for the fix instead of exiting.
+    algorithm.write_text(source.replace("def run(", "def run(:"))
+    wait_until(lambda: worker.messages("cannot load the algorithm module"), timeout=60, what="the error")
+    assert worker.popen.poll() is None
+    algorithm.write_text(source.replace(f'MODEL_VERSION = "{started["model_version"]}"', 'MODEL_VERSION = "edited-1"'))
+    wait_until(lambda: worker.messages("worker started")[2:], timeout=60, what="the worker to start again")
 
     csv, _ = blobs_csv(centers=3)
     job = store.submit(owner="alice", client_token="after-edit", input_bytes=csv)
