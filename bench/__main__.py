@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench import drain, listing, realtime
+from bench import drain, listing, load, realtime
 from bench.report import Section, write
 from bench.support import free_port
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws
@@ -100,7 +100,33 @@ def realtime_section(aws: LocalAws, quick: bool) -> Section:
     )
 
 
-SECTIONS = {"listing": listing_section, "drain": drain_section, "realtime": realtime_section}
+def load_section(aws: LocalAws, quick: bool) -> Section:
+    users, seconds = (10, 10) if quick else (100, 60)
+    rows = load.run(users=users, seconds=seconds, spawn_rate=users // 5 or 1)
+    stats = [row for row in rows if row["name"] != "failure"]
+    failures = [row for row in rows if row["name"] == "failure"]
+    return Section(
+        title=f"4. {users} concurrent stakeholders",
+        intro=(
+            f"locust in headless mode (bench/locustfile.py), {users} simulated stakeholders for {seconds} s, each\n"
+            "waiting 1-3 s between actions: log in, open pages (the HTML shell, then the page's Dash\n"
+            "callback), poll the jobs table, request predictions, submit small jobs (which start real\n"
+            "workers). One gunicorn process with 16 threads serves the dashboard, as `make dev` runs it;\n"
+            "locust, moto, the predictor instances and the workers share the same 2 cores. Times in ms."
+        ),
+        columns=[("name", "request"), ("requests", "requests"), ("errors", "errors"), ("rps", "req/s"),
+                 ("p50", "p50"), ("p95", "p95"), ("p99", "p99"), ("max", "max")],
+        rows=stats,
+        notes=["Failures: " + (", ".join(f"{f['detail']} x{f['count']}" for f in failures) or "none") + "."],
+    )
+
+
+SECTIONS = {
+    "listing": listing_section,
+    "drain": drain_section,
+    "realtime": realtime_section,
+    "load": load_section,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,73 @@
+"""Benchmark 4: concurrent stakeholders on the local stack, driven by locust in headless mode.
+
+Starts a LocalStack on free loopback ports, runs bench/locustfile.py for a fixed time with a
+fixed number of users, and returns locust's per-request statistics. Traffic goes to 127.0.0.1
+only and stops when the time is up.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.support import free_port
+from devstack.local_aws import local_client
+from devstack.settings import DevSettings
+from devstack.stack import LocalStack
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20) -> list[dict[str, Any]]:
+    """One row per request type plus an 'Aggregated' row, from locust's stats CSV."""
+    state = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
+                           state_dir=state, lambda_instances=2)
+    stack = LocalStack(settings)
+    stack.start()
+    try:
+        # A deployed stack is warm: train and load the model once before the users arrive.
+        local_client("lambda", settings.lambda_url, settings.region).invoke(
+            FunctionName=settings.function_name, Payload=b'{"action": "describe"}'
+        )
+        user, password = stack.login
+        prefix = state / "locust"
+        command = [
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s",
+            "-H", settings.dashboard_url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
+            "--exit-code-on-error", "0", "--loglevel", "WARNING",
+        ]
+        env = {**os.environ, "LOAD_USER": user, "LOAD_PASSWORD": password}
+        subprocess.run(command, env=env, check=True, timeout=seconds + 120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(f"{prefix}_stats.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        with open(f"{prefix}_failures.csv", newline="") as handle:
+            failures = list(csv.DictReader(handle))
+    finally:
+        stack.stop()
+    return [_row(row) for row in rows] + [{"name": "failure", "detail": f["Error"][:120],
+                                           "count": int(f["Occurrences"])} for f in failures]
+
+
+def _row(row: dict[str, str]) -> dict[str, Any]:
+    def number(key: str) -> float:
+        value = row.get(key, "")
+        return float(value) if value not in ("", "N/A") else 0.0
+
+    return {
+        "name": row["Name"] or row["Type"],
+        "requests": int(number("Request Count")),
+        "errors": int(number("Failure Count")),
+        "rps": number("Requests/s"),
+        "p50": number("50%"),
+        "p95": number("95%"),
+        "p99": number("99%"),
+        "max": number("Max Response Time"),
+    }
