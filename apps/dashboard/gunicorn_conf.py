@@ -54,3 +54,6 @@ accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "json") == "none" else
 logger_class = JsonAccessLogger
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn 27's runtime control socket defaults to one fixed path per user, which several local
+# stacks (or test runs) on one machine would fight over; the dashboard does not use it.
+control_socket_disable = True

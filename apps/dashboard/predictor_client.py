@@ -98,7 +98,7 @@ class PredictorClient:
             raise InvalidInputs(message, {str(k): str(v) for k, v in fields.items()})
         prediction, chart = answer.get("prediction"), answer.get("chart")
         if answer.get("ok") is not True or not isinstance(prediction, dict):
-            log.error("predictor answer is malformed", extra={"request_id": request_id})
+            log.error("predictor answer is malformed", extra={"action": "predict", "request_id": request_id})
             raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}", request_id)
         if not (isinstance(chart, dict) and isinstance(chart.get("data"), list)):
             chart = None
@@ -127,7 +127,8 @@ class PredictorClient:
             request_id = error.response.get("ResponseMetadata", {}).get("RequestId", "")
             code = error.response.get("Error", {}).get("Code", "")
             with log_context(request_id=request_id):
-                log.error("predictor invoke failed", extra={"action": action, "error_code": code})
+                log.error("predictor invoke failed", extra={"action": action, "request_id": request_id,
+                                                          "error_code": code})
             raise PredictorUnavailable(f"The model is not available right now ({code}). {RETRY_HINT}",
                                        request_id) from error
         except BotoCoreError as error:
@@ -138,7 +139,8 @@ class PredictorClient:
             payload = response["Payload"].read()
             if response.get("FunctionError"):
                 log.error("predictor function error",
-                          extra={"action": action, "function_error": response["FunctionError"],
+                          extra={"action": action, "request_id": request_id,
+                                 "function_error": response["FunctionError"],
                                  "detail": payload[:500].decode("utf-8", "replace")})
                 raise PredictorUnavailable(f"The model failed on this request. {RETRY_HINT}", request_id)
             try:
@@ -147,7 +149,8 @@ class PredictorClient:
                 answer = None
             if not isinstance(answer, dict):
                 log.error("predictor answer is not a JSON object",
-                          extra={"action": action, "detail": payload[:200].decode("utf-8", "replace")})
+                          extra={"action": action, "request_id": request_id,
+                                 "detail": payload[:200].decode("utf-8", "replace")})
                 raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}",
                                            request_id)
             log.info("predictor invoked", extra={"action": action, "ok": answer.get("ok")})

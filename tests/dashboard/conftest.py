@@ -1,0 +1,154 @@
+"""Fixtures for the dashboard: its settings on a fresh moto store, a scripted Lambda endpoint,
+the real Flask/Dash app, a signed-in test client, and a helper that calls Dash callbacks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from dashboard.app import build_services, create_app
+from dashboard.auth import LoginThrottle
+from dashboard.launcher import SubprocessLauncher
+from dashboard.predictor_client import PredictorClient
+from dashboard.settings import DashboardSettings
+from jobkit import JobStore, StoreSettings
+
+from devstack.local_aws import bootstrap
+from tests.dashboard.lambda_stub import LambdaStub
+
+LOGINS = {"alice": "correct horse battery", "bob": "tr0ub4dor&3"}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def module_store(aws_endpoint: str) -> JobStore:
+    """One table for a whole module, for tests that do not care what else is in it (faster)."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    bootstrap(aws_endpoint, "us-east-1", name, name)
+    return JobStore(StoreSettings(table=name, bucket=name, region="us-east-1", lease_seconds=30, max_attempts=3))
+
+
+@pytest.fixture
+def lambda_stub() -> Iterator[LambdaStub]:
+    stub = LambdaStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def dashboard_settings(store_settings: StoreSettings, tmp_path: Path) -> DashboardSettings:
+    return DashboardSettings(
+        store=store_settings,
+        logins=dict(LOGINS),
+        predictor_function="stub-predictor",
+        region=store_settings.region,
+        upload_max_bytes=20_000,
+        max_workers=1,
+        worker_command=(sys.executable, "-c", "import time; time.sleep(0.2)"),
+        local_log_dir=tmp_path / "logs",
+        proxy_hops=0,
+        jobs_page_size=25,
+    )
+
+
+def predictor_for(stub: LambdaStub, timeout: float = 3.0, cache_seconds: float = 30.0) -> PredictorClient:
+    client = boto3.client(
+        "lambda", endpoint_url=stub.url, region_name="us-east-1",
+        config=Config(read_timeout=timeout, connect_timeout=2, retries={"mode": "standard", "max_attempts": 1}),
+    )
+    return PredictorClient(client, "stub-predictor", cache_seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(dashboard_settings: DashboardSettings, store: JobStore, lambda_stub: LambdaStub, clock: FakeClock) -> Any:
+    launcher = SubprocessLauncher(dashboard_settings.worker_command, dashboard_settings.max_workers,
+                                  dashboard_settings.local_log_dir)
+    services = build_services(dashboard_settings, store=store, predictor=predictor_for(lambda_stub),
+                              launcher=launcher)
+    dash_app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(clock=clock),
+                          reconcile=False)
+    yield dash_app
+    launcher.stop_all()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.server.test_client()
+
+
+def sign_in(client: Any, user: str = "alice", password: str | None = None) -> Any:
+    return client.post("/login", data={"user": user, "password": LOGINS[user] if password is None else password})
+
+
+@pytest.fixture
+def alice(client: Any) -> Any:
+    response = sign_in(client)
+    assert response.status_code == 302
+    return client
+
+
+def with_settings(settings: DashboardSettings, **changes: Any) -> DashboardSettings:
+    return replace(settings, **changes)
+
+
+class DashCaller:
+    """Calls one of the app's callbacks the way the browser does (POST /_dash-update-component)."""
+
+    def __init__(self, app: Any, client: Any) -> None:
+        self.app, self.client = app, client
+
+    def key_for(self, output: str) -> str:
+        matches = [key for key in self.app.callback_map if output in key]
+        assert len(matches) == 1, f"{output}: {matches}"
+        return matches[0]
+
+    def __call__(self, output: str, inputs: list[Any], state: list[Any] | None = None,
+                 changed: list[str] | None = None, outputs: list[Any] | None = None) -> Any:
+        key = self.key_for(output)
+        if outputs is None:
+            outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+                       for part in key.strip(".").split("...")]
+        body = {
+            "output": key,
+            "outputs": outputs if key.startswith("..") else outputs[0],
+            "inputs": inputs,
+            "state": state or [],
+            "changedPropIds": changed or [],
+        }
+        return self.client.post("/_dash-update-component", json=body)
+
+    def call(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        response = self(*args, **kwargs)
+        if response.status_code == 204:
+            return {}
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return json.loads(response.get_data())["response"]
+
+
+def prop(id_: Any, name: str, value: Any) -> dict[str, Any]:
+    return {"id": id_, "property": name, "value": value}
+
+
+@pytest.fixture
+def dash_call(app: Any, alice: Any) -> DashCaller:
+    return DashCaller(app, alice)

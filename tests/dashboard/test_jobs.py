@@ -1,0 +1,175 @@
+"""Batch jobs page: upload checks, idempotent submits, the self-refreshing, paged jobs table."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from dashboard.uploads import UploadRejected, check_csv, decode_upload
+from jobkit import JobStatus
+
+from tests.dashboard.conftest import prop
+from tests.support import wait_until
+
+CSV = b"id,a,b\n1,0.5,2\n2,0.7,3\n3,0.1,1\n"
+
+
+def data_url(data: bytes, kind: str = "text/csv") -> str:
+    return f"data:{kind};base64," + base64.b64encode(data).decode()
+
+
+def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="customer-segments.csv", token="t-1"):
+    changed = ["job-upload.contents"] if contents is not None else ["sample-submit.n_clicks"]
+    return dash_call.call(
+        "submit-message.children",
+        [prop("job-upload", "contents", contents), prop("sample-submit", "n_clicks", clicks)],
+        state=[prop("job-upload", "filename", filename), prop("sample-choice", "value", sample),
+               prop("submit-token", "data", token)],
+        changed=changed,
+    )
+
+
+def refresh(dash_call, paging, trigger="jobs-refresh.n_intervals", **clicks):
+    return dash_call.call(
+        "jobs-grid.rowData",
+        [prop("jobs-refresh", "n_intervals", 1), prop("jobs-older", "n_clicks", clicks.get("older", 0)),
+         prop("jobs-newer", "n_clicks", clicks.get("newer", 0)), prop("jobs-changed", "data", None)],
+        state=[prop("jobs-paging", "data", paging)],
+        changed=[trigger],
+    )
+
+
+def test_jobs_page_states_the_size_limit(dash_call, dashboard_settings):
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/jobs")]))
+    assert "at most 19.5 KB" in page  # the fixture's UPLOAD_MAX_BYTES is 20,000
+    assert '"max_size": 20000' in page
+    assert "customer-segments.csv" in page and "store-sites.csv" in page
+
+
+def test_upload_submits_a_job_and_starts_a_worker(dash_call, store, app, tmp_path):
+    out = submit(dash_call, contents=data_url(CSV), filename="my data.csv", token="tok-upload")
+    message = json.dumps(out["submit-message"]["children"])
+    assert "Job submitted" in message
+    jobs = store.list_recent().items
+    assert len(jobs) == 1 and jobs[0].owner == "alice" and jobs[0].input_name == "my data.csv"
+    assert store.read_input(jobs[0]) == CSV
+    assert jobs[0].job_id in message and out["jobs-changed"]["data"] == jobs[0].job_id
+    assert out["submit-token"]["data"] != "tok-upload"  # the next upload gets a new token
+    assert out["job-upload"]["contents"] is None
+    assert app.services.launcher.running() == 1 or (tmp_path / "logs" / "worker.log").exists()
+
+
+def test_double_submit_with_one_token_makes_one_job(dash_call, store):
+    first = submit(dash_call, clicks=1, token="same-token")
+    second = submit(dash_call, clicks=2, token="same-token")
+    assert first["jobs-changed"]["data"] == second["jobs-changed"]["data"]
+    assert len(store.list_recent().items) == 1
+    submit(dash_call, clicks=3, token="another-token")
+    assert len(store.list_recent().items) == 2
+
+
+def test_sample_submit_stores_the_bundled_file(dash_call, store):
+    submit(dash_call, clicks=1, sample="store-sites.csv", token="sample")
+    (job,) = store.list_recent().items
+    data = store.read_input(job)
+    assert job.input_name == "store-sites.csv" and data.startswith(b"store_id,") and data.count(b"\n") == 151
+
+
+def test_unknown_sample_is_refused(dash_call, store):
+    out = submit(dash_call, clicks=1, sample="../../etc/passwd", token="x")
+    assert "choose one of the samples" in json.dumps(out["submit-message"])
+    assert store.list_recent().items == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("big.csv", b"a,b\n" + b"1,2\n" * 6000, "larger than the 19.5 KB limit"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "is not a CSV file"),
+        ("binary.csv", b"\xff\xfe\x00a\x00b", "not a text CSV file"),
+        ("ragged.csv", b"a,b,c\n1,2,3\n4,5\n", "row 3 has 2 values but the header has 3 columns"),
+        ("empty.csv", b"a,b\n", "at least one row of data"),
+        ("noname.csv", b"a,,c\n1,2,3\n", "needs a name"),
+    ],
+)
+def test_bad_uploads_get_a_clear_message_and_store_nothing(dash_call, store, name, data, expected):
+    out = submit(dash_call, contents=data_url(data), filename=name)
+    assert expected in json.dumps(out["submit-message"]["children"])
+    assert "submit-token" not in out  # the same token stays for the corrected file
+    assert store.list_recent().items == []
+
+
+def test_oversized_upload_is_refused_before_decoding():
+    huge = "data:text/csv;base64," + "A" * 40_000  # not even valid as a whole; never decoded
+    with pytest.raises(UploadRejected, match="larger than"):
+        decode_upload(huge, 20_000)
+    with pytest.raises(UploadRejected, match="damaged"):
+        decode_upload("data:text/csv;base64,@@@@", 20_000)
+
+
+def test_semicolon_csv_is_accepted():
+    upload = check_csv("eu.csv", b"id;x;y\n1;2,5;3\n2;4;5\n")
+    assert upload.columns == ["id", "x", "y"] and upload.rows == 2
+
+
+def _make_jobs(store, count):
+    for n in range(count):
+        store.submit(owner="bob", client_token=f"job-{n}", input_bytes=CSV, input_name=f"file-{n:02d}.csv")
+
+
+def test_jobs_table_pages_through_history(dash_call, store):
+    _make_jobs(store, 55)
+    paging = {"tokens": [None], "index": 0, "next": None}
+    first = refresh(dash_call, paging)
+    rows = first["jobs-grid"]["rowData"]
+    assert [r["input_name"] for r in rows] == [f"file-{n:02d}.csv" for n in range(54, 29, -1)]
+    assert first["jobs-newer"]["disabled"] is True and first["jobs-older"]["disabled"] is False
+    paging = first["jobs-paging"]["data"]
+    second = refresh(dash_call, paging, "jobs-older.n_clicks", older=1)
+    assert [r["input_name"] for r in second["jobs-grid"]["rowData"]][0] == "file-29.csv"
+    assert "jobs 26-50" in second["jobs-page-label"]["children"]
+    third = refresh(dash_call, second["jobs-paging"]["data"], "jobs-older.n_clicks", older=2)
+    assert [r["input_name"] for r in third["jobs-grid"]["rowData"]] == [f"file-{n:02d}.csv" for n in range(4, -1, -1)]
+    back = refresh(dash_call, third["jobs-paging"]["data"], "jobs-newer.n_clicks", newer=1)
+    assert back["jobs-grid"]["rowData"] == second["jobs-grid"]["rowData"]
+
+
+def test_jobs_table_reads_one_page_not_the_whole_history(dash_call, store, app):
+    _make_jobs(store, 40)
+    calls = []
+    store.dynamodb.meta.events.register("provide-client-params.dynamodb.Query",
+                                        lambda params, **kw: calls.append(dict(params))))
+    app.services.jobs_cache.clear()
+    refresh(dash_call, {"tokens": [None], "index": 0, "next": None})
+    assert len(calls) == 1 and calls[0]["Limit"] == 25
+
+
+def test_refresh_is_fast_while_jobs_run_and_slow_when_idle(dash_call, store, app):
+    _make_jobs(store, 1)
+    active = refresh(dash_call, {"tokens": [None], "index": 0, "next": None})
+    assert active["jobs-refresh"]["interval"] == 2000
+    row = active["jobs-grid"]["rowData"][0]
+    assert row["status"] == "PENDING" and row["owner"] == "bob" and row["created"].endswith("UTC")
+    store.cancel(row["job_id"], by="bob")
+    app.services.jobs_cache.clear()
+    idle = refresh(dash_call, {"tokens": [None], "index": 0, "next": None})
+    assert idle["jobs-refresh"]["interval"] >= 15000
+    assert idle["jobs-grid"]["rowData"][0]["status"] == "CANCELLED"
+
+
+def test_running_job_row_carries_progress_and_duration(dash_call, store, app):
+    _make_jobs(store, 1)
+    job = store.claim("w-1")
+    store.heartbeat(job, 0.4, "Trying 3 segments")
+    row = refresh(dash_call, {"tokens": [None], "index": 0, "next": None})["jobs-grid"]["rowData"][0]
+    assert row["status"] == JobStatus.RUNNING.value and row["progress"] == 0.4
+    assert row["duration"].endswith("s")
+
+
+def test_submit_starts_a_worker_process(dash_call, app, store):
+    submit(dash_call, clicks=1, token="launch")
+    launcher = app.services.launcher
+    # The fixture's worker command sleeps briefly, then exits; it was really started.
+    wait_until(lambda: launcher.running() == 0, timeout=10, what="the worker subprocess to finish")
+    assert len(store.list_recent().items) == 1

@@ -1,0 +1,150 @@
+"""The predict page: a form from `describe`, predictions recorded, field errors, clear failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from dashboard.pages.predict import check_inputs
+from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
+
+from tests.dashboard.conftest import predictor_for, prop
+from tests.dashboard.lambda_stub import DESCRIBE, Reply, good_answer
+
+FIELDS = [i["name"] for i in DESCRIBE["inputs"]]
+
+
+def page(dash_call, path="/predict"):
+    return json.dumps(dash_call.call("page.children", [prop("url", "pathname", path)]))
+
+
+def predict(dash_call, values, schema=DESCRIBE["inputs"]):
+    ids = [{"type": "predict-input", "name": n} for n in FIELDS]
+    error_ids = [{"type": "field-error", "name": n} for n in FIELDS]
+    return dash_call(
+        "predict-result.children",
+        [prop("predict-button", "n_clicks", 1)],
+        state=[[prop(i, "value", values.get(i["name"])) for i in ids],
+               [prop(i, "id", i) for i in ids],
+               prop("predict-schema", "data", schema),
+               [prop(i, "id", i) for i in error_ids]],
+        changed=["predict-button.n_clicks"],
+        outputs=[{"id": "predict-result", "property": "children"},
+                 [{"id": i, "property": "children"} for i in error_ids],
+                 {"id": "predict-message", "property": "children"}],
+    )
+
+
+def outputs(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    body = json.loads(response.get_data())["response"]
+    keys = [json.dumps({"name": n, "type": "field-error"}, separators=(",", ":")) for n in FIELDS]
+    errors = [body[k]["children"] for k in keys] if keys[0] in body else None
+    return body.get("predict-result", {}).get("children"), errors, body.get("predict-message", {}).get("children")
+
+
+GOOD = {"length": 6.2, "petals": 5, "colour": "blue"}
+
+
+def test_form_is_built_from_describe_and_describe_is_cached(dash_call, lambda_stub):
+    first = page(dash_call)
+    for spec in DESCRIBE["inputs"]:
+        assert spec["label"] in first and spec["name"] in first
+    assert "Flower guesser" in first and "stub-model-1" in first and "From base to tip." in first
+    page(dash_call)
+    page(dash_call, "/")
+    assert [e["action"] for e in lambda_stub.events] == ["describe"]
+    assert lambda_stub.events[0]["path"] == "/2015-03-31/functions/stub-predictor/invocations"
+
+
+def test_describe_cache_expires(lambda_stub):
+    client = predictor_for(lambda_stub, cache_seconds=0)
+    client.describe()
+    client.describe()
+    assert len(lambda_stub.events) == 2
+
+
+def test_prediction_shows_label_chart_latency_version_and_is_recorded(dash_call, store, lambda_stub):
+    result, errors, message = outputs(predict(dash_call, GOOD))
+    text = json.dumps(result)
+    assert "rose" in text and "stub-model-1" in text and "prediction-chart" in text and " ms" in text
+    assert errors == ["", "", ""] and message is None
+    assert lambda_stub.events[-1]["inputs"] == GOOD
+    recorded = store.list_recent_predictions().items
+    assert len(recorded) == 1
+    assert recorded[0].owner == "alice" and recorded[0].inputs == GOOD
+    assert recorded[0].output["label"] == "rose" and recorded[0].model_version == "stub-model-1"
+    assert recorded[0].prediction_id in text  # the feedback box is bound to this prediction
+
+
+def test_client_checks_catch_missing_and_out_of_range_values_without_invoking(dash_call, lambda_stub):
+    _, errors, message = outputs(predict(dash_call, {"length": 99, "petals": 4.5, "colour": None}))
+    assert "between 1 and 8" in errors[0]
+    assert "whole number" in errors[1]
+    assert "choose" in errors[2]
+    assert "correct" in json.dumps(message)
+    assert lambda_stub.events == []
+
+
+def test_check_inputs_converts_integers_and_rejects_non_numbers():
+    clean, problems = check_inputs(DESCRIBE["inputs"], {"length": 2, "petals": 7.0, "colour": "red"})
+    assert clean == {"length": 2, "petals": 7, "colour": "red"} and problems == {}
+    _, problems = check_inputs(DESCRIBE["inputs"], {"length": "2", "petals": True, "colour": "green"})
+    assert set(problems) == {"length", "petals", "colour"}
+
+
+def test_predictor_field_errors_show_next_to_their_fields(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply({"ok": False, "error": {
+        "type": "validation", "message": "Some inputs are not usable.",
+        "fields": {"petals": "odd numbers only", "extra": "unknown input"}}})
+    result, errors, message = outputs(predict(dash_call, GOOD))
+    assert errors == ["", "odd numbers only", ""]
+    assert "Some inputs are not usable." in json.dumps(message) and "extra: unknown input" in json.dumps(message)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply({"errorMessage": "boom", "errorType": "ZeroDivisionError"}, function_error="Unhandled"),
+         "failed on this request"),
+        (Reply(raw=b"<html>502 bad gateway</html>"), "cannot read"),
+        (Reply({"ok": True, "prediction": "not-a-dict"}), "cannot read"),
+        (Reply({"message": "Rate exceeded"}, status=429), "not available right now"),
+    ],
+    ids=["function-error", "garbage", "wrong-shape", "throttled"],
+)
+def test_predictor_failures_give_a_clear_retryable_message_and_are_logged(dash_call, lambda_stub, caplog,
+                                                                          reply, expected):
+    lambda_stub.respond = lambda event: good_answer(event) and (Reply(good_answer(event))
+                                                                 if event["action"] == "describe" else reply)
+    with caplog.at_level(logging.ERROR, logger="dashboard.predictor"):
+        result, _, message = outputs(predict(dash_call, GOOD))
+    assert expected in json.dumps(message) and "try again" in json.dumps(message).lower()
+    assert result is None  # the previous result (if any) stays; the button works again
+    assert caplog.records and caplog.records[-1].__dict__.get("action") == "predict"
+    assert re.fullmatch(r"[0-9a-f]{32}", caplog.records[-1].__dict__["request_id"])  # the stub's X-Amzn-RequestId
+
+
+def test_a_slow_predictor_times_out_with_a_message(lambda_stub):
+    lambda_stub.respond = lambda event: Reply(good_answer(event), delay=2.0)
+    client = predictor_for(lambda_stub, timeout=0.5)
+    with pytest.raises(PredictorUnavailable, match="took too long"):
+        client.predict(GOOD)
+
+
+def test_describe_failure_shows_a_message_and_a_way_to_retry(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply({"errorMessage": "init failed"}, function_error="Unhandled")
+    text = page(dash_call)
+    assert "describe-error" in text and "Try again" in text
+    lambda_stub.respond = lambda event: Reply(good_answer(event))
+    assert "Flower guesser" in page(dash_call)  # a failure is not cached
+
+
+def test_invalid_inputs_carry_their_fields(lambda_stub):
+    lambda_stub.respond = lambda event: Reply({"ok": False, "error": {"type": "validation", "message": "no",
+                                                                     "fields": {"length": "too long"}}})
+    with pytest.raises(InvalidInputs) as error:
+        predictor_for(lambda_stub).predict(GOOD)
+    assert error.value.fields == {"length": "too long"}
