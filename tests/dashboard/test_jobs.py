@@ -139,7 +139,7 @@ def test_jobs_table_reads_one_page_not_the_whole_history(dash_call, store, app):
     _make_jobs(store, 40)
     calls = []
     store.dynamodb.meta.events.register("provide-client-params.dynamodb.Query",
-                                        lambda params, **kw: calls.append(dict(params))))
+                                        lambda params, **kw: calls.append(dict(params)))
     app.services.jobs_cache.clear()
     refresh(dash_call, {"tokens": [None], "index": 0, "next": None})
     assert len(calls) == 1 and calls[0]["Limit"] == 25
