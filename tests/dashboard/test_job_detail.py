@@ -1,0 +1,132 @@
+"""Job detail: timeline, result charts, presigned download, error, logs, cancel and retry."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from urllib.parse import parse_qs, urlparse
+
+from dashboard.pages.job_detail import cloudwatch_url
+from dashboard.routes import job_log_lines
+from jobkit import JobStatus
+
+from tests.dashboard.conftest import prop
+
+SUMMARY = {"model_version": "seg-1", "rows": 3, "metrics": {"segments": 2, "silhouette": 0.61},
+           "charts": [{"data": [{"type": "bar", "x": ["1", "2"], "y": [2, 1]}],
+                       "layout": {"title": {"text": "Segment sizes"}}},
+                      {"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4], "mode": "markers"}],
+                       "layout": {"title": {"text": "Segments map"}}}]}
+
+
+def open_page(dash_call, job_id):
+    return json.dumps(dash_call.call("page.children", [prop("url", "pathname", f"/jobs/{job_id}")]))
+
+
+def succeeded_job(store):
+    job = store.submit(owner="bob", client_token="t", input_bytes=b"id,a\n1,2\n", input_name="shop.csv")
+    job = store.claim("worker-1")
+    store.write_result(job, b"id,a,segment\n1,2,1\n", SUMMARY)
+    return store.complete(job, "seg-1")
+
+
+def test_succeeded_job_shows_timeline_metrics_charts_download_and_retention(dash_call, store, dashboard_settings):
+    job = succeeded_job(store)
+    page = open_page(dash_call, job.job_id)
+    for text in ("shop.csv", "Succeeded", "1 of 3", "seg-1", "Segment sizes", "Segments map", "silhouette",
+                 "result-chart-1", "Results are kept for 30 days, until", "Download result CSV", "Worker logs"):
+        assert text in page, text
+    url = _download_url(page)
+    query = parse_qs(urlparse(url).query)
+    assert query["X-Amz-Expires"] == ["900"]
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - moto on loopback
+        assert response.read() == b"id,a,segment\n1,2,1\n"
+
+
+def _download_url(page_json: str) -> str:
+    def find(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("id") == "download-result":
+                return props["href"]
+            for value in node.values():
+                found = find(value)
+                if found:
+                    return found
+        if isinstance(node, list):
+            for value in node:
+                found = find(value)
+                if found:
+                    return found
+        return None
+
+    return find(json.loads(page_json))
+
+
+def test_failed_job_shows_its_error_and_can_be_retried(dash_call, store):
+    store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n", input_name="bad.csv")
+    job = store.fail(store.claim("w"), "Column 'a' has text in row 2", retryable=False)
+    page = open_page(dash_call, job.job_id)
+    assert "This job failed: Column 'a' has text in row 2" in page and "Failed" in page
+    out = act(dash_call, job.job_id, "retry-job")
+    assert "queued again" in json.dumps(out["job-action-message"])
+    assert store.get(job.job_id).status is JobStatus.PENDING
+    body = refresh(dash_call, job.job_id, out["job-changed"]["data"])
+    assert body["job-refresh"]["disabled"] is False and body["retry-job"]["style"] == {"display": "none"}
+
+
+def act(dash_call, job_id, button):
+    return dash_call.call(
+        "job-action-message.children",
+        [prop("cancel-job", "n_clicks", 1 if button == "cancel-job" else 0),
+         prop("retry-job", "n_clicks", 1 if button == "retry-job" else 0)],
+        state=[prop("job-id", "data", job_id)], changed=[f"{button}.n_clicks"],
+    )
+
+
+def refresh(dash_call, job_id, changed):
+    return dash_call.call(
+        "job-body.children",
+        [prop("job-refresh", "n_intervals", 1), prop("job-changed", "data", changed)],
+        state=[prop("job-id", "data", job_id)], changed=["job-changed.data"],
+    )
+
+
+def test_running_job_can_be_cancelled_and_shows_progress(dash_call, store):
+    store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n", input_name="long.csv")
+    job = store.heartbeat(store.claim("w"), 0.25, "Trying 4 segments")
+    page = open_page(dash_call, job.job_id)
+    assert "Trying 4 segments" in page and "progressbar" in page and '"disabled": false' in page
+    out = act(dash_call, job.job_id, "cancel-job")
+    assert "cancelled" in json.dumps(out["job-action-message"])
+    cancelled = store.get(job.job_id)
+    assert cancelled.status is JobStatus.CANCELLED and cancelled.cancelled_by == "alice"
+    again = act(dash_call, job.job_id, "cancel-job")  # a second click: a clear note, nothing breaks
+    assert "Only a pending or running job can be cancelled" in json.dumps(again["job-action-message"])
+
+
+def test_unknown_or_malformed_job_ids_show_not_found(dash_call):
+    assert "Job not found" in open_page(dash_call, "0" * 32)
+    assert "Job not found" in open_page(dash_call, "..%2F..%2Fetc")
+
+
+def test_local_logs_route_shows_only_that_jobs_lines(alice, store, dashboard_settings):
+    job = store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n")
+    log_dir = dashboard_settings.local_log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / "worker.log").write_text(
+        json.dumps({"message": "job claimed", "job_id": job.job_id}) + "\n"
+        + json.dumps({"message": "other", "job_id": "f" * 32}) + "\n"
+        + json.dumps({"message": "<script>x</script>", "job_id": job.job_id}) + "\n"
+    )
+    page = alice.get(f"/jobs/{job.job_id}/logs").get_data(as_text=True)
+    assert "job claimed" in page and "f" * 32 not in page
+    assert "<script>x" not in page and "&lt;script&gt;" in page
+    assert alice.get("/jobs/not-a-job/logs").status_code == 404
+    assert len(job_log_lines(log_dir, job.job_id)) == 2
+
+
+def test_cloud_logs_link_is_the_cloudwatch_console_filtered_by_job():
+    url = cloudwatch_url("eu-west-1", "/ecs/ml-proto-worker", "ab" * 16)
+    assert url.startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:")
+    assert "log-group/$252Fecs$252Fml-proto-worker/log-events$3FfilterPattern$3D" + "ab" * 16 in url
