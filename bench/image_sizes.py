@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
 READY_MARKER = ".ml-proto-ready"
 MB = 1024 * 1024
+# A cached venv no run has used for this long belongs to an old requirement set: delete it.
+STALE_SECONDS = 14 * 24 * 3600
 
 
 class VenvBuildError(RuntimeError):
@@ -98,6 +101,7 @@ def app_venv(apps_dir: Path, app: str, cache_dir: Path | None = None) -> Path:
     with open(cache_dir / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (venv / READY_MARKER).is_file():
+            (venv / READY_MARKER).touch()  # last used: keeps it from being pruned
             return venv
         shutil.rmtree(venv, ignore_errors=True)
         _run([python, "-m", "venv", str(venv)], f"create the venv for {app}")
@@ -107,7 +111,18 @@ def app_venv(apps_dir: Path, app: str, cache_dir: Path | None = None) -> Path:
             f"install {requirements}",
         )
         (venv / READY_MARKER).write_text("\n".join(requirement_lines(requirements)) + "\n")
+    _prune(cache_dir, keep=venv)
     return venv
+
+
+def _prune(cache_dir: Path, keep: Path) -> None:
+    """Delete cached venvs unused for STALE_SECONDS (each is a few hundred MB)."""
+    now = time.time()
+    for marker in cache_dir.glob(f"*/{READY_MARKER}"):
+        venv = marker.parent
+        if venv != keep and now - marker.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(venv, ignore_errors=True)
+            (cache_dir / f"{venv.name}.lock").unlink(missing_ok=True)
 
 
 def _run(command: list[str], what: str) -> None:
