@@ -75,6 +75,9 @@ class TrafficMiddleware:
         self._plan = FaultPlan()
         self._random = random.Random()
         self._lock = threading.Lock()
+        # moto's DynamoDB has no locking of its own: two threads could both pass one condition
+        # check. Real DynamoDB applies each conditional write atomically, so serialise them here.
+        self._dynamodb = threading.Lock()
 
     def set_plan(self, plan: FaultPlan) -> None:
         with self._lock:
@@ -97,7 +100,7 @@ class TrafficMiddleware:
             self.calls[f"{service}.{operation}"] += 1
         kind = self._draw(service, environ)
         if kind is None:
-            return self.app(environ, start_response)
+            return self._forward(service, environ, start_response)
         with self._lock:
             self.injected[kind] += 1
         if kind in ("throttle", "server_error"):
@@ -105,11 +108,17 @@ class TrafficMiddleware:
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
         if kind == "reset_after":  # the call takes effect, then the answer is lost
-            response = self.app(environ, lambda *args, **kwargs: None)
-            b"".join(response)
+            b"".join(self._forward(service, environ, lambda *args, **kwargs: None))
         _reset(environ.get("werkzeug.socket"))
         start_response("500 Internal Server Error", [("Content-Length", "0")])
         return []
+
+    def _forward(self, service: str, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Run the request through moto, one DynamoDB request at a time."""
+        if service != "dynamodb":
+            return self.app(environ, start_response)
+        with self._dynamodb:
+            return list(self.app(environ, start_response))
 
 
 def _reset(sock: socket.socket | None) -> None:
