@@ -17,6 +17,7 @@ help:
 	@echo "make test   install what the tests need and run them all"
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
+	@echo "make docker-help   build and run the images, for those with a Docker engine"
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench import drain, faults, listing, load, realtime
+from bench import drain, faults, image_sizes, listing, load, realtime
 from bench.report import Section, write
 from bench.support import free_port
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws
@@ -144,6 +144,7 @@ SECTIONS = {
     "drain": drain_section,
     "realtime": realtime_section,
     "load": load_section,
+    "images": image_sizes.section,
     "faults": faults_section,
 }
 

@@ -217,7 +217,7 @@ def section(_aws: Any = None, _quick: bool = False) -> Any:
 
     apps_dir = Path(__file__).resolve().parent.parent / "apps"
     return Section(
-        title="Image dependency sizes",
+        title="5. Image dependency sizes",
         intro=(
             "Installed size of each app image's dependency set: a fresh virtualenv built from only\n"
             "`apps/<app>/requirements.txt` (what its Dockerfile installs), site-packages without pip and\n"
