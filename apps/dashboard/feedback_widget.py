@@ -51,6 +51,8 @@ def register(app: dash.Dash, services: Services) -> None:
             raise dash.exceptions.PreventUpdate
         rating = 1 if trigger["type"] == "fb-up" else -1
         try:
+            if trigger["kind"] == "job":  # the page may have opened before the job had a version
+                version = services.store.get(trigger["target"]).model_version or version
             services.store.add_feedback(
                 target_kind=trigger["kind"], target_id=trigger["target"], user=current_user() or "",
                 rating=rating, comment=(comment or "").strip(), model_version=version or "",

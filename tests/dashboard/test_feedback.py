@@ -24,9 +24,13 @@ def give(dash_call, kind, target, rating, comment="", version="v1"):
     )
 
 
-def test_thumbs_are_recorded_for_the_signed_in_user(dash_call, store):
-    job = store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n")
-    out = give(dash_call, "job", job.job_id, -1, "segments look off", "seg-2")
+def test_thumbs_are_recorded_for_the_signed_in_user_with_the_jobs_model_version(dash_call, store):
+    store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n")
+    job = store.claim("w")
+    store.write_result(job, b"a\n1\n", {"charts": []})
+    store.complete(job, "seg-2")
+    # The page was opened while the job ran, before it had a model version: the store knows it now.
+    out = give(dash_call, "job", job.job_id, -1, "segments look off", version="")
     assert "thumbs down was recorded" in json.dumps(out)
     (feedback,) = store.list_feedback("job", job.job_id)
     assert (feedback.user, feedback.rating, feedback.comment, feedback.model_version) == \

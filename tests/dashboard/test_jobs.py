@@ -19,7 +19,8 @@ def data_url(data: bytes, kind: str = "text/csv") -> str:
     return f"data:{kind};base64," + base64.b64encode(data).decode()
 
 
-def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="customer-segments.csv", token="t-1"):
+def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="customer-segments.csv",
+           token="t-1"):  # noqa: S107 - a client token, not a password
     changed = ["job-upload.contents"] if contents is not None else ["sample-submit.n_clicks"]
     return dash_call.call(
         "submit-message.children",

@@ -16,7 +16,7 @@ dagcomponentfuncs.Progress = function (props) {
   if (status !== "RUNNING" && status !== "PENDING") {
     return status === "SUCCEEDED" ? "100%" : "";
   }
-  var percent = Math.round(Math.max(0, Math.min(1, props.value || 0)) * 100);
+  var percent = Math.round(Math.max(0, Math.min(1, props.data.progress || 0)) * 100);
   return React.createElement(
     "div",
     { className: "progress", title: props.data.message || "", role: "progressbar", "aria-valuenow": percent },

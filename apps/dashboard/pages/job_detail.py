@@ -79,8 +79,8 @@ def results(services: Services, job: Job) -> list[Any]:
     metrics = summary.get("metrics") if isinstance(summary.get("metrics"), dict) else {}
     if metrics:
         parts.append(html.Div([
-            html.Div([html.Div(_metric(value), className="metric-value"), html.Div(name.replace("_", " "),
-                                                                                   className="metric-name")],
+            html.Div([html.Div(_metric(value), className="metric-value" + (" text" if isinstance(value, str) else "")),
+                      html.Div(name.replace("_", " "), className="metric-name")],
                      className="metric") for name, value in metrics.items()
         ], className="metrics", id="job-metrics"))
     chart_list = summary.get("charts") if isinstance(summary.get("charts"), list) else []
@@ -92,7 +92,9 @@ def results(services: Services, job: Job) -> list[Any]:
 def _metric(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _retention(services: Services, job: Job) -> str:

@@ -24,7 +24,8 @@ SLOW_REFRESH_MS = 20000
 COLUMNS = [
     {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 2, "minWidth": 180},
     {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 130},
-    {"field": "progress", "headerName": "Progress", "cellRenderer": "Progress", "width": 170},
+    # The value combines status and progress so the cell redraws when either changes.
+    {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 170},
     {"field": "created", "headerName": "Created", "width": 200},
     {"field": "duration", "headerName": "Duration", "width": 120},
     {"field": "owner", "headerName": "Owner", "width": 120},
@@ -38,6 +39,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "input_name": job.input_name or job.job_id[:8],
         "status": job.status.value,
         "progress": round(job.progress, 3),
+        "progress_key": f"{job.status.value}:{job.progress:.3f}",
         "message": job.message,
         "created": ui.when(job.created_at),
         "duration": ui.duration_text(ui.job_duration(job)),

@@ -1,0 +1,50 @@
+"""The local stack (moto, the real predictor behind the Invoke endpoint, the dashboard under
+gunicorn, real worker subprocesses) and a headless chromium driving it, once per module."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from devstack.settings import DevSettings
+from devstack.stack import LocalStack
+from tests.support import free_port
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    settings = DevSettings(
+        dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
+        state_dir=tmp_path_factory.mktemp("stack"), lambda_instances=1, max_workers=1,
+        extra_env={"WORKER_IDLE_SECONDS": "20", "WORKER_HEARTBEAT_SECONDS": "0.5", "RECONCILE_SECONDS": "3"},
+    )
+    local = LocalStack(settings)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver (make browser)")
+    profile = tempfile.mkdtemp(prefix="ml-proto-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 f"--user-data-dir={profile}", "--window-size=1360,1000", "--force-device-scale-factor=1"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
