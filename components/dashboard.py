@@ -167,7 +167,7 @@ class Dashboard(pulumi.ComponentResource):
             subnets=list(args.network.subnet_ids),
             drop_invalid_header_fields=True,
             # Outlasts the slowest prediction the dashboard waits for, and batch uploads.
-            idle_timeout=max(120, args.predictor_timeout_seconds + 30),
+            idle_timeout=_alb_idle_timeout(args),
             opts=child,
         )
         target_group = aws.lb.TargetGroup(
@@ -239,6 +239,9 @@ class Dashboard(pulumi.ComponentResource):
             "PREDICTOR_FUNCTION": args.predictor_target,
             # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
             "PREDICTOR_TIMEOUT_SECONDS": str(args.predictor_timeout_seconds + 5),
+            # gunicorn must keep idle connections open longer than the ALB does, or the ALB reuses
+            # a connection gunicorn just closed and the stakeholder gets a 502.
+            "GUNICORN_KEEPALIVE": str(_alb_idle_timeout(args) + 5),
             "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
             "WORKER_LAUNCHER": "ecs",
             "MAX_WORKERS": str(worker.max_workers),
@@ -343,3 +346,8 @@ class Dashboard(pulumi.ComponentResource):
         self.url = pulumi.Output.concat("https://" if https else "http://", host)
         self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,
                                "logGroup": self.log_group.name})
+
+
+def _alb_idle_timeout(args: DashboardArgs) -> int:
+    """Outlasts the slowest prediction the dashboard waits for, and batch uploads."""
+    return max(120, args.predictor_timeout_seconds + 30)

@@ -48,7 +48,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-keepalive = 75  # longer than the ALB's 60 s idle timeout, so it never reuses a closed connection
+# Must outlast the load balancer's idle timeout (Pulumi sets it), so the ALB never reuses a
+# connection gunicorn already closed.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 graceful_timeout = 20
 accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "json") == "none" else "-"
 logger_class = JsonAccessLogger

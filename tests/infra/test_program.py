@@ -124,7 +124,10 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
     assert env["UPLOAD_MAX_BYTES"] == str(d.setting("uploadMaxBytes"))
     # The dashboard (and the ALB in front of it) wait longer than the Lambda may run.
     assert int(env["PREDICTOR_TIMEOUT_SECONDS"]) > d.setting("predictorTimeoutSeconds")
-    assert d.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] > int(env["PREDICTOR_TIMEOUT_SECONDS"])
+    idle = d.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
+    assert idle > int(env["PREDICTOR_TIMEOUT_SECONDS"])
+    # ... and gunicorn keeps idle connections longer than the ALB, so the ALB never reuses a closed one.
+    assert int(env["GUNICORN_KEEPALIVE"]) > idle
 
 
 def test_logs_go_to_log_groups_this_stack_created_with_retention(deployment: Deployment) -> None:
