@@ -166,9 +166,13 @@ def test_every_route_but_the_public_ones_refuses_anonymous_callers(app, client):
         assert "password" not in response.get_data(as_text=True).lower()
         checked += 1
     assert checked >= 8
+    callbacks = 0
     for key in app.callback_map:
         response = client.post("/_dash-update-component", json={"output": key, "outputs": [], "inputs": []})
         assert response.status_code == 401, key
+        callbacks += 1
+    assert callbacks >= 7
+    print(f"\nrefused anonymous callers on {checked} route/method pairs and {callbacks} Dash callbacks")
     assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 401
     assert client.get("/assets/dashAgGridComponentFunctions.js").status_code == 401
 
