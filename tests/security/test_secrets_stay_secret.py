@@ -6,9 +6,9 @@ import json
 
 import pytest
 import requests
+
 from devstack.settings import DevSettings
 from devstack.stack import LocalStack
-
 from tests.support import free_port
 
 
