@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.support import free_port
 from devstack.local_aws import local_client
-from devstack.settings import DevSettings
+from devstack.settings import REPO_ROOT, DevSettings
 from devstack.stack import LocalStack
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -43,8 +43,8 @@ def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20) -> list[dict[
             "-H", settings.dashboard_url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
             "--exit-code-on-error", "0", "--loglevel", "WARNING",
         ]
-        env = {**os.environ, "LOAD_USER": user, "LOAD_PASSWORD": password}
-        subprocess.run(command, env=env, check=True, timeout=seconds + 120,
+        env = {**os.environ, "LOAD_USER": user, "LOAD_PASSWORD": password, "PYTHONPATH": str(REPO_ROOT)}
+        subprocess.run(command, env=env, check=True, timeout=seconds + 120, cwd=REPO_ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         with open(f"{prefix}_stats.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
