@@ -53,8 +53,9 @@ def _invoke(client: Any, payload: dict[str, Any]) -> dict[str, Any]:
 def run(repeats: int = 200, cold_samples: int = 5) -> dict[str, Any]:
     """Latencies in ms: in-process model and handler, warm and cold invokes via the endpoint."""
     model_dir = Path(tempfile.mkdtemp(prefix="bench-model-"))
-    os.environ["MODEL_DIR"] = str(model_dir)
+    os.environ.setdefault("MODEL_DIR", str(model_dir))  # read once, when the handler is imported
     handler_module = importlib.import_module("predictor.handler")  # trains once, caches the artifact
+    model_dir = Path(os.environ["MODEL_DIR"])
     logging.getLogger().setLevel(logging.WARNING)  # the handler configured INFO for its own use
     model = importlib.import_module("predictor.model")
     record = {field.name: field.default for field in model.INPUTS}

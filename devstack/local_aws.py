@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from jobkit.schema import TABLE
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -173,10 +174,13 @@ class LocalAws:
 
 
 def local_client(service: str, endpoint: str, region: str) -> Any:
+    """A boto3 client for the local AWS at `endpoint`, whatever this process's AWS settings are."""
+    config = Config(retries={"mode": "standard", "max_attempts": 5},
+                    signature_version="s3v4" if service == "s3" else None)
     return boto3.session.Session(
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    ).client(service, endpoint_url=endpoint, region_name=region)
+    ).client(service, endpoint_url=endpoint, region_name=region, config=config)
 
 
 def bootstrap(endpoint: str, region: str, table: str, bucket: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import urllib.request
 from jobkit import JobStore, StoreSettings
 
 from devstack.lambda_server import LambdaServer
-from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap
+from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
 from devstack.settings import DevSettings
 
 log = logging.getLogger("devstack")
@@ -78,8 +78,11 @@ class LocalStack:
     def store(self) -> JobStore:
         """A JobStore on the local table and bucket (for tests and scripts)."""
         if self._store is None:
+            s = self.settings
             self._store = JobStore(
-                StoreSettings(table=self.settings.table, bucket=self.settings.bucket, region=self.settings.region)
+                StoreSettings(table=s.table, bucket=s.bucket, region=s.region),
+                dynamodb=local_client("dynamodb", s.aws_url, s.region),
+                s3=local_client("s3", s.aws_url, s.region),
             )
         return self._store
 
@@ -89,8 +92,6 @@ class LocalStack:
         s = self.settings
         s.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.app_env()
-        # This process talks to the local AWS too (bootstrap, the `store` property).
-        os.environ.update({k: env[k] for k in (*LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_REGION")})
         try:
             self._aws = LocalAws(s.host, s.aws_port).start()
             bootstrap(s.aws_url, s.region, s.table, s.bucket)
