@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20) -> list[dict[str, Any]]:
     """One row per request type plus an 'Aggregated' row, from locust's stats CSV."""
     state = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    # Names of its own: moto keeps one set of resources per process.
+    name = f"bench-load-{uuid.uuid4().hex[:8]}"
     settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-                           state_dir=state, lambda_instances=2)
+                           state_dir=state, lambda_instances=2, table=name, bucket=name, function_name=name)
     stack = LocalStack(settings)
     stack.start()
     try:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
+
+from devstack.settings import DevSettings
 
 T = TypeVar("T")
 
@@ -48,3 +52,21 @@ def count_aws_calls(*clients: Any) -> Iterator[Counter[str]]:
     finally:
         for client in clients:
             client.meta.events.unregister("before-call.*.*", record)
+
+
+def stack_settings(state_dir: Path, **overrides: Any) -> DevSettings:
+    """Settings for a LocalStack in a test: free ports, and a table, bucket and function of its own
+    (moto keeps one set of resources per process, so two stacks in one run would share a table)."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    return DevSettings(
+        **{
+            "dashboard_port": free_port(),
+            "aws_port": free_port(),
+            "lambda_port": free_port(),
+            "state_dir": state_dir,
+            "table": name,
+            "bucket": name,
+            "function_name": name,
+            **overrides,
+        }
+    )

@@ -13,9 +13,9 @@ import pytest
 from jobkit import JobStatus
 
 from devstack.local_aws import local_client
-from devstack.settings import REPO_ROOT, DevSettings
+from devstack.settings import REPO_ROOT
 from devstack.stack import LocalStack
-from tests.support import free_port, wait_until
+from tests.support import stack_settings, wait_until
 
 
 def _copy_apps(target: Path) -> Path:
@@ -44,9 +44,8 @@ def _processes_with_env(text: str) -> list[int]:
 @pytest.mark.slow
 def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
     apps = _copy_apps(tmp_path)
-    settings = DevSettings(
-        dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-        apps_dir=apps, state_dir=tmp_path / "state", lambda_instances=1,
+    settings = stack_settings(
+        tmp_path / "state", apps_dir=apps, lambda_instances=1,
         extra_env={"WORKER_IDLE_SECONDS": "2"},
     )
     stack = LocalStack(settings)

@@ -12,18 +12,16 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from devstack.settings import DevSettings
 from devstack.stack import LocalStack
-from tests.support import free_port
+from tests.support import stack_settings
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    settings = DevSettings(
-        dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-        state_dir=tmp_path_factory.mktemp("stack"), lambda_instances=1, max_workers=1,
+    settings = stack_settings(
+        tmp_path_factory.mktemp("stack"), lambda_instances=1, max_workers=1,
         extra_env={"WORKER_IDLE_SECONDS": "20", "WORKER_HEARTBEAT_SECONDS": "0.5", "RECONCILE_SECONDS": "3"},
     )
     local = LocalStack(settings)

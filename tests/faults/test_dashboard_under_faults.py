@@ -12,17 +12,15 @@ from jobkit import JobStatus
 
 from bench import dash_calls
 from devstack.local_aws import FaultPlan
-from devstack.settings import DevSettings
 from devstack.stack import LocalStack
-from tests.support import free_port, wait_until
+from tests.support import stack_settings, wait_until
 
 RETRY_MESSAGE = re.compile(r"try again|retry", re.IGNORECASE)
 
 
 @pytest.mark.slow
 def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
-    settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-                           state_dir=tmp_path, lambda_instances=2, extra_env={"WORKER_IDLE_SECONDS": "5"})
+    settings = stack_settings(tmp_path, lambda_instances=2, extra_env={"WORKER_IDLE_SECONDS": "5"})
     stack = LocalStack(settings)
     stack.start()
     try:

@@ -7,9 +7,8 @@ import json
 import pytest
 import requests
 
-from devstack.settings import DevSettings
 from devstack.stack import LocalStack
-from tests.support import free_port
+from tests.support import stack_settings
 
 
 def _page_callback(session: requests.Session, base: str, path: str) -> str:
@@ -27,8 +26,7 @@ def _page_callback(session: requests.Session, base: str, path: str) -> str:
 
 @pytest.mark.slow
 def test_the_password_is_in_no_log_and_no_page(tmp_path):
-    settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-                           state_dir=tmp_path, lambda_instances=1)
+    settings = stack_settings(tmp_path, lambda_instances=1)
     stack = LocalStack(settings)
     stack.start()
     user, password = stack.login
