@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jobkit import JobNotFound, JobStatus, JobStore, StoreSettings
 
-from devstack.local_aws import LOCAL_CREDENTIALS, FaultPlan, LocalAws, bootstrap
+from devstack.local_aws import FaultPlan, LocalAws, app_env, bootstrap
 from devstack.settings import REPO_ROOT
 
 
@@ -51,18 +51,11 @@ def sample_csv(rows: int = 40) -> bytes:
 
 
 def worker_env(settings: StoreSettings, endpoint: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A worker process's environment: this machine's, plus the store's, plus `extra`."""
     return {
         **os.environ,
-        **LOCAL_CREDENTIALS,
+        **app_env(settings, endpoint),
         "PYTHONPATH": str(REPO_ROOT / "apps"),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": settings.region,
-        "JOBS_TABLE": settings.table,
-        "JOBS_BUCKET": settings.bucket,
-        "JOB_LEASE_SECONDS": str(settings.lease_seconds),
-        "JOB_MAX_ATTEMPTS": str(settings.max_attempts),
-        "JOB_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
-        "AWS_MAX_ATTEMPTS": str(settings.aws_max_attempts),
         "WORKER_IDLE_SECONDS": "3",
         **(extra or {}),
     }

@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from jobkit import StoreSettings
 from jobkit.schema import TABLE
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -171,6 +172,21 @@ class LocalAws:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+def app_env(settings: StoreSettings, endpoint: str) -> dict[str, str]:
+    """The environment variables an app process needs to use this store on the local AWS."""
+    return {
+        **LOCAL_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": settings.region,
+        "JOBS_TABLE": settings.table,
+        "JOBS_BUCKET": settings.bucket,
+        "JOB_LEASE_SECONDS": str(settings.lease_seconds),
+        "JOB_MAX_ATTEMPTS": str(settings.max_attempts),
+        "JOB_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
+        "AWS_MAX_ATTEMPTS": str(settings.aws_max_attempts),
+    }
 
 
 def local_client(service: str, endpoint: str, region: str) -> Any:

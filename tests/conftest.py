@@ -1,4 +1,7 @@
-"""Fixtures every test folder shares: moto's server as the local AWS, and a fresh job store."""
+"""Fixtures every test folder shares: moto's server as the local AWS, and a fresh job store.
+
+`app_env(settings, endpoint)` (from devstack) is the environment an app process needs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from jobkit import JobStore, StoreSettings
 
-from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap
+from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, app_env, bootstrap
 from tests.support import free_port
 
 REGION = "us-east-1"
@@ -55,14 +58,4 @@ def store(store_settings: StoreSettings) -> JobStore:
     return JobStore(store_settings)
 
 
-def app_env(settings: StoreSettings, endpoint: str) -> dict[str, str]:
-    """The environment variables an app process needs to reach this test's store."""
-    return {
-        **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": settings.region,
-        "JOBS_TABLE": settings.table,
-        "JOBS_BUCKET": settings.bucket,
-        "JOB_LEASE_SECONDS": str(settings.lease_seconds),
-        "JOB_MAX_ATTEMPTS": str(settings.max_attempts),
-    }
+__all__ = ["REGION", "app_env"]
