@@ -10,8 +10,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 from jobkit import JobStatus
 
+from bench import dash_calls
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT
 from devstack.stack import LocalStack
@@ -46,7 +48,7 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
     apps = _copy_apps(tmp_path)
     settings = stack_settings(
         tmp_path / "state", apps_dir=apps, lambda_instances=1,
-        extra_env={"WORKER_IDLE_SECONDS": "2"},
+        extra_env={"WORKER_IDLE_SECONDS": "2", "DESCRIBE_CACHE_SECONDS": "0"},
     )
     stack = LocalStack(settings)
     started = time.monotonic()
@@ -62,9 +64,21 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
             answer = lambda_client.invoke(FunctionName=settings.function_name, Payload=b'{"action": "describe"}')
             return json.loads(answer["Payload"].read())
 
+        dashboard = requests.Session()
+        user, password = stack.login
+        assert dashboard.post(f"{settings.dashboard_url}/login", data={"user": user, "password": password}).ok
+
+        def predict_page() -> str:
+            answer = dashboard.post(f"{settings.dashboard_url}/_dash-update-component",
+                                    json=dash_calls.open_page("/predict"), timeout=30)
+            assert answer.status_code == 200
+            return answer.text
+
         assert describe()["model_version"] != "edited-predictor-1"
+        assert "edited-predictor-1" not in predict_page()
         _set_version(apps / "predictor" / "model.py", "edited-predictor-1")
         assert describe()["model_version"] == "edited-predictor-1"
+        assert "edited-predictor-1" in predict_page()  # the stakeholder's form shows the new model
 
         # The next worker the dashboard starts runs the edited algorithm.
         _set_version(apps / "worker" / "algorithm.py", "edited-worker-1")
