@@ -96,7 +96,12 @@ def _decode_token(token: str | None) -> dict[str, Any] | None:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeError) as error:
         raise InvalidRequest("Malformed page token") from error
-    if not isinstance(key, dict):
+    expected = {"pk", "sk", schema.RECENT_INDEX.hash_key, schema.RECENT_INDEX.range_key}
+    if not (
+        isinstance(key, dict)
+        and set(key) == expected
+        and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
+    ):
         raise InvalidRequest("Malformed page token")
     return key
 
