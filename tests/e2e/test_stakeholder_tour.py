@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -20,13 +21,18 @@ TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
 
 
 def wait(browser, timeout=30):
-    return WebDriverWait(browser, timeout, poll_frequency=0.1)
+    # Dash re-renders the grid while we read it: an element gone stale just means "look again".
+    return WebDriverWait(browser, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def text_of(browser, css, contains, timeout=30):
     """Wait until the element at `css` contains `contains`; return its text."""
-    wait(browser, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), contains))
-    return browser.find_element(By.CSS_SELECTOR, css).text
+    def found(b):
+        text = b.find_element(By.CSS_SELECTOR, css).text
+        return text if contains in text else False
+
+    return wait(browser, timeout).until(found)
 
 
 def sign_in(browser, stack, password=None):
