@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -27,21 +24,14 @@ from jobkit.schema import TABLE
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.faults import FAULT_KINDS, FaultInjector, FaultPlan, reset_connection
+
+__all__ = ["FAULT_KINDS", "FaultPlan", "LocalAws", "app_env", "bootstrap", "local_client"]
+
 log = logging.getLogger("devstack.aws")
 
 # Moto answers any key pair; these exist only so boto3 signs requests to the local server.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-FAULT_KINDS = ("throttle", "server_error", "reset_before", "reset_after")
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """Fail `rate` of the signed DynamoDB and S3 calls, with kinds drawn evenly from `kinds`."""
-
-    rate: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
-    seed: int | None = None
 
 
 def operation_of(environ: dict[str, Any]) -> tuple[str, str]:
@@ -73,45 +63,34 @@ class TrafficMiddleware:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.calls: Counter[str] = Counter()
-        self.injected: Counter[str] = Counter()
-        self._plan = FaultPlan()
-        self._random = random.Random()
+        self.faults = FaultInjector()
         self._lock = threading.Lock()
         # moto's DynamoDB has no locking of its own: two threads could both pass one condition
         # check. Real DynamoDB applies each conditional write atomically, so serialise them here.
         self._dynamodb = threading.Lock()
 
-    def set_plan(self, plan: FaultPlan) -> None:
-        with self._lock:
-            self._plan = plan
-            self._random = random.Random(plan.seed)
+    @property
+    def injected(self) -> Counter[str]:
+        return self.faults.injected
 
-    def _draw(self, service: str, environ: dict[str, Any]) -> str | None:
-        signed = "HTTP_AUTHORIZATION" in environ  # presigned browser downloads are left alone
-        with self._lock:
-            plan = self._plan
-            if not (plan.rate and signed and service in ("dynamodb", "s3")):
-                return None
-            if self._random.random() >= plan.rate:
-                return None
-            return self._random.choice(plan.kinds)
+    def set_plan(self, plan: FaultPlan) -> None:
+        self.faults.set_plan(plan)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         service, operation = operation_of(environ)
         with self._lock:
             self.calls[f"{service}.{operation}"] += 1
-        kind = self._draw(service, environ)
+        signed = "HTTP_AUTHORIZATION" in environ  # presigned browser downloads are left alone
+        kind = self.faults.draw(f"{service}.{operation}") if signed and service in ("dynamodb", "s3") else None
         if kind is None:
             return self._forward(service, environ, start_response)
-        with self._lock:
-            self.injected[kind] += 1
         if kind in ("throttle", "server_error"):
             status, headers, body = _fault_response(service, kind)
             start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
         if kind == "reset_after":  # the call takes effect, then the answer is lost
             b"".join(self._forward(service, environ, lambda *args, **kwargs: None))
-        _reset(environ.get("werkzeug.socket"))
+        reset_connection(environ.get("werkzeug.socket"))
         start_response("500 Internal Server Error", [("Content-Length", "0")])
         return []
 
@@ -121,17 +100,6 @@ class TrafficMiddleware:
             return self.app(environ, start_response)
         with self._dynamodb:
             return list(self.app(environ, start_response))
-
-
-def _reset(sock: socket.socket | None) -> None:
-    """Abort the connection with a TCP RST, as a dropped network path looks to the client."""
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _QuietHandler(MotoRequestHandler):

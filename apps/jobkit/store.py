@@ -132,18 +132,40 @@ class JobStore:
         method = getattr(self.s3, _snake(operation))
         return aws.call(method, f"s3.{operation}", context, Bucket=self.settings.bucket, **kwargs)
 
-    def _update_job(self, job: str, context: dict[str, Any], **kwargs: Any) -> Job:
-        """UpdateItem on one job; `#name` placeholders in the expressions are declared here."""
+    def _update_job(
+        self,
+        job: str,
+        context: dict[str, Any],
+        *,
+        took_effect: Callable[[Job], bool] | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """UpdateItem on one job; `#name` placeholders in the expressions are declared here.
+
+        When the condition fails, `took_effect(current job)` may say that an earlier try of
+        this same write succeeded and only its answer was lost (botocore retried after a reset
+        connection): the current job is then returned instead of the condition failure.
+        """
         expressions = kwargs.get("UpdateExpression", "") + kwargs.get("ConditionExpression", "")
         names = {f"#{name}": name for name in re.findall(r"#(\w+)", expressions)}
-        response = self._ddb(
-            "UpdateItem",
-            context,
-            Key=_job_key(job),
-            ReturnValues="ALL_NEW",
-            ExpressionAttributeNames=names,
-            **kwargs,
-        )
+        try:
+            response = self._ddb(
+                "UpdateItem",
+                context,
+                Key=_job_key(job),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ExpressionAttributeNames=names,
+                **kwargs,
+            )
+        except ClientError as error:
+            current = error.response.get("Item")
+            if took_effect is not None and current:
+                now = Job.from_item(deserialize(current))
+                if took_effect(now):
+                    log.info("an earlier try of this write took effect; its answer was lost", extra=context)
+                    return now
+            raise
         return Job.from_item(deserialize(response["Attributes"]))
 
     # --- submit and read jobs ------------------------------------------------------------
@@ -289,10 +311,13 @@ class JobStore:
 
     def _try_claim(self, candidate: Job, worker_id: str) -> Job | None:
         now = self.clock()
+        started = utc_now_iso(now)
         try:
             job = self._update_job(
                 candidate.job_id,
                 {"job_id": candidate.job_id, "worker_id": worker_id},
+                took_effect=lambda job: job.status is JobStatus.RUNNING and job.worker_id == worker_id
+                and job.started_at == started,
                 UpdateExpression=(
                     "SET #status = :running, worker_id = :worker, available_at = :lease, "
                     "attempts = attempts + :one, started_at = :started, heartbeat_at = :started"
@@ -308,7 +333,7 @@ class JobStore:
                         ":worker": worker_id,
                         ":lease": now + self.settings.lease_seconds,
                         ":one": 1,
-                        ":started": utc_now_iso(now),
+                        ":started": started,
                         ":now": now,
                     }
                 ),
@@ -334,14 +359,20 @@ class JobStore:
         except ClientError:
             pass  # someone else settled it first
 
-    def _owned(self, job: Job, operation: str, **kwargs: Any) -> Job:
-        """An UpdateItem that applies only while `job.worker_id` still holds the RUNNING job."""
+    def _owned(self, job: Job, operation: str, *, ends_as: JobStatus | None = None, **kwargs: Any) -> Job:
+        """An UpdateItem that applies only while `job.worker_id` still holds the RUNNING job.
+
+        `ends_as`: the final status this write gives the job while keeping its worker id, so a
+        retry whose first try took effect (answer lost) is recognised as this worker's own.
+        """
         condition = "#status = :running AND worker_id = :worker"
         values = {":running": "RUNNING", ":worker": job.worker_id, **kwargs.pop("values", {})}
         try:
             return self._update_job(
                 job.job_id,
                 {"job_id": job.job_id, "worker_id": job.worker_id, "operation": operation},
+                took_effect=(lambda now: now.status is ends_as and now.worker_id == job.worker_id)
+                if ends_as else None,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=serialize(values),
                 **kwargs,
@@ -379,10 +410,11 @@ class JobStore:
         done = self._owned(
             job,
             "complete",
+            ends_as=JobStatus.SUCCEEDED,
             UpdateExpression=(
                 "SET #status = :succeeded, finished_at = :finished, progress = :one, message = :message, "
                 "model_version = :version, result_key = :result, summary_key = :summary, expires_at = :expires "
-                "REMOVE queue, available_at, worker_id"
+                "REMOVE queue, available_at"
             ),
             values={
                 ":succeeded": "SUCCEEDED",
@@ -426,9 +458,10 @@ class JobStore:
         result = self._owned(
             job,
             "fail",
+            ends_as=JobStatus.FAILED,
             UpdateExpression=(
                 "SET #status = :failed, finished_at = :finished, #error = :error, message = :message, "
-                "expires_at = :expires REMOVE queue, available_at, worker_id"
+                "expires_at = :expires REMOVE queue, available_at"
             ),
             values={
                 ":failed": "FAILED",
@@ -484,7 +517,7 @@ class JobStore:
                 UpdateExpression=(
                     "SET #status = :pending, queue = :queue, available_at = :now, attempts = :zero, "
                     "progress = :zero, message = :message, #error = :empty, finished_at = :empty "
-                    "REMOVE expires_at, cancelled_by"
+                    "REMOVE expires_at, cancelled_by, worker_id"
                 ),
                 ConditionExpression="#status IN (:failed, :cancelled)",
                 ExpressionAttributeValues=serialize(
@@ -591,14 +624,18 @@ class JobStore:
         user: str,
         rating: int,
         comment: str = "",
-        model_version: str = "",
     ) -> Feedback:
-        """Record a thumbs up (+1) or down (-1) on a job or a prediction, by `user`."""
+        """Record a thumbs up (+1) or down (-1) on an existing job or prediction, by `user`.
+
+        The feedback counts for the model version the target itself records (JobNotFound if
+        there is no such target), whatever the caller believes that version to be.
+        """
         if target_kind not in ("job", "prediction"):
             raise InvalidRequest("Feedback goes on a job or a prediction")
         if rating not in (1, -1):
             raise InvalidRequest("A rating is +1 (thumbs up) or -1 (thumbs down)")
-        schema.job_prefix(target_id)
+        target = self.get(target_id) if target_kind == "job" else self.get_prediction(target_id)
+        model_version = target.model_version
         now = self.clock()
         feedback = Feedback(
             target_kind=target_kind,
@@ -619,15 +656,22 @@ class JobStore:
         return feedback
 
     def list_feedback(self, target_kind: str, target_id: str) -> list[Feedback]:
-        """All feedback on one job or prediction, oldest first."""
+        """All feedback on one job or prediction, oldest first (every page of it)."""
         schema.job_prefix(target_id)
-        response = self._ddb(
-            "Query",
-            {"target_id": target_id},
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"{target_kind}#{target_id}"}, ":prefix": {"S": "feedback#"}},
-        )
-        return [Feedback.from_item(deserialize(item)) for item in response.get("Items", [])]
+        feedback: list[Feedback] = []
+        start: dict[str, Any] = {}
+        while True:
+            response = self._ddb(
+                "Query",
+                {"target_id": target_id},
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":pk": {"S": f"{target_kind}#{target_id}"}, ":prefix": {"S": "feedback#"}},
+                **start,
+            )
+            feedback += [Feedback.from_item(deserialize(item)) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return feedback
+            start = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
 
     def list_recent_feedback(self, limit: int = 200, page_token: str | None = None) -> Page:
         """Newest feedback first, across every job and prediction."""

@@ -18,6 +18,7 @@ from jobkit import (
 )
 from jobkit.store import job_id_for
 
+from devstack.faults import FaultPlan
 from tests.support import wait_until
 
 CSV = b"a,b\n1,2\n3,4\n"
@@ -224,18 +225,51 @@ def test_feedback_on_predictions_and_jobs(store):
     assert store.get_prediction(prediction.prediction_id).inputs == {"x": 1.5}
     job = submit(store, "t")
     store.add_feedback(target_kind="prediction", target_id=prediction.prediction_id, user="bob", rating=1)
-    store.add_feedback(
-        target_kind="job", target_id=job.job_id, user="carol", rating=-1, comment="odd", model_version="m1"
-    )
+    store.add_feedback(target_kind="job", target_id=job.job_id, user="carol", rating=-1, comment="odd")
     on_prediction = store.list_feedback("prediction", prediction.prediction_id)
     assert [(f.user, f.rating) for f in on_prediction] == [("bob", 1)]
     recent = store.list_recent_feedback()
     assert {(f.target_kind, f.rating) for f in recent.items} == {("prediction", 1), ("job", -1)}
+    assert [f.model_version for f in on_prediction] == ["m1"]  # the prediction's own version
     with pytest.raises(InvalidRequest):
         store.add_feedback(target_kind="job", target_id=job.job_id, user="x", rating=5)
+    with pytest.raises(JobNotFound):
+        store.add_feedback(target_kind="prediction", target_id="f" * 32, user="x", rating=1)
+
+
+def test_feedback_on_one_target_is_read_across_pages(store):
+    prediction = store.record_prediction(owner="a", inputs={}, output={}, model_version="m", latency_ms=1)
+    comment = "x" * 2000  # ~2 KB items: 600 of them pass DynamoDB's 1 MB page
+    for n in range(600):
+        store.add_feedback(target_kind="prediction", target_id=prediction.prediction_id, user=f"u{n:03}",
+                           rating=1, comment=comment)
+    assert len(store.list_feedback("prediction", prediction.prediction_id)) == 600
 
 
 def test_job_ids_are_derived_from_owner_and_token():
     assert job_id_for("alice", "t") == job_id_for("alice", "t")
     assert job_id_for("alice", "t") != job_id_for("alice", "u")
     assert len(job_id_for("alice", "t")) == 32
+
+
+@pytest.mark.parametrize("operation", ["claim", "complete"])
+def test_a_write_whose_answer_was_lost_is_recognised_as_this_workers_own(local_aws, store, operation):
+    """The UpdateItem takes effect, the connection resets before its answer, botocore retries,
+    the retry's condition fails: the store sees the job is already this worker's and goes on."""
+    submit(store, "t")
+    resets_before = local_aws.traffic.injected["reset_after"]
+    plan = FaultPlan(rate=1.0, kinds=("reset_after",), operations=("dynamodb.UpdateItem",), limit=1)
+    if operation == "claim":
+        local_aws.traffic.set_plan(plan)
+    claimed = store.claim("w1")
+    assert claimed is not None and claimed.attempts == 1
+    if operation == "complete":
+        store.write_result(claimed, b"a\n1\n", {"charts": []})
+        local_aws.traffic.set_plan(plan)
+        done = store.complete(claimed, "m1")
+        assert done.status is JobStatus.SUCCEEDED and done.model_version == "m1"
+    local_aws.traffic.set_plan(FaultPlan())
+    assert local_aws.traffic.injected["reset_after"] == resets_before + 1
+    job = store.get(claimed.job_id)
+    assert job.attempts == 1 and job.worker_id == "w1"  # no attempt burned, nobody else's
+    assert job.status is (JobStatus.RUNNING if operation == "claim" else JobStatus.SUCCEEDED)
