@@ -28,6 +28,17 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def _finite(value: int | float) -> float:
+    """A JSON number as a finite float, or ValueError saying why it cannot be one."""
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ValueError("must be a number of ordinary size (this one is far too large)") from None
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
 def _in_range(value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ValueError(f"must be between {low:g} and {high:g} (got {value:g})")
@@ -52,10 +63,9 @@ class Number:
     def parse(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number, not {json_type(value)}")
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        _in_range(value, self.min, self.max)
-        return float(value)
+        number = _finite(value)
+        _in_range(number, self.min, self.max)
+        return number
 
 
 @dataclass(frozen=True)
@@ -77,9 +87,10 @@ class Integer:
     def parse(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a whole number, not {json_type(value)}")
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise ValueError(f"must be a whole number (got {value:g})")
-        _in_range(value, self.min, self.max)
+        number = _finite(value)
+        if not number.is_integer():
+            raise ValueError(f"must be a whole number (got {number:g})")
+        _in_range(number, self.min, self.max)
         return int(value)
 
 

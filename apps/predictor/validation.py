@@ -31,9 +31,14 @@ class RequestError(Exception):
         return {"ok": False, "error": {"type": self.kind, "message": self.message, "fields": self.fields}}
 
 
+def utf8_size(text: str) -> int:
+    """Bytes of `text` in UTF-8, counting a lone surrogate (valid in JSON, not in UTF-8) too."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def shown(name: Any) -> str:
-    """A field name as it may appear in an error: a string, cut short."""
-    text = str(name)
+    """A field name as it may appear in an error: printable UTF-8 (lone surrogates escaped), cut short."""
+    text = str(name).encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= _NAME_SHOWN else text[:_NAME_SHOWN] + "..."
 
 
@@ -53,9 +58,9 @@ def check_size(inputs: dict[str, Any], *, max_fields: int, max_string_bytes: int
         )
     too_long = {}
     for name, value in inputs.items():
-        if len(name.encode()) > max_string_bytes:
+        if utf8_size(name) > max_string_bytes:
             too_long[shown(name)] = f"field name is longer than {max_string_bytes} bytes"
-        elif isinstance(value, str) and len(value.encode()) > max_string_bytes:
+        elif isinstance(value, str) and utf8_size(value) > max_string_bytes:
             too_long[shown(name)] = f"is longer than {max_string_bytes} bytes"
     if too_long:
         raise RequestError(PAYLOAD_TOO_LARGE, f"Text values may be at most {max_string_bytes} bytes.", too_long)

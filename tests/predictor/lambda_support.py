@@ -23,7 +23,7 @@ FUNCTION = "ml-proto-test-predictor"
 
 def lambda_client(url: str) -> Any:
     """A real boto3 Lambda client on the local endpoint; no retries, so one call is one invoke."""
-    config = Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120, max_pool_connections=25)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=120, max_pool_connections=25)
     return boto3.session.Session().client(
         "lambda",
         endpoint_url=url,

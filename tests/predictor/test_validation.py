@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -106,3 +107,38 @@ def test_any_value_outside_a_range_names_exactly_that_field(field, distance, bel
     kind, fields = problems(record, model.INPUTS)
     assert kind == "validation" and list(fields) == [field.name]
     assert fields[field.name].startswith("must be between")
+
+
+# Anything json.loads can hand the handler: lone surrogates ("\ud800" is valid JSON) and
+# integers far beyond a float's range included.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)
+HUGE = st.integers(min_value=10**300, max_value=10**1000)
+JSON_SCALARS = st.none() | st.booleans() | st.floats() | ANY_TEXT | st.integers() | HUGE | HUGE.map(lambda n: -n)
+JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(ANY_TEXT, inner, max_size=3), max_leaves=8)
+NAMES = st.sampled_from([f.name for f in model.INPUTS]) | ANY_TEXT
+
+
+@given(st.dictionaries(NAMES, JSON, max_size=6) | JSON)
+def test_no_inputs_crash_validation_and_every_refusal_names_its_fields(inputs):
+    try:
+        record = check_inputs(inputs, model.INPUTS)
+    except RequestError as error:
+        assert error.fields and all(isinstance(name, str) and problem for name, problem in error.fields.items())
+        json.dumps(error.response()).encode("utf-8")  # the answer travels as UTF-8 JSON
+    else:
+        assert set(record) == {f.name for f in model.INPUTS}
+        assert all(isinstance(value, float) and math.isfinite(value) for value in record.values())
+
+
+def test_huge_integers_and_lone_surrogates_get_clear_messages():
+    record = {f.name: f.default for f in model.INPUTS}
+    name = model.INPUTS[0].name
+    kind, fields = problems({**record, name: 10**400}, model.INPUTS)
+    assert kind == "validation" and "far too large" in fields[name]
+    kind, fields = problems({**record, "\ud800": 1}, model.INPUTS)
+    assert kind == "validation" and fields == {"\\ud800": "is not an input of this model"}
+    kind, fields = problems({"x": 0.5, "n": -(10**400), "kind": "red"})
+    assert fields == {"n": "must be a number of ordinary size (this one is far too large)"}
+    kind, fields = problems({**GOOD, "\ud800" * 2000: 1}, FIELDS, max_string_bytes=1024)
+    assert kind == "payload_too_large"
