@@ -68,7 +68,11 @@ def check_csv(name: str, data: bytes) -> CsvUpload:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:  # e.g. one value longer than the csv module's 128 KB field limit
+        raise UploadRejected(f"{safe_name} is not a well-formed CSV near row {reader.line_num}: {error}.") from None
     if len(rows) < 2:
         raise UploadRejected(f"{safe_name} needs a header row and at least one row of data.")
     header = [cell.strip() for cell in rows[0]]
