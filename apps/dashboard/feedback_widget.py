@@ -12,7 +12,7 @@ from dashboard.auth import current_user
 from dashboard.services import Services
 
 
-def widget(kind: str, target_id: str, model_version: str) -> Any:
+def widget(kind: str, target_id: str) -> Any:
     """The feedback box for one prediction (`kind="prediction"`) or job (`kind="job"`)."""
 
     def key(part: str) -> dict[str, str]:
@@ -28,7 +28,6 @@ def widget(kind: str, target_id: str, model_version: str) -> Any:
                  html.Button("Thumbs down", id=key("down"), className="thumb down", n_clicks=0)],
                 className="button-row",
             ),
-            dcc.Store(id=key("version"), data=model_version),
             html.Div(id=key("status"), className="feedback-status", role="status"),
         ],
         className="feedback-box",
@@ -42,20 +41,17 @@ def register(app: dash.Dash, services: Services) -> None:
         Input({"type": "fb-up", "kind": MATCH, "target": MATCH}, "n_clicks"),
         Input({"type": "fb-down", "kind": MATCH, "target": MATCH}, "n_clicks"),
         State({"type": "fb-comment", "kind": MATCH, "target": MATCH}, "value"),
-        State({"type": "fb-version", "kind": MATCH, "target": MATCH}, "data"),
         prevent_initial_call=True,
     )
-    def record(_up: int, _down: int, comment: str | None, version: str | None) -> tuple[Any, Any]:
+    def record(_up: int, _down: int, comment: str | None) -> tuple[Any, Any]:
         trigger = dash.ctx.triggered_id
         if not trigger:
             raise dash.exceptions.PreventUpdate
         rating = 1 if trigger["type"] == "fb-up" else -1
         try:
-            if trigger["kind"] == "job":  # the page may have opened before the job had a version
-                version = services.store.get(trigger["target"]).model_version or version
-            services.store.add_feedback(
+            services.store.add_feedback(  # counted for the version the job or prediction records
                 target_kind=trigger["kind"], target_id=trigger["target"], user=current_user() or "",
-                rating=rating, comment=(comment or "").strip(), model_version=version or "",
+                rating=rating, comment=(comment or "").strip(),
             )
         except JobKitError as error:
             return html.Span(f"Your feedback could not be saved ({error}). Please try again.",

@@ -149,7 +149,7 @@ def layout(services: Services, job_id: str) -> Any:
             *([link] if link else []),
         ], className="button-row actions"),
         html.Div(id="job-action-message"),
-        html.Section([html.H2("Feedback on this job"), widget("job", job.job_id, job.model_version)],
+        html.Section([html.H2("Feedback on this job"), widget("job", job.job_id)],
                      className="card"),
         dcc.Store(id="job-id", data=job.job_id),
         dcc.Store(id="job-changed"),
