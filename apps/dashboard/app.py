@@ -15,7 +15,7 @@ from dash import Input, Output, dcc, html
 from jobkit import JobStore, logs
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, feedback_widget, routes
+from dashboard import auth, feedback_widget, request_ids, routes
 from dashboard.launcher import Launcher, Reconciler, make_launcher
 from dashboard.pages import feedback, job_detail, jobs, predict
 from dashboard.predictor_client import PredictorClient, lambda_client
@@ -83,6 +83,7 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     server = app.server
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     reconciler = _ReconcilerOnce(services, settings.reconcile_seconds) if reconcile else None
+    request_ids.install(server)
     auth.install(server, settings.logins, throttle or auth.LoginThrottle(), title=TITLE,
                  session_hours=settings.session_hours, on_request=reconciler.ensure if reconciler else None)
     routes.install(server, settings.local_log_dir)

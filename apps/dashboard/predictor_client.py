@@ -1,9 +1,10 @@
 """The only way the dashboard reaches the predictor: boto3's Lambda `invoke`.
 
 `describe()` (cached briefly) says what the model needs; `predict(inputs)` returns a
-`PredictionResult`. Anything that goes wrong -- a function error, a timeout, an unreachable
-endpoint, an answer that is not the contract's JSON -- raises `PredictorUnavailable` with a
-message a stakeholder can act on (try again), and is logged with the Lambda request id.
+`PredictionResult`. Anything that goes wrong -- a function error, a timeout, throttling, an
+unreachable endpoint, an answer that is not the contract's JSON -- raises `PredictorUnavailable`
+with a message a stakeholder can act on (try again), and is logged with the Lambda request id
+(`lambda_request_id`, when Lambda answered) beside the dashboard request's own `request_id`.
 """
 
 from __future__ import annotations
@@ -52,14 +53,18 @@ class PredictionResult:
     request_id: str = ""
 
 
-def lambda_client(region: str, timeout_seconds: float) -> Any:
-    """A Lambda client that gives up after `timeout_seconds` and does not retry a slow model."""
+def lambda_client(region: str, timeout_seconds: float, endpoint_url: str | None = None) -> Any:
+    """A Lambda client that waits at most `timeout_seconds` for an answer and never re-sends.
+
+    botocore would retry a read timeout too, running the model again and doubling the wait past
+    the load balancer's idle timeout; the stakeholder is told to try again instead.
+    """
     config = Config(
         connect_timeout=5,
         read_timeout=timeout_seconds,
-        retries={"mode": "standard", "max_attempts": 2},
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
-    return boto3.session.Session().client("lambda", region_name=region, config=config)
+    return boto3.session.Session().client("lambda", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 class PredictorClient:
@@ -80,7 +85,7 @@ class PredictorClient:
         if not answer.get("ok") or not isinstance(inputs, list) or not all(
             isinstance(i, dict) and isinstance(i.get("name"), str) for i in inputs
         ):
-            log.error("predictor describe answer is malformed", extra={"request_id": request_id})
+            log.error("predictor describe answer is malformed", extra={"lambda_request_id": request_id})
             raise PredictorUnavailable(f"The model gave an unexpected description. {RETRY_HINT}", request_id)
         return answer
 
@@ -93,12 +98,12 @@ class PredictorClient:
             error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
             fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
             message = str(error.get("message") or "The model could not use these inputs.")
-            log.info("prediction refused", extra={"request_id": request_id, "error_type": error.get("type"),
+            log.info("prediction refused", extra={"lambda_request_id": request_id, "error_type": error.get("type"),
                                                   "fields": sorted(fields)})
             raise InvalidInputs(message, {str(k): str(v) for k, v in fields.items()})
         prediction, chart = answer.get("prediction"), answer.get("chart")
         if answer.get("ok") is not True or not isinstance(prediction, dict):
-            log.error("predictor answer is malformed", extra={"action": "predict", "request_id": request_id})
+            log.error("predictor answer is malformed", extra={"action": "predict", "lambda_request_id": request_id})
             raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}", request_id)
         if not (isinstance(chart, dict) and isinstance(chart.get("data"), list)):
             chart = None
@@ -126,20 +131,20 @@ class PredictorClient:
         except ClientError as error:
             request_id = error.response.get("ResponseMetadata", {}).get("RequestId", "")
             code = error.response.get("Error", {}).get("Code", "")
-            with log_context(request_id=request_id):
-                log.error("predictor invoke failed", extra={"action": action, "request_id": request_id,
-                                                          "error_code": code})
-            raise PredictorUnavailable(f"The model is not available right now ({code}). {RETRY_HINT}",
-                                       request_id) from error
+            log.error("predictor invoke failed", extra={"action": action, "lambda_request_id": request_id,
+                                                      "error_code": code})
+            reason = "is busy with other requests" if code == "TooManyRequestsException" else \
+                "is not available right now"
+            raise PredictorUnavailable(f"The model {reason}. {RETRY_HINT}", request_id) from error
         except BotoCoreError as error:
             log.error("predictor unreachable", extra={"action": action, "error": str(error)})
             raise PredictorUnavailable(f"The model could not be reached. {RETRY_HINT}") from error
         request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
-        with log_context(request_id=request_id):
+        with log_context(lambda_request_id=request_id):
             payload = response["Payload"].read()
             if response.get("FunctionError"):
                 log.error("predictor function error",
-                          extra={"action": action, "request_id": request_id,
+                          extra={"action": action, "lambda_request_id": request_id,
                                  "function_error": response["FunctionError"],
                                  "detail": payload[:500].decode("utf-8", "replace")})
                 raise PredictorUnavailable(f"The model failed on this request. {RETRY_HINT}", request_id)
@@ -149,7 +154,7 @@ class PredictorClient:
                 answer = None
             if not isinstance(answer, dict):
                 log.error("predictor answer is not a JSON object",
-                          extra={"action": action, "request_id": request_id,
+                          extra={"action": action, "lambda_request_id": request_id,
                                  "detail": payload[:200].decode("utf-8", "replace")})
                 raise PredictorUnavailable(f"The model gave an answer the dashboard cannot read. {RETRY_HINT}",
                                            request_id)

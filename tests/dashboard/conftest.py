@@ -11,13 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from dashboard.app import build_services, create_app
 from dashboard.auth import LoginThrottle
 from dashboard.launcher import SubprocessLauncher
-from dashboard.predictor_client import PredictorClient
+from dashboard.predictor_client import PredictorClient, lambda_client
 from dashboard.settings import DashboardSettings
 from jobkit import JobStore, StoreSettings
 
@@ -67,10 +65,8 @@ def dashboard_settings(store_settings: StoreSettings, tmp_path: Path) -> Dashboa
 
 
 def predictor_for(stub: LambdaStub, timeout: float = 3.0, cache_seconds: float = 30.0) -> PredictorClient:
-    client = boto3.client(
-        "lambda", endpoint_url=stub.url, region_name="us-east-1",
-        config=Config(read_timeout=timeout, connect_timeout=2, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    """The dashboard's own Lambda client (its timeout and retry policy), aimed at the stub."""
+    client = lambda_client("us-east-1", timeout, endpoint_url=stub.url)
     return PredictorClient(client, "stub-predictor", cache_seconds)
 
 
@@ -80,11 +76,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(dashboard_settings: DashboardSettings, store: JobStore, lambda_stub: LambdaStub, clock: FakeClock) -> Any:
+def predictor_timeout() -> float:
+    return 3.0
+
+
+@pytest.fixture
+def app(dashboard_settings: DashboardSettings, store: JobStore, lambda_stub: LambdaStub, clock: FakeClock,
+        predictor_timeout: float) -> Any:
     launcher = SubprocessLauncher(dashboard_settings.worker_command, dashboard_settings.max_workers,
                                   dashboard_settings.local_log_dir)
-    services = build_services(dashboard_settings, store=store, predictor=predictor_for(lambda_stub),
-                              launcher=launcher)
+    services = build_services(dashboard_settings, store=store,
+                              predictor=predictor_for(lambda_stub, timeout=predictor_timeout), launcher=launcher)
     dash_app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(clock=clock),
                           reconcile=False)
     yield dash_app

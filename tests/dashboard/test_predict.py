@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 
 import pytest
 from dashboard.pages.predict import check_inputs
-from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
+from dashboard.predictor_client import InvalidInputs
+from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import predictor_for, prop
 from tests.dashboard.lambda_stub import DESCRIBE, Reply, good_answer
@@ -111,9 +113,11 @@ def test_predictor_field_errors_show_next_to_their_fields(dash_call, lambda_stub
          "failed on this request"),
         (Reply(raw=b"<html>502 bad gateway</html>"), "cannot read"),
         (Reply({"ok": True, "prediction": "not-a-dict"}), "cannot read"),
-        (Reply({"message": "Rate exceeded"}, status=429), "not available right now"),
+        (Reply({"__type": "TooManyRequestsException", "message": "Rate Exceeded."}, status=429),
+         "busy with other requests"),
+        (Reply({"message": "boom"}, status=500), "not available right now"),
     ],
-    ids=["function-error", "garbage", "wrong-shape", "throttled"],
+    ids=["function-error", "garbage", "wrong-shape", "throttled", "service-error"],
 )
 def test_predictor_failures_give_a_clear_retryable_message_and_are_logged(dash_call, lambda_stub, caplog,
                                                                           reply, expected):
@@ -124,14 +128,30 @@ def test_predictor_failures_give_a_clear_retryable_message_and_are_logged(dash_c
     assert expected in json.dumps(message) and "try again" in json.dumps(message).lower()
     assert result is None  # the previous result (if any) stays; the button works again
     assert caplog.records and caplog.records[-1].__dict__.get("action") == "predict"
-    assert re.fullmatch(r"[0-9a-f]{32}", caplog.records[-1].__dict__["request_id"])  # the stub's X-Amzn-RequestId
+    assert re.fullmatch(r"[0-9a-f]{32}", caplog.records[-1].__dict__["lambda_request_id"])  # the stub's
+    assert sum(event["action"] == "predict" for event in lambda_stub.events) == 1  # never re-sent
 
 
-def test_a_slow_predictor_times_out_with_a_message(lambda_stub):
-    lambda_stub.respond = lambda event: Reply(good_answer(event), delay=2.0)
-    client = predictor_for(lambda_stub, timeout=0.5)
-    with pytest.raises(PredictorUnavailable, match="took too long"):
-        client.predict(GOOD)
+@pytest.mark.parametrize("predictor_timeout", [0.5])
+def test_a_slow_predictor_times_out_with_a_message_and_the_request_id_in_the_log(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply(good_answer(event), delay=0 if event["action"] == "describe" else 1.5)
+    page(dash_call)
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter("dashboard"))  # formats as it logs, inside the request
+    logger = logging.getLogger("dashboard.predictor")
+    logger.addHandler(handler)
+    try:
+        response = predict(dash_call, GOOD)
+    finally:
+        logger.removeHandler(handler)
+    message = json.dumps(outputs(response)[2])
+    assert "took too long" in message and "try again" in message.lower()
+    # One attempt only: botocore would otherwise re-run the slow model and double the wait.
+    assert sum(event["action"] == "predict" for event in lambda_stub.events) == 1
+    (logged,) = [json.loads(line) for line in lines.getvalue().splitlines()
+                 if json.loads(line)["message"] == "predictor timed out"]
+    assert logged["request_id"] == response.headers["X-Request-Id"] and len(logged["request_id"]) == 32
 
 
 def test_describe_failure_shows_a_message_and_a_way_to_retry(dash_call, lambda_stub):

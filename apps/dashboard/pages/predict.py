@@ -88,6 +88,17 @@ def layout(services: Services) -> Any:
     )
 
 
+def _finite(value: Any) -> float | None:
+    """The value as a finite float, or None when it is no usable number (text, bool, inf, 1e999...)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean values and per-field problems, by the field descriptions (before invoking)."""
     clean: dict[str, Any] = {}
@@ -103,11 +114,12 @@ def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[d
             continue
         low, high = spec.get("min"), spec.get("max")
         between = f" between {low:g} and {high:g}" if low is not None and high is not None else ""
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        number = _finite(value)
+        if number is None:
             problems[name] = f"Please enter a number{between}."
-        elif kind == "integer" and value != int(value):
+        elif kind == "integer" and not number.is_integer():
             problems[name] = "Please enter a whole number."
-        elif (low is not None and value < low) or (high is not None and value > high):
+        elif (low is not None and number < low) or (high is not None and number > high):
             problems[name] = f"Must be{between}."
         else:
             clean[name] = int(value) if kind == "integer" else value
@@ -129,7 +141,7 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
     if outcome.chart:
         parts.append(charts.graph(outcome.chart, "prediction-chart", height=320))
     if prediction_id:
-        parts.append(widget("prediction", prediction_id, outcome.model_version))
+        parts.append(widget("prediction", prediction_id))
     else:
         parts.append(ui.notice("This prediction could not be saved, so it cannot get feedback.", "info"))
     return html.Div(parts)
@@ -155,7 +167,10 @@ def register(app: dash.Dash, services: Services) -> None:
         def field_errors(problems: dict[str, str]) -> list[Any]:
             return [problems.get(name, "") for name in names]
 
-        clean, problems = check_inputs(specs, {i["name"]: v for i, v in zip(ids, values, strict=True)})
+        try:
+            clean, problems = check_inputs(specs, {i["name"]: v for i, v in zip(ids, values, strict=True)})
+        except (KeyError, TypeError, ValueError):  # the form's description did not come from this page
+            return dash.no_update, field_errors({}), ui.notice("This form is out of date. Please reload the page.")
         if problems:
             return dash.no_update, field_errors(problems), ui.notice("Please correct the highlighted inputs.")
         try:
@@ -168,7 +183,7 @@ def register(app: dash.Dash, services: Services) -> None:
         except PredictorUnavailable as error:
             return dash.no_update, field_errors({}), ui.notice(str(error), notice_id="predict-error")
         prediction_id = None
-        with log_context(request_id=outcome.request_id):
+        with log_context(lambda_request_id=outcome.request_id):
             try:
                 recorded = services.store.record_prediction(
                     owner=current_user() or "", inputs=clean, output=outcome.prediction,
