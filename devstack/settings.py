@@ -1,7 +1,8 @@
-"""Typed settings for the local stack: ports, folders, names. Every field has an env override."""
+"""Typed settings for the local stack: ports, folders, names; ports, folder and counts from env."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -64,8 +65,11 @@ class DevSettings:
         path = self.state_dir / "password"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(12))
-            path.chmod(0o600)
+            # Created owner-only: the password is never readable by others, not even briefly.
+            with contextlib.suppress(FileExistsError), os.fdopen(
+                os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+            ) as file:
+                file.write(secrets.token_urlsafe(12))
         return path.read_text().strip()
 
     def logins_json(self) -> str:

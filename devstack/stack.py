@@ -58,7 +58,6 @@ class LocalStack:
             "JOBS_TABLE": s.table,
             "JOBS_BUCKET": s.bucket,
             "PREDICTOR_FUNCTION": s.function_name,
-            "DASHBOARD_LOGINS": s.logins_json(),
             "WORKER_LAUNCHER": "subprocess",
             "WORKER_COMMAND": f"{sys.executable} -m worker --drain",
             "MAX_WORKERS": str(s.max_workers),
@@ -73,6 +72,12 @@ class LocalStack:
         """The embedded local AWS (call counts, fault injection); only while started."""
         assert self._aws is not None, "start() the stack first"
         return self._aws
+
+    @property
+    def lambda_server(self) -> LambdaServer:
+        """The local Lambda endpoint (fault injection); only while started."""
+        assert self._lambda is not None, "start() the stack first"
+        return self._lambda
 
     @property
     def store(self) -> JobStore:
@@ -123,7 +128,8 @@ class LocalStack:
         # A session of its own: stop() ends the dashboard and every worker it launched at once.
         self._dashboard = subprocess.Popen(
             command,
-            env={**os.environ, **env, "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "16"},
+            env={**os.environ, **env, "DASHBOARD_LOGINS": s.logins_json(),  # the dashboard's alone
+                 "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "16"},
             cwd=s.state_dir,
             stdout=log_file,
             stderr=subprocess.STDOUT,

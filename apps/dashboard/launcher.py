@@ -19,6 +19,13 @@ from dashboard.settings import DashboardSettings, EcsWorkerSettings
 log = logging.getLogger("dashboard.launcher")
 
 STARTED_BY = "ml-proto-dashboard"
+# The dashboard's own secrets: a worker never needs them, so a worker's environment never has them.
+DASHBOARD_SECRETS = ("DASHBOARD_LOGINS",)
+
+
+def worker_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The dashboard's environment less its secrets, for a local worker process."""
+    return {name: value for name, value in environ.items() if name not in DASHBOARD_SECRETS}
 
 
 class Launcher(Protocol):
@@ -72,7 +79,7 @@ class SubprocessLauncher:
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env=self.env if self.env is not None else dict(os.environ),
+                env=worker_environment(self.env if self.env is not None else dict(os.environ)),
             )
         finally:
             if output is not subprocess.DEVNULL:
