@@ -12,6 +12,10 @@ sees, so `boto3.client("lambda", endpoint_url=server.url).invoke(...)` works unc
   `{"errorMessage", "errorType", "stackTrace"}`; so are a timeout ("Task timed out after X
   seconds"), a crashed process, an import error and a response over 6 MB.
 
+For fault-injection tests, `faults` (a devstack.faults.FaultInjector) can make a share of
+invokes answer 429 TooManyRequestsException or 500 ServiceException, or reset the connection
+before the handler runs or after it answered, as a throttled or flaky Lambda service does.
+
 Each instance is a separate `python -m devstack.lambda_runtime` process with the apps folder
 first on sys.path, initialised on its first invoke (a cold start) and reused while warm. At
 most `instances` run at once; further invokes wait for one to be free. An instance that timed
@@ -40,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from devstack.faults import FaultInjector, reset_connection
 
 log = logging.getLogger("devstack.lambda")
 
@@ -210,6 +216,7 @@ class LambdaServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._background: set[threading.Thread] = set()
+        self.faults = FaultInjector()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -488,6 +495,10 @@ class _InvokeHandler(BaseHTTPRequestHandler):
                    "x-amzn-RequestId": str(uuid.uuid4())}
         self._send(status, body, headers)
 
+    def _reset(self) -> None:
+        reset_connection(self.connection)
+        self.close_connection = True
+
     def _read_body(self) -> bytes | None:
         """The request body, or None (after draining it) when it is over Lambda's limit."""
         length = int(self.headers.get("Content-Length") or 0)
@@ -551,6 +562,16 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             self._fail(HTTPStatus.BAD_REQUEST, "InvalidRequestContentException",
                        f"Could not parse request body into json: {error}")
             return
+        fault = lam.faults.draw("lambda.Invoke")
+        if fault == "throttle":
+            self._fail(HTTPStatus.TOO_MANY_REQUESTS, "TooManyRequestsException", "Rate Exceeded.")
+            return
+        if fault == "server_error":
+            self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, "ServiceException", "Injected service error")
+            return
+        if fault == "reset_before":
+            self._reset()
+            return
         request_id = str(uuid.uuid4())
         headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
         if invocation_type == "DryRun":
@@ -561,6 +582,9 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.ACCEPTED, headers=headers)
             return
         function_error, response = lam.invoke(payload, request_id)
+        if fault == "reset_after":  # the function ran; its answer is lost on the way back
+            self._reset()
+            return
         headers["Content-Type"] = "application/json"
         if function_error:
             headers["X-Amz-Function-Error"] = function_error

@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from devstack.faults import FaultPlan
 from devstack.lambda_server import LambdaServer, code_fingerprint, parse_function_name
 from tests.predictor.lambda_support import (
     APPS,
@@ -273,3 +274,36 @@ def test_stop_leaves_no_process_behind(model_dir, tmp_path):
     assert runtime_children(apps) == set()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=1)
+
+
+# --- injected faults (last: they start an instance) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "status"),
+    [("throttle", "TooManyRequestsException", 429), ("server_error", "ServiceException", 500)],
+)
+def test_injected_service_faults_answer_as_lambda_does(idle_server, kind, code, status):
+    client = lambda_client(idle_server.url)
+    idle_server.faults.set_plan(FaultPlan(rate=1.0, kinds=(kind,), limit=1))
+    try:
+        with pytest.raises(ClientError) as raised:
+            client.invoke(FunctionName=FUNCTION, InvocationType="DryRun", Payload=b"{}")
+        assert client.invoke(FunctionName=FUNCTION, InvocationType="DryRun", Payload=b"{}")["StatusCode"] == 204
+    finally:
+        idle_server.faults.set_plan(FaultPlan())
+    assert raised.value.response["Error"]["Code"] == code
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert idle_server.faults.injected[kind] >= 1
+
+
+@pytest.mark.parametrize("kind", ["reset_before", "reset_after"])
+def test_injected_connection_resets_reach_the_client_as_connection_errors(idle_server, kind):
+    client = lambda_client(idle_server.url)
+    idle_server.faults.set_plan(FaultPlan(rate=1.0, kinds=(kind,), limit=1))
+    try:
+        with pytest.raises(BotoCoreError):
+            invoke(client, {"action": "describe"})
+        assert invoke(client, {"action": "describe"}).body["ok"] is True  # the next call is served
+    finally:
+        idle_server.faults.set_plan(FaultPlan())

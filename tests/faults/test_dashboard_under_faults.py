@@ -1,5 +1,6 @@
-"""The dashboard, its workers and the contract with 20% of AWS calls failing: every prediction
-gets an answer or a clear try-again message, and every submitted job succeeds exactly once."""
+"""The dashboard, its workers and the contract with 20% of AWS calls failing (DynamoDB, S3 and
+the Lambda Invoke API alike): every prediction gets an answer or a clear try-again message, and
+every submitted job succeeds exactly once."""
 
 from __future__ import annotations
 
@@ -37,11 +38,15 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
         page = session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/predict"), timeout=60)
         schema = dash_calls.find(page.json(), "predict-schema")["data"]
         stack.aws.traffic.set_plan(FaultPlan(rate=0.2, seed=9))
+        stack.lambda_server.faults.set_plan(FaultPlan(rate=0.2, seed=9))
 
-        predictions = [call(dash_calls.predict(schema)) for _ in range(10)]
+        predictions = [call(dash_calls.predict(schema)) for _ in range(20)]
+        stack.lambda_server.faults.set_plan(FaultPlan())
         answered = sum("prediction-label" in text for text in predictions)
         told_to_retry = sum("prediction-label" not in text and bool(RETRY_MESSAGE.search(text)) for text in predictions)
+        invoke_faults = dict(stack.lambda_server.faults.injected)
         assert answered + told_to_retry == len(predictions)
+        assert answered > 0 and told_to_retry >= 1 and sum(invoke_faults.values()) >= 1
 
         tokens = [f"token-{n}" for n in range(5)]
         job_ids = set()
@@ -61,7 +66,8 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
         injected = dict(stack.aws.traffic.injected)
         stack.aws.traffic.set_plan(FaultPlan())
         jobs = stack.store.list_recent(limit=100).items
-        print(f"\ndashboard under faults: injected {sum(injected.values())} {injected}; predictions "
+        print(f"\ndashboard under faults: injected {sum(injected.values())} {injected} into DynamoDB and S3, "
+              f"{sum(invoke_faults.values())} {invoke_faults} into Lambda Invoke; predictions "
               f"{answered} answered, {told_to_retry} told to retry; jobs submitted {len(tokens)}, "
               f"created {len(jobs)}, succeeded {sum(j.status is JobStatus.SUCCEEDED for j in jobs)}")
         assert sum(injected.values()) > 20
