@@ -17,7 +17,7 @@ from tests.support import wait_until
 CHILD = """
 import os, sys, time
 with open(sys.argv[1], "w") as f:
-    f.write(f"{os.getpid()} {os.getpgid(0)} {os.environ.get('JOBS_TABLE', '')}")
+    f.write(f"{os.getpid()} {os.getpgid(0)} {os.environ.get('JOBS_TABLE', '')} {'DASHBOARD_LOGINS' in os.environ}")
 print("worker says hello", flush=True)
 time.sleep(float(sys.argv[2]))
 """
@@ -27,7 +27,8 @@ time.sleep(float(sys.argv[2]))
 def launcher(tmp_path: Path):
     def make(seconds: float = 0.0, max_workers: int = 2) -> SubprocessLauncher:
         command = (sys.executable, "-c", CHILD, str(tmp_path / "marker"), str(seconds))
-        made = SubprocessLauncher(command, max_workers, tmp_path / "logs", env={**os.environ, "JOBS_TABLE": "t1"})
+        env = {**os.environ, "JOBS_TABLE": "t1", "DASHBOARD_LOGINS": '{"alice": "s3cret"}'}
+        made = SubprocessLauncher(command, max_workers, tmp_path / "logs", env=env)
         created.append(made)
         return made
 
@@ -42,9 +43,10 @@ def test_subprocess_launcher_runs_the_command_in_our_process_group(launcher, tmp
     local.launch()
     marker = tmp_path / "marker"
     wait_until(lambda: marker.exists() and marker.read_text(), timeout=15, what="the worker to start")
-    pid, pgid, table = marker.read_text().split()
+    pid, pgid, table, sees_logins = marker.read_text().split()
     assert int(pgid) == os.getpgid(0)  # stopping the stack's group stops its workers too
     assert table == "t1"
+    assert sees_logins == "False"  # the dashboard's secret stays with the dashboard
     wait_until(lambda: local.running() == 0, timeout=15, what="the worker to exit")
     assert "worker says hello" in (tmp_path / "logs" / "worker.log").read_text()
 

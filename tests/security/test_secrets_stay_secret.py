@@ -53,3 +53,11 @@ def test_the_password_is_in_no_log_and_no_page(tmp_path):
     for secret in (password, wrong):
         assert not [name for name, text in logs.items() if secret in text], "a password reached a log"
         assert not [text for text in served if secret in text], "a password was served to the browser"
+
+
+def test_only_the_dashboard_is_given_the_logins(tmp_path):
+    stack = LocalStack(stack_settings(tmp_path))
+    _, password = stack.login
+    shared = stack.app_env()  # what the predictor instances (and, through the dashboard, workers) get
+    assert "DASHBOARD_LOGINS" not in shared and not [v for v in shared.values() if password in v]
+    assert oct((tmp_path / "password").stat().st_mode & 0o777) == "0o600"
