@@ -38,8 +38,11 @@ browser:
 	    echo "Browser tests need chromium and chromedriver: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
 	  fi; }
 
+# pytest exits 5 when it collected no tests: a broken collection, never a pass.
 test: venv browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$status
 
 test-fast: venv
 	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
