@@ -9,10 +9,13 @@ from bench import load
 
 @pytest.mark.slow
 def test_simulated_stakeholders_get_no_errors():
-    rows = load.run(users=6, seconds=10, spawn_rate=6)
+    rows = load.run(users=8, seconds=12, spawn_rate=8)
     failures = [row for row in rows if row["name"] == "failure"]
     assert failures == []
-    names = {row["name"] for row in rows}
-    assert {"log in", "open predict page", "poll jobs table", "Aggregated"} <= names
+    done = {row["name"]: row["requests"] for row in rows}
+    # Every user logs in and opens the predict page; predictions are 2 of 11 task picks, so some
+    # of the ~50 picks are predictions (all 50 missing them has odds under 1 in 10,000).
+    assert done["log in"] == done["open predict page"] == 8
+    assert done["request prediction"] > 0 and done["poll jobs table"] > 0
     total = next(row for row in rows if row["name"] == "Aggregated")
-    assert total["requests"] > 20 and total["errors"] == 0
+    assert total["errors"] == 0
