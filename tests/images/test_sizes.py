@@ -41,3 +41,12 @@ def test_predictor_dependencies_fit_the_budget(sizes):
     predictor = sizes["predictor"]
     assert 50 < predictor["mb"] < PREDICTOR_BUDGET_MB, predictor
     assert predictor["packages"] == len(predictor["names"])
+
+
+@pytest.mark.slow
+def test_every_installed_package_is_pinned_at_the_version_installed(sizes):
+    """Not just the direct dependencies: an image build cannot pick up a newer transitive one."""
+    for app, row in sizes.items():
+        pinned = {line.lower().replace("_", "-") for line in requirement_lines(APPS_DIR / app / "requirements.txt")}
+        unpinned = set(row["names"]) - pinned
+        assert not unpinned, f"{app}: pin these in its requirements.txt too: {sorted(unpinned)}"
