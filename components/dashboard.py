@@ -65,6 +65,8 @@ class DashboardArgs:
     min_count: int
     max_count: int
     cpu_target_percent: int
+    server_workers: int
+    server_threads: int
     allowed_cidrs: Sequence[str]
     certificate_arn: str
     domain_name: str
@@ -242,6 +244,8 @@ class Dashboard(pulumi.ComponentResource):
             # gunicorn must keep idle connections open longer than the ALB does, or the ALB reuses
             # a connection gunicorn just closed and the stakeholder gets a 502.
             "GUNICORN_KEEPALIVE": str(_alb_idle_timeout(args) + 5),
+            "GUNICORN_WORKERS": str(args.server_workers),
+            "GUNICORN_THREADS": str(args.server_threads),
             "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
             "WORKER_LAUNCHER": "ecs",
             "MAX_WORKERS": str(worker.max_workers),

@@ -130,6 +130,8 @@ class MlPrototype(pulumi.ComponentResource):
             min_count=d.min_count,
             max_count=d.max_count,
             cpu_target_percent=d.cpu_target_percent,
+            server_workers=d.server_workers,
+            server_threads=d.server_threads,
             allowed_cidrs=d.allowed_cidrs,
             certificate_arn=d.certificate_arn,
             domain_name=d.domain_name,

@@ -101,6 +101,8 @@ class DashboardSettings:
     min_count: int
     max_count: int
     cpu_target_percent: int
+    server_workers: int
+    server_threads: int
     allowed_cidrs: tuple[str, ...]
     certificate_arn: str
     domain_name: str
@@ -182,6 +184,8 @@ class Settings:
                 min_count=read.integer("dashboardMinCount", minimum=1, maximum=100),
                 max_count=read.integer("dashboardMaxCount", minimum=1, maximum=100),
                 cpu_target_percent=read.integer("dashboardCpuTargetPercent", minimum=10, maximum=95),
+                server_workers=read.integer("dashboardWorkers", minimum=1, maximum=32),
+                server_threads=read.integer("dashboardThreads", minimum=1, maximum=256),
                 allowed_cidrs=read.cidrs("allowedCidrs"),
                 certificate_arn=read.string("certificateArn"),
                 domain_name=read.string("domainName"),

@@ -122,6 +122,8 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
     assert env["WORKER_LOG_GROUP"] == d.exports["workerLogGroup"]
     assert env["MAX_WORKERS"] == str(d.setting("maxWorkers"))
     assert env["UPLOAD_MAX_BYTES"] == str(d.setting("uploadMaxBytes"))
+    assert env["GUNICORN_WORKERS"] == str(d.setting("dashboardWorkers"))
+    assert env["GUNICORN_THREADS"] == str(d.setting("dashboardThreads"))
     # The dashboard (and the ALB in front of it) wait longer than the Lambda may run.
     assert int(env["PREDICTOR_TIMEOUT_SECONDS"]) > d.setting("predictorTimeoutSeconds")
     idle = d.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]

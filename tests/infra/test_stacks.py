@@ -66,6 +66,8 @@ OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "ml-proto:dashboardDesiredCount": lambda d: _service(d)["desiredCount"],
     "ml-proto:dashboardMinCount": lambda d: _scaling(d)["minCapacity"],
     "ml-proto:dashboardMaxCount": lambda d: _scaling(d)["maxCapacity"],
+    "ml-proto:dashboardWorkers": lambda d: int(d.container_env("-dashboard")["GUNICORN_WORKERS"]),
+    "ml-proto:dashboardThreads": lambda d: int(d.container_env("-dashboard")["GUNICORN_THREADS"]),
     "ml-proto:dashboardUsers": lambda d: list(json.loads(d.exports["dashboardLogins"])),
 }
 
