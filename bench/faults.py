@@ -76,7 +76,7 @@ def run_drill(
     bootstrap(aws.url, "us-east-1", name, name)
     settings = StoreSettings(
         table=name, bucket=name, region="us-east-1", lease_seconds=5, max_attempts=5,
-        retry_backoff_seconds=0.2, aws_max_attempts=8,
+        retry_backoff_seconds=0.2, aws_max_attempts=9,
     )
     store = JobStore(settings)
     calls_before = sum(aws.traffic.calls.values())

@@ -159,7 +159,7 @@ def app_env(settings: StoreSettings, endpoint: str) -> dict[str, str]:
 
 def local_client(service: str, endpoint: str, region: str) -> Any:
     """A boto3 client for the local AWS at `endpoint`, whatever this process's AWS settings are."""
-    config = Config(retries={"mode": "standard", "max_attempts": 5},
+    config = Config(retries={"mode": "standard", "total_max_attempts": 6},
                     signature_version="s3v4" if service == "s3" else None)
     return boto3.session.Session(
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],

@@ -18,9 +18,10 @@ from jobkit.errors import StoreUnavailable
 log = logging.getLogger("jobkit.aws")
 
 
-def client(service: str, region: str, max_attempts: int = 5, **config: Any) -> Any:
-    """A client for `service` that retries throttling and transient errors with backoff."""
-    retries = {"mode": "standard", "max_attempts": max_attempts}
+def client(service: str, region: str, max_attempts: int = 6, **config: Any) -> Any:
+    """A client for `service` that retries throttling and transient errors with backoff, making at
+    most `max_attempts` attempts in all (botocore's `max_attempts` would count only retries)."""
+    retries = {"mode": "standard", "total_max_attempts": max_attempts}
     if service == "s3":
         config.setdefault("signature_version", "s3v4")  # presigned URLs carry X-Amz-Expires
     settings = Config(retries=retries, connect_timeout=5, read_timeout=30, **config)

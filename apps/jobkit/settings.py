@@ -22,7 +22,7 @@ class StoreSettings:
     max_attempts: int = 3
     retention_days: int = 30
     retry_backoff_seconds: float = 2.0
-    aws_max_attempts: int = 5
+    aws_max_attempts: int = 6  # in all, the first try included, as botocore reads AWS_MAX_ATTEMPTS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StoreSettings:
@@ -38,5 +38,5 @@ class StoreSettings:
             max_attempts=int(environ.get("JOB_MAX_ATTEMPTS", 3)),
             retention_days=int(environ.get("RESULT_RETENTION_DAYS", 30)),
             retry_backoff_seconds=float(environ.get("JOB_RETRY_BACKOFF_SECONDS", 2)),
-            aws_max_attempts=int(environ.get("AWS_MAX_ATTEMPTS", 5)),
+            aws_max_attempts=int(environ.get("AWS_MAX_ATTEMPTS", 6)),
         )

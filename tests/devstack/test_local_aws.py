@@ -54,9 +54,11 @@ def test_the_local_aws_counts_calls_and_injects_faults_that_retries_absorb(local
     assert sum(local_aws.traffic.calls.values()) - before > 30  # 3 calls a submit, plus retries
 
     stubborn = JobStore(dataclasses.replace(store_settings, aws_max_attempts=2))
+    gets_before = local_aws.traffic.calls["dynamodb.GetItem"]
     local_aws.traffic.set_plan(FaultPlan(rate=1.0, kinds=("throttle",)))
     try:
         with pytest.raises(StoreUnavailable, match="Throttling"):
             stubborn.get(jobs[0].job_id)
     finally:
         local_aws.traffic.set_plan(FaultPlan())
+    assert local_aws.traffic.calls["dynamodb.GetItem"] - gets_before == 2  # AWS_MAX_ATTEMPTS counts them all
