@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.support import free_port
+from bench.support import free_port, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTING = "Starting the local stack"  # devstack prints this once the install is done
@@ -46,19 +46,6 @@ class FirstRun:
 
     def row(self) -> dict[str, Any]:
         return {key: value for key, value in vars(self).items() if key != "output"}
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose environment mentions `text` (every process of the stack has DEVSTACK_DIR)."""
-    found = []
-    needle = text.encode()
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if needle in environ.read_bytes() and " Z " not in (environ.parent / "stat").read_text():
-                found.append(int(environ.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 def _health(url: str) -> bool:
@@ -141,7 +128,7 @@ def run(workdir: Path, *, fresh: bool, timeout: float = 900.0) -> FirstRun:
         result.stopped_s = time.monotonic() - stopping
         reader.join(timeout=5)
     for _ in range(50):  # children are reaped by their parents a moment after the parents exit
-        left = _processes_mentioning(str(state))
+        left = processes_mentioning(str(state))
         if not left:
             break
         time.sleep(0.1)

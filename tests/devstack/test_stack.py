@@ -14,6 +14,7 @@ import requests
 from jobkit import JobStatus
 
 from bench import dash_calls
+from bench.support import processes_mentioning
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT
 from devstack.stack import LocalStack
@@ -29,18 +30,6 @@ def _copy_apps(target: Path) -> Path:
 def _set_version(path: Path, version: str) -> None:
     source = path.read_text()
     path.write_text(re.sub(r'^MODEL_VERSION = ".*"$', f'MODEL_VERSION = "{version}"', source, flags=re.M))
-
-
-def _processes_with_env(text: str) -> list[int]:
-    """Live processes whose environment mentions `text` (every app process gets PYTHONPATH)."""
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if text.encode() in environ.read_bytes() and "Z" not in (environ.parent / "stat").read_text().split()[2]:
-                found.append(int(environ.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.mark.slow
@@ -94,4 +83,4 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
         assert (settings.log_dir / "worker.log").exists()
     finally:
         stack.stop()
-    assert _processes_with_env(str(apps)) == []
+    assert processes_mentioning(str(apps)) == []
