@@ -1,24 +1,20 @@
 """gunicorn settings for the dashboard (`gunicorn -c python:dashboard.gunicorn_conf dashboard.app:server`).
 
 Threads serve many stakeholders at once: Dash callbacks mostly wait on DynamoDB, S3 and Lambda.
-GUNICORN_WORKERS / GUNICORN_THREADS size it; GUNICORN_BIND or PORT choose the address;
-GUNICORN_ACCESS_LOG=json (default) writes one JSON line per request, =none writes none.
+Its variables are read into `dashboard.settings.ServerSettings` (GUNICORN_WORKERS and
+GUNICORN_THREADS size it, GUNICORN_BIND or PORT choose the address, GUNICORN_ACCESS_LOG=none
+turns off the JSON access line per request).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-
-def _bind(environ: dict[str, str]) -> str:
-    if environ.get("GUNICORN_BIND"):
-        return environ["GUNICORN_BIND"]
-    return f"0.0.0.0:{environ.get('PORT', '8050')}"
+from dashboard.settings import ServerSettings
 
 
 class JsonAccessLogger(Logger):
@@ -43,19 +39,18 @@ class JsonAccessLogger(Logger):
         self.access_log.info(json.dumps(entry))
 
 
-bind = _bind(dict(os.environ))
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+SERVER = ServerSettings.from_env()
+bind = SERVER.bind
+workers = SERVER.workers
+threads = SERVER.threads
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-# Must outlast the load balancer's idle timeout (Pulumi sets it), so the ALB never reuses a
-# connection gunicorn already closed.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+timeout = SERVER.timeout
+keepalive = SERVER.keepalive
 graceful_timeout = 20
-accesslog = None if os.environ.get("GUNICORN_ACCESS_LOG", "json") == "none" else "-"
+accesslog = "-" if SERVER.access_log else None
 logger_class = JsonAccessLogger
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = SERVER.log_level
 # gunicorn 27's runtime control socket defaults to one fixed path per user, which several local
 # stacks (or test runs) on one machine would fight over; the dashboard does not use it.
 control_socket_disable = True

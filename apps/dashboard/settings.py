@@ -124,3 +124,39 @@ class DashboardSettings:
             )
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How gunicorn serves the dashboard: GUNICORN_BIND (or PORT), GUNICORN_WORKERS,
+    GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_ACCESS_LOG and LOG_LEVEL."""
+
+    bind: str = "0.0.0.0:8050"
+    workers: int = 2
+    threads: int = 16
+    timeout: int = 60
+    # Must outlast the load balancer's idle timeout (Pulumi sets it), so the ALB never reuses a
+    # connection gunicorn already closed.
+    keepalive: int = 75
+    access_log: bool = True  # one JSON line per request; GUNICORN_ACCESS_LOG=none turns it off
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServerSettings:
+        """Read the variables; a malformed number raises SettingsError naming it."""
+        numbers = {}
+        for name, field_name in (("GUNICORN_WORKERS", "workers"), ("GUNICORN_THREADS", "threads"),
+                                 ("GUNICORN_TIMEOUT", "timeout"), ("GUNICORN_KEEPALIVE", "keepalive")):
+            raw = environ.get(name, str(getattr(cls, field_name)))
+            try:
+                numbers[field_name] = int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+            if numbers[field_name] < 1:
+                raise SettingsError(f"{name} must be at least 1, not {raw!r}")
+        return cls(
+            bind=environ.get("GUNICORN_BIND") or f"0.0.0.0:{environ.get('PORT', '8050')}",
+            access_log=environ.get("GUNICORN_ACCESS_LOG", "json") != "none",
+            log_level=environ.get("LOG_LEVEL", "info").lower(),
+            **numbers,
+        )
