@@ -148,7 +148,7 @@ def first_run_section(_aws: LocalAws, quick: bool) -> Section:
     return Section(
         title="7. From a fresh clone to a running dashboard",
         intro=(
-            f"{how}, timed until the dashboard's `/health` answers 200; then Ctrl-C (SIGINT to the\n"
+            f"{how},\ntimed until the dashboard's `/health` answers 200; then Ctrl-C (SIGINT to the\n"
             "process group, as a terminal sends it). Install is the virtualenv (`make venv`), start is the\n"
             "local AWS, the Lambda endpoint and gunicorn until healthy. Left running counts every process of\n"
             "that stack still alive after make exited (bench/first_run.py)."
