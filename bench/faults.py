@@ -18,7 +18,8 @@ from pathlib import Path
 
 from jobkit import JobNotFound, JobStatus, JobStore, StoreSettings
 
-from devstack.local_aws import FaultPlan, LocalAws, app_env, bootstrap
+from devstack.faults import FaultPlan
+from devstack.local_aws import LocalAws, app_env, bootstrap
 from devstack.settings import REPO_ROOT
 
 
@@ -80,9 +81,9 @@ def run_drill(
     )
     store = JobStore(settings)
     calls_before = sum(aws.traffic.calls.values())
-    injected_before = Counter(aws.traffic.injected)
+    injected_before = Counter(aws.traffic.faults.injected)
     started = time.monotonic()
-    aws.traffic.set_plan(FaultPlan(rate=rate, seed=seed))
+    aws.traffic.faults.set_plan(FaultPlan(rate=rate, seed=seed))
     processes: list[subprocess.Popen[bytes]] = []
     try:
         ids = [
@@ -105,7 +106,7 @@ def run_drill(
                 )
             time.sleep(0.5)
     finally:
-        aws.traffic.set_plan(FaultPlan())
+        aws.traffic.faults.set_plan(FaultPlan())
         for process in processes:
             process.terminate()
         for process in processes:
@@ -126,7 +127,7 @@ def run_drill(
     return DrillResult(
         rate=rate,
         calls=sum(aws.traffic.calls.values()) - calls_before,
-        injected=dict(Counter(aws.traffic.injected) - injected_before),
+        injected=dict(Counter(aws.traffic.faults.injected) - injected_before),
         submitted=len(set(ids)),
         succeeded=statuses[JobStatus.SUCCEEDED],
         failed=statuses[JobStatus.FAILED],

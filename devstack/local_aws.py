@@ -24,9 +24,7 @@ from jobkit.schema import TABLE
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack.faults import FAULT_KINDS, FaultInjector, FaultPlan, reset_connection
-
-__all__ = ["FAULT_KINDS", "FaultPlan", "LocalAws", "app_env", "bootstrap", "local_client"]
+from devstack.faults import FaultInjector, reset_connection
 
 log = logging.getLogger("devstack.aws")
 
@@ -58,7 +56,7 @@ def _fault_response(service: str, kind: str) -> tuple[str, list[tuple[str, str]]
 
 
 class TrafficMiddleware:
-    """Counts calls by 'service.Operation' and injects faults per the current FaultPlan."""
+    """Counts calls by 'service.Operation' and injects the faults `self.faults` draws."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
@@ -68,13 +66,6 @@ class TrafficMiddleware:
         # moto's DynamoDB has no locking of its own: two threads could both pass one condition
         # check. Real DynamoDB applies each conditional write atomically, so serialise them here.
         self._dynamodb = threading.Lock()
-
-    @property
-    def injected(self) -> Counter[str]:
-        return self.faults.injected
-
-    def set_plan(self, plan: FaultPlan) -> None:
-        self.faults.set_plan(plan)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         service, operation = operation_of(environ)

@@ -10,7 +10,8 @@ import pytest
 from jobkit import JobStore, StoreUnavailable
 
 import devstack.local_aws as local_aws
-from devstack.local_aws import FaultPlan, bootstrap, local_client
+from devstack.faults import FaultPlan
+from devstack.local_aws import bootstrap, local_client
 from tests.conftest import REGION
 
 
@@ -43,22 +44,22 @@ def test_bootstrap_twice_is_harmless(aws_endpoint):
 def test_the_local_aws_counts_calls_and_injects_faults_that_retries_absorb(local_aws, store_settings):
     store = JobStore(dataclasses.replace(store_settings, aws_max_attempts=10))
     before = sum(local_aws.traffic.calls.values())
-    local_aws.traffic.set_plan(FaultPlan(rate=0.3, seed=7))
+    local_aws.traffic.faults.set_plan(FaultPlan(rate=0.3, seed=7))
     try:
         jobs = [store.submit(owner="a", client_token=f"t{n}", input_bytes=b"x\n1\n") for n in range(10)]
     finally:
-        local_aws.traffic.set_plan(FaultPlan())
+        local_aws.traffic.faults.set_plan(FaultPlan())
     assert len({job.job_id for job in jobs}) == 10
     assert len(store.list_recent().items) == 10
-    assert set(local_aws.traffic.injected) == {"throttle", "server_error", "reset_before", "reset_after"}
+    assert set(local_aws.traffic.faults.injected) == {"throttle", "server_error", "reset_before", "reset_after"}
     assert sum(local_aws.traffic.calls.values()) - before > 30  # 3 calls a submit, plus retries
 
     stubborn = JobStore(dataclasses.replace(store_settings, aws_max_attempts=2))
     gets_before = local_aws.traffic.calls["dynamodb.GetItem"]
-    local_aws.traffic.set_plan(FaultPlan(rate=1.0, kinds=("throttle",)))
+    local_aws.traffic.faults.set_plan(FaultPlan(rate=1.0, kinds=("throttle",)))
     try:
         with pytest.raises(StoreUnavailable, match="Throttling"):
             stubborn.get(jobs[0].job_id)
     finally:
-        local_aws.traffic.set_plan(FaultPlan())
+        local_aws.traffic.faults.set_plan(FaultPlan())
     assert local_aws.traffic.calls["dynamodb.GetItem"] - gets_before == 2  # AWS_MAX_ATTEMPTS counts them all

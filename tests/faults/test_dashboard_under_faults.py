@@ -12,7 +12,7 @@ import requests
 from jobkit import JobStatus
 
 from bench import dash_calls
-from devstack.local_aws import FaultPlan
+from devstack.faults import FaultPlan
 from devstack.stack import LocalStack
 from tests.support import stack_settings, wait_until
 
@@ -37,7 +37,7 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
 
         page = session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/predict"), timeout=60)
         schema = dash_calls.find(page.json(), "predict-schema")["data"]
-        stack.aws.traffic.set_plan(FaultPlan(rate=0.2, seed=9))
+        stack.aws.traffic.faults.set_plan(FaultPlan(rate=0.2, seed=9))
         stack.lambda_server.faults.set_plan(FaultPlan(rate=0.2, seed=9))
 
         predictions = [call(dash_calls.predict(schema)) for _ in range(20)]
@@ -63,8 +63,8 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
                 return False
 
         wait_until(settled, timeout=180, interval=1, what="every submitted job to finish under faults")
-        injected = dict(stack.aws.traffic.injected)
-        stack.aws.traffic.set_plan(FaultPlan())
+        injected = dict(stack.aws.traffic.faults.injected)
+        stack.aws.traffic.faults.set_plan(FaultPlan())
         jobs = stack.store.list_recent(limit=100).items
         print(f"\ndashboard under faults: injected {sum(injected.values())} {injected} into DynamoDB and S3, "
               f"{sum(invoke_faults.values())} {invoke_faults} into Lambda Invoke; predictions "

@@ -257,19 +257,19 @@ def test_a_write_whose_answer_was_lost_is_recognised_as_this_workers_own(local_a
     """The UpdateItem takes effect, the connection resets before its answer, botocore retries,
     the retry's condition fails: the store sees the job is already this worker's and goes on."""
     submit(store, "t")
-    resets_before = local_aws.traffic.injected["reset_after"]
+    resets_before = local_aws.traffic.faults.injected["reset_after"]
     plan = FaultPlan(rate=1.0, kinds=("reset_after",), operations=("dynamodb.UpdateItem",), limit=1)
     if operation == "claim":
-        local_aws.traffic.set_plan(plan)
+        local_aws.traffic.faults.set_plan(plan)
     claimed = store.claim("w1")
     assert claimed is not None and claimed.attempts == 1
     if operation == "complete":
         store.write_result(claimed, b"a\n1\n", {"charts": []})
-        local_aws.traffic.set_plan(plan)
+        local_aws.traffic.faults.set_plan(plan)
         done = store.complete(claimed, "m1")
         assert done.status is JobStatus.SUCCEEDED and done.model_version == "m1"
-    local_aws.traffic.set_plan(FaultPlan())
-    assert local_aws.traffic.injected["reset_after"] == resets_before + 1
+    local_aws.traffic.faults.set_plan(FaultPlan())
+    assert local_aws.traffic.faults.injected["reset_after"] == resets_before + 1
     job = store.get(claimed.job_id)
     assert job.attempts == 1 and job.worker_id == "w1"  # no attempt burned, nobody else's
     assert job.status is (JobStatus.RUNNING if operation == "claim" else JobStatus.SUCCEEDED)
