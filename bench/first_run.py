@@ -39,7 +39,6 @@ class FirstRun:
     total_s: float = 0.0
     url: str = ""
     login_works: bool = False
-    exit_code: int | None = None
     stopped_s: float = 0.0
     orphans: int = -1
     output: list[str] = field(default_factory=list)
@@ -79,7 +78,7 @@ def run(workdir: Path, *, fresh: bool, timeout: float = 900.0) -> FirstRun:
     env = {name: value for name, value in os.environ.items() if name not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env.update({"DASHBOARD_PORT": str(free_port()), "AWS_PORT": str(free_port()),
                 "LAMBDA_PORT": str(free_port()), "DEVSTACK_DIR": str(state)})
-    result = FirstRun()
+    result = FirstRun(url=f"http://127.0.0.1:{env['DASHBOARD_PORT']}")
     started = time.monotonic()
     repo = ROOT
     if fresh:
@@ -88,43 +87,43 @@ def run(workdir: Path, *, fresh: bool, timeout: float = 900.0) -> FirstRun:
         env["PIP_NO_CACHE_DIR"] = "1"
     make = subprocess.Popen(["make", "dev"], cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
-    seen: dict[str, float] = {}
+    installed_at: list[float] = []
+    login: list[tuple[str, str]] = []  # (user, password) once make dev printed them
 
     def read() -> None:
         assert make.stdout is not None
         for line in make.stdout:
             result.output.append(line.rstrip())
-            if STARTING in line:
-                seen.setdefault("installed", time.monotonic())
+            if STARTING in line and not installed_at:
+                installed_at.append(time.monotonic())
             if match := _LOGIN.search(line):
-                seen["login"] = time.monotonic()
-                result.url = f"http://127.0.0.1:{env['DASHBOARD_PORT']}"
-                seen["user"], seen["password"] = match.groups()  # type: ignore[assignment]
+                login.append((match.group(1), match.group(2)))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     deadline = started + timeout
     try:
         while time.monotonic() < deadline and make.poll() is None:
-            if "login" in seen and _health(result.url):
+            if login and _health(result.url):
                 break
             time.sleep(0.2)
         healthy = time.monotonic()
-        if make.poll() is not None or "login" not in seen:
+        if make.poll() is not None or not login:
             raise RuntimeError("make dev did not bring the dashboard up:\n" + "\n".join(result.output[-30:]))
         result.total_s = healthy - started
-        result.install_s = seen.get("installed", started) - started
-        result.start_s = healthy - seen.get("installed", started)
-        result.login_works = _login_works(result.url, str(seen["user"]), str(seen["password"]))
+        installed = installed_at[0] if installed_at else started
+        result.install_s = installed - started
+        result.start_s = healthy - installed
+        result.login_works = _login_works(result.url, *login[0])
     finally:
         stopping = time.monotonic()
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
         try:
-            result.exit_code = make.wait(timeout=60)
+            make.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(make.pid, signal.SIGKILL)
-            result.exit_code = make.wait()
+            make.wait()
         result.stopped_s = time.monotonic() - stopping
         reader.join(timeout=5)
     for _ in range(50):  # children are reaped by their parents a moment after the parents exit
