@@ -1,0 +1,65 @@
+"""`python -m deploy preflight|up|down|cloud-test [--stack NAME]`: what `make up/down/cloud-test` run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import boto3
+import botocore.exceptions
+
+from deploy import automation, cloud_test, preflight
+from deploy.stack_config import stack_region
+
+
+def _session(stack: str) -> boto3.Session:
+    return boto3.Session(region_name=stack_region(stack))
+
+
+def _reserved_today(stack: str, session: boto3.Session) -> int:
+    """The reserved concurrency this stack's predictor holds now (0 for a stack not yet deployed)."""
+    try:
+        function = automation.plain_outputs(automation.stack(stack)).get("predictorFunction")
+        if not function:
+            return 0
+        return int(session.client("lambda").get_function_concurrency(FunctionName=function)
+                   .get("ReservedConcurrentExecutions") or 0)
+    except (botocore.exceptions.ClientError, KeyError):
+        return 0
+
+
+def _ready(stack: str, session: boto3.Session) -> preflight.Ready:
+    ready = preflight.run(stack, session, already_reserved=lambda: _reserved_today(stack, session))
+    print(f"pre-flight ok: Pulumi {ready.tools.pulumi_version}, account {ready.tools.account} "
+          f"({ready.tools.caller_arn}), stack {stack}"
+          + (f"; created service-linked roles: {', '.join(ready.created_roles)}" if ready.created_roles else ""))
+    return ready
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
+    parser.add_argument("command", choices=("preflight", "up", "down", "cloud-test"))
+    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stdout)
+    try:
+        if args.command == "cloud-test":
+            return cloud_test.run()
+        session = _session(args.stack)
+        if args.command == "down":
+            preflight.check_tools(session)  # destroying needs the CLI, credentials and (for the program) Docker
+            automation.stack(args.stack, create=False).destroy(on_output=print)
+            return 0
+        _ready(args.stack, session)
+        if args.command == "up":
+            result = automation.stack(args.stack).up(on_output=print)
+            print(f"url: {result.outputs['url'].value}" if "url" in result.outputs else "")
+        return 0
+    except preflight.PreflightFailed as failed:
+        print(failed, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Pre-flight: every missing tool named in one message within seconds, through the real Makefile
+targets on this machine (no Pulumi CLI, no Docker engine, no AWS account), and each tool check
+against fake CLIs and moto's STS."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from deploy import preflight
+from tests.deploy.conftest import WORKING_DOCKER
+
+REPO = Path(__file__).resolve().parents[2]
+MAKE = shutil.which("make")
+
+
+def _no_tools_env(tmp_path: Path) -> dict[str, str]:
+    """An environment with an empty PATH (no pulumi, no docker) and no AWS credentials anywhere."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir(exist_ok=True)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("AWS_", "MAKE", "PULUMI_")) and key not in ("MFLAGS",)}
+    env.update({"PATH": str(empty), "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials")})
+    return env
+
+
+@pytest.mark.parametrize("target", [["up", "STACK=dev"], ["cloud-test"], ["down", "STACK=dev"]])
+def test_make_target_stops_within_seconds_naming_everything_missing(tmp_path, target):
+    assert MAKE, "make is needed to run the Makefile"
+    started = time.monotonic()
+    done = subprocess.run([MAKE, "--no-print-directory", "-C", str(REPO), *target], env=_no_tools_env(tmp_path),
+                          capture_output=True, text=True, timeout=60, check=False)
+    elapsed = time.monotonic() - started
+    output = done.stdout + done.stderr
+    print(f"\nmake {' '.join(target)}: exit {done.returncode} after {elapsed:.1f}s\n{output}")
+    assert done.returncode != 0
+    assert elapsed < 10, f"make {target[0]} took {elapsed:.1f}s to refuse"
+    assert output.count("Cannot deploy") == 1, output  # one message...
+    for missing in ("Pulumi CLI: `pulumi` is not on PATH", "Docker: `docker` is not on PATH",
+                    "AWS credentials: none found"):
+        assert missing in output, output  # ...naming everything
+    assert "Traceback" not in output
+
+
+def test_every_tool_is_reported_even_when_each_is_broken_differently(fake_bin, monkeypatch, tmp_path):
+    folder = fake_bin(pulumi="echo v3.30.0",
+                      docker='case "$1" in info) echo "Cannot connect to the Docker daemon" >&2; exit 1 ;; '
+                             'buildx) echo "docker: unknown command: docker buildx" >&2; exit 1 ;; esac')
+    monkeypatch.setenv("PATH", str(folder))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    session = boto3.Session(region_name="us-east-1")
+    with pytest.raises(preflight.PreflightFailed) as failed:
+        preflight.check_tools(session)
+    message = str(failed.value)
+    assert "Pulumi CLI: v3.30.0 is older than 3.44.0" in message
+    assert "Docker engine: not running or not reachable (Cannot connect to the Docker daemon)" in message
+    assert "Docker buildx: `docker buildx version` failed" in message
+    assert "AWS credentials: none found" in message
+
+
+def test_tools_present_and_credentials_that_work_pass(fake_bin, monkeypatch, aws_endpoint):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+    tools = preflight.check_tools(boto3.Session(region_name="us-east-1"))
+    assert tools.pulumi_version == "v3.200.1"
+    assert tools.account == "123456789012"  # moto's account, answered by sts:GetCallerIdentity
+
+
+def test_refused_credentials_are_named(fake_bin, monkeypatch, aws_endpoint):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")  # nothing listens: STS cannot answer
+    identity, problem = preflight.check_aws(boto3.Session(region_name="us-east-1"))
+    assert identity == {} and problem.startswith("AWS credentials: sts:GetCallerIdentity refused them")
+
+
+def test_a_tool_that_hangs_is_cut_off_and_named(fake_bin, monkeypatch):
+    monkeypatch.setattr(preflight, "COMMAND_TIMEOUT_S", 1.0)
+    folder = fake_bin(pulumi=f"exec {sys.executable} -c 'import time; time.sleep(30)'")
+    started = time.monotonic()
+    version, problem = preflight.check_pulumi(which=lambda name: str(folder / name))
+    assert time.monotonic() - started < 5
+    assert version == "" and "did not answer within 1s" in problem
