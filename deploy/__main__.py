@@ -8,6 +8,7 @@ import sys
 
 import boto3
 import botocore.exceptions
+from pulumi.automation import errors as pulumi_errors
 
 from deploy import automation, cloud_test, preflight
 from deploy.stack_config import stack_region
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except preflight.PreflightFailed as failed:
         print(failed, file=sys.stderr)
         return 2
+    except pulumi_errors.CommandError as error:  # Pulumi printed the details as it ran
+        print(f"pulumi {args.command} failed for stack {args.stack}:\n{str(error)[-2000:]}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def _run(executable: str, args: list[str], run: Run) -> subprocess.CompletedProc
 
 
 def check_pulumi(which: Callable[[str], str | None] = shutil.which, run: Run = subprocess.run) -> tuple[str, str]:
-    """(version, problem): the Pulumi CLI's version, or why it is unusable."""
+    """(version, problem): the Pulumi CLI's version, or why it is unusable (missing, old, not logged in)."""
     minimum = ".".join(map(str, MIN_PULUMI))
     pulumi = which("pulumi")
     if pulumi is None:
@@ -76,6 +76,11 @@ def check_pulumi(which: Callable[[str], str | None] = shutil.which, run: Run = s
     if version < MIN_PULUMI:
         return match.group(0), (f"Pulumi CLI: {match.group(0)} is older than {minimum} "
                                 f"(it would ignore Pulumi.yaml's config defaults); upgrade: {PULUMI_INSTALL}")
+    whoami = _run(pulumi, ["whoami", "--non-interactive"], run)
+    if isinstance(whoami, str) or whoami.returncode != 0:
+        detail = whoami if isinstance(whoami, str) else (whoami.stderr or whoami.stdout).strip()[:200]
+        return match.group(0), (f"Pulumi backend: not logged in ({detail}); run `pulumi login` (Pulumi Cloud) "
+                                f"or `pulumi login --local` (state files in ~/.pulumi)")
     return match.group(0), ""
 
 
