@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             return cloud_test.run()
         session = _session(args.stack)
         if args.command == "down":
-            preflight.check_tools(session)  # destroying needs the CLI, credentials and (for the program) Docker
+            preflight.check_tools(session, docker=False)  # a destroy builds no image
             automation.stack(args.stack, create=False).destroy(on_output=print)
             return 0
         _ready(args.stack, session)

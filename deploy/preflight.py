@@ -115,11 +115,11 @@ def check_aws(session: boto3.Session) -> tuple[dict[str, str], str]:
 
 
 def inspect_tools(session: boto3.Session, which: Callable[[str], str | None] = shutil.which,
-                  run: Run = subprocess.run) -> tuple[Tools | None, list[str]]:
-    """Run every tool check at once: (what was found, or None; every problem)."""
+                  run: Run = subprocess.run, docker: bool = True) -> tuple[Tools | None, list[str]]:
+    """Run every tool check at once (Docker only if `docker`): (what was found, or None; every problem)."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         pulumi_check = pool.submit(check_pulumi, which, run)
-        docker_check = pool.submit(check_docker, which, run)
+        docker_check = pool.submit(check_docker, which, run) if docker else pool.submit(list)
         aws_check = pool.submit(check_aws, session)
         version, pulumi_problem = pulumi_check.result()
         docker_problems = docker_check.result()
@@ -131,9 +131,9 @@ def inspect_tools(session: boto3.Session, which: Callable[[str], str | None] = s
 
 
 def check_tools(session: boto3.Session, which: Callable[[str], str | None] = shutil.which,
-                run: Run = subprocess.run) -> Tools:
-    """The tools a deploy needs; raise PreflightFailed naming everything missing."""
-    tools, problems = inspect_tools(session, which, run)
+                run: Run = subprocess.run, docker: bool = True) -> Tools:
+    """The tools a deploy needs (a destroy builds nothing: docker=False); PreflightFailed names what is missing."""
+    tools, problems = inspect_tools(session, which, run, docker)
     if tools is None:
         raise PreflightFailed(missing_message(problems))
     return tools
