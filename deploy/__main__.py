@@ -21,12 +21,15 @@ def _session(stack: str) -> boto3.Session:
 def _reserved_today(stack: str, session: boto3.Session) -> int:
     """The reserved concurrency this stack's predictor holds now (0 for a stack not yet deployed)."""
     try:
-        function = automation.plain_outputs(automation.stack(stack)).get("predictorFunction")
-        if not function:
-            return 0
+        function = automation.plain_outputs(automation.stack(stack, create=False)).get("predictorFunction")
+    except pulumi_errors.CommandError:  # no such stack yet (StackNotFoundError is one)
+        return 0
+    if not function:
+        return 0
+    try:
         return int(session.client("lambda").get_function_concurrency(FunctionName=function)
                    .get("ReservedConcurrentExecutions") or 0)
-    except (botocore.exceptions.ClientError, KeyError):
+    except botocore.exceptions.ClientError:
         return 0
 
 

@@ -30,3 +30,13 @@ WORKING_DOCKER = """case "$1" in
   buildx) echo "github.com/docker/buildx v0.35.0" ;;
   *) exit 1 ;;
 esac"""
+
+
+class NewAccountLambda:
+    """Lambda's GetAccountSettings as a new account gets it, quota 10 (moto's server lacks the call)."""
+
+    def get_account_settings(self):
+        return {"AccountLimit": {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": 10,
+                                 "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                                 "CodeSizeZipped": 52428800},
+                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}}

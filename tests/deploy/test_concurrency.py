@@ -9,6 +9,7 @@ import pytest
 
 from components.settings import PredictorSettings
 from deploy.concurrency import account_concurrency, concurrency_problem
+from tests.deploy.conftest import NewAccountLambda
 
 OFF = PredictorSettings(memory_mb=1024, timeout_seconds=30, provisioned_concurrency=0, reserved_concurrency=-1)
 
@@ -40,15 +41,5 @@ def test_lambda_keeps_100_unreserved_and_a_redeploy_gets_its_own_reservation_bac
     assert concurrency_problem(asked, limit=1000, unreserved=100, already_reserved=50) == ""
 
 
-class _LambdaClient:
-    """GetAccountSettings as Lambda answers it (moto's server does not implement it)."""
-
-    def get_account_settings(self):
-        return {"AccountLimit": {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": 10,
-                                 "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
-                                 "CodeSizeZipped": 52428800},
-                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}}
-
-
 def test_account_concurrency_reads_the_quota_and_the_unreserved_part():
-    assert account_concurrency(_LambdaClient()) == (10, 10)
+    assert account_concurrency(NewAccountLambda()) == (10, 10)

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from deploy import preflight
-from tests.deploy.conftest import WORKING_DOCKER
+from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
 
 REPO = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
@@ -28,7 +28,8 @@ def _no_tools_env(tmp_path: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AWS_", "MAKE", "PULUMI_")) and key not in ("MFLAGS",)}
     env.update({"PATH": str(empty), "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials")})
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+                "AWS_EC2_METADATA_DISABLED": "true"})  # on an EC2 host, its instance role would be an account
     return env
 
 
@@ -109,3 +110,53 @@ def test_a_cli_that_is_not_logged_in_to_a_backend_is_named(fake_bin):
     assert version == "v3.200.1"
     assert problem.startswith("Pulumi backend: not logged in (error: PULUMI_ACCESS_TOKEN must be set")
     assert "pulumi login --local" in problem
+
+
+class _Session(boto3.Session):
+    """A real session on moto's server, except Lambda's GetAccountSettings (moto lacks it) answers
+    with a new account's quota of 10."""
+
+    def client(self, service, *args, **kwargs):
+        if service == "lambda":
+            return NewAccountLambda()
+        return super().client(service, *args, **kwargs)
+
+
+@pytest.fixture
+def clean_iam(aws_endpoint):
+    iam = boto3.client("iam")
+    for role in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]:
+        iam.delete_role(RoleName=role["RoleName"])
+    return iam
+
+
+def test_a_reservation_the_account_cannot_give_stops_the_deploy_before_any_role_is_made(fake_bin, monkeypatch,
+                                                                                          clean_iam):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+    with pytest.raises(preflight.PreflightFailed) as failed:
+        preflight.run("dev", _Session(region_name="us-east-1"),
+                      overrides={"ml-proto:predictorReservedConcurrency": 2})
+    assert "Lambda concurrency: ml-proto:predictorReservedConcurrency: 2 concurrent executions" in str(failed.value)
+    assert clean_iam.list_roles(PathPrefix="/aws-service-role/")["Roles"] == []
+
+
+def test_a_deployable_stack_passes_and_gets_its_service_linked_roles(fake_bin, monkeypatch, clean_iam):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+    ready = preflight.run("dev", _Session(region_name="us-east-1"))
+    assert ready.settings.worker.capacity_provider == "FARGATE_SPOT" and ready.tools.account == "123456789012"
+    assert len(ready.created_roles) == 3
+
+
+def test_a_bad_stack_setting_is_named_with_the_missing_tools(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    for key, value in _no_tools_env(tmp_path).items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(preflight.PreflightFailed) as failed:
+        preflight.run("dev", boto3.Session(region_name="us-east-1"), overrides={"ml-proto:workerMemoryMb": 512})
+    message = str(failed.value)
+    assert message.count("Cannot deploy") == 1
+    assert "Pulumi CLI" in message and "AWS credentials: none found" in message
+    assert "Stack settings: ml-proto:workerMemoryMb: Fargate does not run 512 MiB" in message
