@@ -52,10 +52,11 @@ def ensure_service_linked_roles(iam: Any, roles: tuple[ServiceLinkedRole, ...] =
         except botocore.exceptions.ClientError as error:
             if _already_taken(error):  # created meanwhile, e.g. by the service itself
                 continue
+            code = error.response["Error"].get("Code", "")
+            why = "these credentials may not create it" if "AccessDenied" in code else f"creating it failed: {error}"
             raise ServiceRoleError(
-                f"The account has no {role.name} (needed by {role.needed_by}) and these credentials cannot "
-                f"create it ({error.response['Error'].get('Code')}). Ask an administrator to run once: "
-                f"aws iam create-service-linked-role --aws-service-name {role.service}"
+                f"The account has no {role.name} (needed by {role.needed_by}) and {why}. Ask an administrator "
+                f"to run once: aws iam create-service-linked-role --aws-service-name {role.service}"
             ) from error
         log.info("created service-linked role %s (%s), needed by %s", role.name, role.service, role.needed_by)
         created.append(role.name)

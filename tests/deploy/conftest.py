@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
 
 
@@ -40,3 +41,17 @@ class NewAccountLambda:
                                  "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
                                  "CodeSizeZipped": 52428800},
                 "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}}
+
+
+@pytest.fixture
+def clean_iam(aws_endpoint):
+    """moto's IAM without service-linked roles (moto keeps one account for the whole run)."""
+    iam = boto3.client("iam")
+
+    def clear() -> None:
+        for role in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]:
+            iam.delete_role(RoleName=role["RoleName"])
+
+    clear()
+    yield iam
+    clear()

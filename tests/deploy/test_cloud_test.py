@@ -107,3 +107,16 @@ def test_a_failed_destroy_keeps_the_stack_and_says_how_to_finish(world):
 def test_each_run_gets_its_own_stack_name():
     names = {cloud_test.stack_name() for _ in range(20)}
     assert len(names) == 20 and all(re.fullmatch(r"ct-\d{8}-\d{6}-[0-9a-f]{6}", n) for n in names)
+
+
+def test_the_smoke_target_comes_from_the_stack_outputs(aws_endpoint):
+    outputs = {"url": "http://alb.example", "dashboardUser": "scientist", "dashboardPassword": "s3cret-pass",
+               "predictorInvokeTarget": "arn:aws:lambda:us-east-1:123456789012:function:p:live",
+               "dashboardLogGroup": "/ml-proto/ct/dashboard", "predictorLogGroup": "/ml-proto/ct/predictor",
+               "workerLogGroup": "/ml-proto/ct/worker"}
+    target = cloud_test.target_from_outputs(outputs, boto3.Session(region_name="us-east-1"), since_ms=5)
+    assert (target.base_url, target.user, target.password) == ("http://alb.example", "scientist", "s3cret-pass")
+    assert target.function.endswith(":live") and target.lambda_client.meta.service_model.service_name == "lambda"
+    assert target.logs.groups == {"dashboard": "/ml-proto/ct/dashboard", "predictor": "/ml-proto/ct/predictor",
+                                  "worker": "/ml-proto/ct/worker"}
+    assert "s3cret-pass" not in repr(target)  # the password never reaches a log line

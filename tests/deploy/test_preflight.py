@@ -122,14 +122,6 @@ class _Session(boto3.Session):
         return super().client(service, *args, **kwargs)
 
 
-@pytest.fixture
-def clean_iam(aws_endpoint):
-    iam = boto3.client("iam")
-    for role in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]:
-        iam.delete_role(RoleName=role["RoleName"])
-    return iam
-
-
 def test_a_reservation_the_account_cannot_give_stops_the_deploy_before_any_role_is_made(fake_bin, monkeypatch,
                                                                                           clean_iam):
     monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))

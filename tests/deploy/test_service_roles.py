@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from deploy.service_roles import REQUIRED, ensure_service_linked_roles
@@ -23,16 +22,8 @@ def _slr_paths(iam) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def iam(aws_endpoint):
-    client = boto3.client("iam")
-
-    def clear() -> None:
-        for role in client.list_roles(PathPrefix="/aws-service-role/")["Roles"]:
-            client.delete_role(RoleName=role["RoleName"])
-
-    clear()
-    yield client
-    clear()
+def iam(clean_iam):
+    return clean_iam
 
 
 def test_missing_roles_are_created_and_an_existing_one_is_left_alone(iam, caplog):
