@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         _ready(args.stack, session)
         if args.command == "up":
             result = automation.stack(args.stack).up(on_output=print)
-            print(f"url: {result.outputs['url'].value}" if "url" in result.outputs else "")
+            if "url" in result.outputs:
+                print(f"url: {result.outputs['url'].value}")
         return 0
     except preflight.PreflightFailed as failed:
         print(failed, file=sys.stderr)
