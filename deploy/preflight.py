@@ -60,6 +60,12 @@ def _run(executable: str, args: list[str], run: Run) -> subprocess.CompletedProc
         return f"`{shown}` could not run ({error})"
 
 
+def _detail(answer: subprocess.CompletedProcess[str]) -> str:
+    """A tool's complaint in one line: the first line it wrote to stderr (or stdout)."""
+    lines = [line.strip() for line in (answer.stderr or answer.stdout or "").splitlines() if line.strip()]
+    return lines[0][:200] if lines else f"exit code {answer.returncode}"
+
+
 def check_pulumi(which: Callable[[str], str | None] = shutil.which, run: Run = subprocess.run) -> tuple[str, str]:
     """(version, problem): the Pulumi CLI's version, or why it is unusable (missing, old, not logged in)."""
     minimum = ".".join(map(str, MIN_PULUMI))
@@ -71,14 +77,14 @@ def check_pulumi(which: Callable[[str], str | None] = shutil.which, run: Run = s
         return "", f"Pulumi CLI: {answer}"
     match = re.search(r"v?(\d+)\.(\d+)\.(\d+)", answer.stdout)
     if answer.returncode != 0 or not match:
-        return "", f"Pulumi CLI: `pulumi version` failed: {(answer.stderr or answer.stdout).strip()[:200]}"
+        return "", f"Pulumi CLI: `pulumi version` failed: {_detail(answer)}"
     version = tuple(int(part) for part in match.groups())
     if version < MIN_PULUMI:
         return match.group(0), (f"Pulumi CLI: {match.group(0)} is older than {minimum} "
                                 f"(it would ignore Pulumi.yaml's config defaults); upgrade: {PULUMI_INSTALL}")
     whoami = _run(pulumi, ["whoami", "--non-interactive"], run)
     if isinstance(whoami, str) or whoami.returncode != 0:
-        detail = whoami if isinstance(whoami, str) else (whoami.stderr or whoami.stdout).strip()[:200]
+        detail = whoami if isinstance(whoami, str) else _detail(whoami)
         return match.group(0), (f"Pulumi backend: not logged in ({detail}); run `pulumi login` (Pulumi Cloud) "
                                 f"or `pulumi login --local` (state files in ~/.pulumi)")
     return match.group(0), ""
@@ -92,11 +98,11 @@ def check_docker(which: Callable[[str], str | None] = shutil.which, run: Run = s
     problems = []
     info = _run(docker, ["info", "--format", "{{.ServerVersion}}"], run)
     if isinstance(info, str) or info.returncode != 0 or not info.stdout.strip():
-        detail = info if isinstance(info, str) else (info.stderr or info.stdout).strip()[:200]
+        detail = info if isinstance(info, str) else _detail(info)
         problems.append(f"Docker engine: not running or not reachable ({detail}); start Docker")
     buildx = _run(docker, ["buildx", "version"], run)
     if isinstance(buildx, str) or buildx.returncode != 0:
-        detail = buildx if isinstance(buildx, str) else (buildx.stderr or buildx.stdout).strip()[:200]
+        detail = buildx if isinstance(buildx, str) else _detail(buildx)
         problems.append(f"Docker buildx: `docker buildx version` failed ({detail}); install the buildx plugin")
     return problems
 

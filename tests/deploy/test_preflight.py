@@ -64,7 +64,8 @@ def test_make_target_stops_within_seconds_naming_everything_missing(tmp_path, ta
 def test_every_tool_is_reported_even_when_each_is_broken_differently(fake_bin, monkeypatch, tmp_path):
     folder = fake_bin(pulumi="echo v3.30.0",
                       docker='case "$1" in info) echo "Cannot connect to the Docker daemon" >&2; exit 1 ;; '
-                             'buildx) echo "docker: unknown command: docker buildx" >&2; exit 1 ;; esac')
+                             'buildx) printf "docker: unknown command: docker buildx\\n\\nRun docker --help\\n" >&2; '
+                             'exit 1 ;; esac')
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -76,7 +77,7 @@ def test_every_tool_is_reported_even_when_each_is_broken_differently(fake_bin, m
     message = str(failed.value)
     assert "Pulumi CLI: v3.30.0 is older than 3.44.0" in message
     assert "Docker engine: not running or not reachable (Cannot connect to the Docker daemon)" in message
-    assert "Docker buildx: `docker buildx version` failed" in message
+    assert "Docker buildx: `docker buildx version` failed (docker: unknown command: docker buildx); install" in message
     assert "AWS credentials: none found" in message
 
 
