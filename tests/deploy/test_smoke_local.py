@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -55,7 +56,7 @@ def test_a_refused_login_fails_the_smoke_test_at_that_step(stack):
 
 def test_a_dashboard_that_does_not_answer_fails_health_within_its_timeout():
     target = smoke.SmokeTarget(base_url="http://127.0.0.1:9", user="u", password="p", lambda_client=None,
-                               function="f", logs=smoke.LocalLogs(__import__("pathlib").Path("/nonexistent")),
+                               function="f", logs=smoke.LocalLogs(Path("/nonexistent")),
                                ready_timeout_s=1, poll_interval_s=0.2)
     started = time.monotonic()
     with pytest.raises(smoke.SmokeFailure, match="^health: GET /health never answered"):
