@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from dashboard.settings import SECRET_VARIABLES, EcsWorkerSettings, ServerSettings
+from dashboard.settings import DashboardSettings as DashboardAppSettings
+from jobkit.settings import StoreSettings as AppStoreSettings
 
-from components.environment import SharedEnv, container_environment
+from components.environment import app_env, container_environment
 from components.iam import (
     DASHBOARD_STORE,
     Statement,
@@ -79,7 +82,8 @@ class DashboardArgs:
     table_arn: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     jobs_prefix: str
-    env: SharedEnv
+    store: AppStoreSettings  # what every app is told about the job store (names may be Outputs)
+    log_level: str
     predictor_target: pulumi.Input[str]
     predictor_timeout_seconds: int
     predictor_arns: Sequence[pulumi.Input[str]]
@@ -236,40 +240,49 @@ class Dashboard(pulumi.ComponentResource):
         )
 
         # --- task definition and service ------------------------------------------------------
-        environment = {
-            **args.env.variables(),
-            "PREDICTOR_FUNCTION": args.predictor_target,
+        # The dashboard's own settings objects write its environment; the logins come from SSM.
+        app = DashboardAppSettings(
+            store=args.store,
+            logins={},
+            predictor_function=args.predictor_target,
+            region=args.store.region,
+            upload_max_bytes=args.upload_max_bytes,
+            launcher="ecs",
+            max_workers=worker.max_workers,
+            ecs=EcsWorkerSettings(
+                cluster=args.cluster_name,
+                task_definition=worker.family,
+                subnets=tuple(args.network.subnet_ids),
+                security_groups=(worker.security_group_id,),
+                capacity_provider=worker.capacity_provider,
+                assign_public_ip=args.network.assign_public_ip,
+                container_name=worker.container_name,
+            ),
+            worker_log_group=worker.log_group_name,
+            log_level=args.log_level,
             # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
-            "PREDICTOR_TIMEOUT_SECONDS": str(args.predictor_timeout_seconds + 5),
+            predictor_timeout_seconds=args.predictor_timeout_seconds + 5,
+        )
+        server = ServerSettings(
+            workers=args.server_workers,
+            threads=args.server_threads,
             # gunicorn must keep idle connections open longer than the ALB does, or the ALB reuses
             # a connection gunicorn just closed and the stakeholder gets a 502.
-            "GUNICORN_KEEPALIVE": str(_alb_idle_timeout(args) + 5),
-            "GUNICORN_WORKERS": str(args.server_workers),
-            "GUNICORN_THREADS": str(args.server_threads),
-            "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
-            "WORKER_LAUNCHER": "ecs",
-            "MAX_WORKERS": str(worker.max_workers),
-            "ECS_CLUSTER": args.cluster_name,
-            "WORKER_TASK_DEFINITION": worker.family,
-            "WORKER_CONTAINER_NAME": worker.container_name,
-            "WORKER_SUBNETS": ",".join(args.network.subnet_ids),
-            "WORKER_SECURITY_GROUPS": worker.security_group_id,
-            "WORKER_CAPACITY_PROVIDER": worker.capacity_provider,
-            "WORKER_ASSIGN_PUBLIC_IP": "ENABLED" if args.network.assign_public_ip else "DISABLED",
-            "WORKER_LOG_GROUP": worker.log_group_name,
-        }
+            keepalive=_alb_idle_timeout(args) + 5,
+            log_level=args.log_level.lower(),
+        )
         container = {
             "name": CONTAINER_NAME,
             "image": args.image_uri,
             "essential": True,
             "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
-            "environment": container_environment(environment),
+            "environment": app_env(app, server, leave_out=SECRET_VARIABLES).apply(container_environment),
             "secrets": [{"name": LOGINS_VARIABLE, "valueFrom": logins_parameter.arn}],
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": args.log_group_name,
-                    "awslogs-region": args.env.region,
+                    "awslogs-region": args.store.region,
                     "awslogs-stream-prefix": CONTAINER_NAME,
                 },
             },

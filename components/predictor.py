@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from predictor.settings import PredictorSettings as PredictorAppSettings
 
-from components.environment import SharedEnv
+from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import PREDICTOR_STORE, job_store_statements, log_statement, service_role
 
 LIVE_ALIAS = "live"
@@ -16,7 +17,10 @@ LIVE_ALIAS = "live"
 
 @dataclass(frozen=True)
 class PredictorArgs:
-    """The predictor image, its size and concurrency, and the job store it may use."""
+    """The predictor image, its size and concurrency, the job store it may use, and what it is told.
+
+    The function's environment is exactly what `app.to_env()` writes (less names Lambda reserves).
+    """
 
     function_name: str
     image_uri: pulumi.Input[str]
@@ -31,7 +35,7 @@ class PredictorArgs:
     table_arn: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     jobs_prefix: str
-    env: SharedEnv
+    app: PredictorAppSettings
 
 
 class RealtimePredictor(pulumi.ComponentResource):
@@ -84,7 +88,7 @@ class RealtimePredictor(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             reserved_concurrent_executions=args.reserved_concurrency,
             publish=provisioned,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.env.variables(for_lambda=True)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=app_env(args.app, leave_out=LAMBDA_RESERVED)),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text",
                                                                  log_group=self.log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, role_policy, pull]),

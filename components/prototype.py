@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 from jobkit import schema
+from jobkit.settings import StoreSettings as AppStoreSettings
+from predictor.settings import PredictorSettings as PredictorAppSettings
+from worker.settings import WorkerSettings as WorkerAppSettings
 
 from components.app_image import AppImage, AppImageArgs
 from components.dashboard import Dashboard, DashboardArgs, WorkerLaunch
-from components.environment import SharedEnv
 from components.job_store import JobStore, JobStoreArgs
 from components.network import resolve_network
 from components.predictor import PredictorArgs, RealtimePredictor
@@ -48,15 +50,15 @@ class MlPrototype(pulumi.ComponentResource):
             deletion_protection=s.store.deletion_protection,
         ), opts=child)
         table_arn, bucket_arn = self.store.table.arn, self.store.bucket.arn
-        env = SharedEnv(
-            table_name=self.store.table.name,
-            bucket_name=self.store.bucket.bucket,
+        # What every app is told about the job store: jobkit's own settings, names still Outputs.
+        app_store = AppStoreSettings(
+            table=self.store.table.name,
+            bucket=self.store.bucket.bucket,
             region=region,
-            job_lease_seconds=s.store.job_lease_seconds,
-            job_max_attempts=s.store.job_max_attempts,
-            job_retry_backoff_seconds=s.store.job_retry_backoff_seconds,
-            result_retention_days=s.store.result_retention_days,
-            log_level=s.log_level,
+            lease_seconds=s.store.job_lease_seconds,
+            max_attempts=s.store.job_max_attempts,
+            retention_days=s.store.result_retention_days,
+            retry_backoff_seconds=s.store.job_retry_backoff_seconds,
         )
 
         self.images = {
@@ -79,7 +81,7 @@ class MlPrototype(pulumi.ComponentResource):
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            app=PredictorAppSettings(log_level=s.log_level),
         ), opts=child)
 
         # One cluster for the dashboard service and the worker tasks; both Fargate providers are
@@ -106,14 +108,17 @@ class MlPrototype(pulumi.ComponentResource):
             cpu=s.worker.cpu,
             memory_mb=s.worker.memory_mb,
             cpu_architecture=s.cpu_architecture,
-            idle_seconds=s.worker.idle_seconds,
-            heartbeat_seconds=s.worker.heartbeat_seconds,
             log_retention_days=s.log_retention_days,
             network=network,
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            app=WorkerAppSettings(
+                store=app_store,
+                idle_seconds=s.worker.idle_seconds,
+                heartbeat_seconds=s.worker.heartbeat_seconds,
+                log_level=s.log_level,
+            ),
         ), opts=child)
 
         d = s.dashboard
@@ -145,7 +150,8 @@ class MlPrototype(pulumi.ComponentResource):
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            store=app_store,
+            log_level=s.log_level,
             predictor_target=self.predictor.invoke_target,
             predictor_timeout_seconds=s.predictor.timeout_seconds,
             predictor_arns=self.predictor.invoke_arns,

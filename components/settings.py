@@ -222,6 +222,9 @@ def _check_combinations(s: Settings) -> None:
     if d.certificate_arn and not d.certificate_arn.startswith("arn:"):
         raise ConfigError(f"{NAMESPACE}:certificateArn: {d.certificate_arn!r} is not an ACM certificate ARN")
     p = s.predictor
+    if p.reserved_concurrency == 0:
+        raise ConfigError(f"{NAMESPACE}:predictorReservedConcurrency: 0 throttles every prediction; use -1 to "
+                          f"leave the predictor unreserved, or a positive cap")
     if p.reserved_concurrency >= 0 and p.provisioned_concurrency > p.reserved_concurrency:
         raise ConfigError(f"{NAMESPACE}:predictorProvisionedConcurrency: {p.provisioned_concurrency} exceeds "
                           f"predictorReservedConcurrency={p.reserved_concurrency}")
@@ -232,11 +235,42 @@ def _check_combinations(s: Settings) -> None:
     if n.vpc_id and not n.subnet_ids:
         raise ConfigError(f"{NAMESPACE}:subnetIds: give the subnets of vpcId={n.vpc_id} (two or more, "
                           f"in different availability zones)")
-    if n.subnet_ids and not n.vpc_id:
-        raise ConfigError(f"{NAMESPACE}:vpcId: give the VPC that subnetIds belong to")
+    if len(set(n.subnet_ids)) != len(n.subnet_ids):
+        raise ConfigError(f"{NAMESPACE}:subnetIds: {list(n.subnet_ids)} names a subnet twice")
     if n.subnet_ids and len(n.subnet_ids) < 2:
         raise ConfigError(f"{NAMESPACE}:subnetIds: an Application Load Balancer needs two or more subnets "
                           f"in different availability zones")
+
+
+# --- what the account allows -------------------------------------------------------------
+
+# Lambda keeps this much of a region's concurrency unreserved for functions without a reservation
+# ("you can reserve up to the unreserved account concurrency minus 100", Lambda developer guide,
+# "Configuring reserved concurrency"); provisioned concurrency draws on the same unreserved pool.
+UNRESERVED_MINIMUM = 100
+
+
+def concurrency_problem(predictor: PredictorSettings, account_limit: int, unreserved: int | None = None,
+                        unreserved_min: int | None = None, reserved_now: int = 0) -> str | None:
+    """Why this account refuses the predictor's reserved / provisioned concurrency, or None if it allows it.
+
+    Pass what `lambda.get_account_settings()` reports: AccountLimit.ConcurrentExecutions as `account_limit`
+    and AccountLimit.UnreservedConcurrentExecutions as `unreserved` (defaults to the whole limit);
+    `reserved_now` is what the predictor itself already reserves (an update gives it back first).
+    Lambda keeps `unreserved_min` unreserved: 100, or the whole quota in accounts whose quota is lower
+    (new accounts may have 10), where no function may reserve or provision anything.
+    """
+    floor = min(UNRESERVED_MINIMUM, account_limit) if unreserved_min is None else unreserved_min
+    pool = (account_limit if unreserved is None else unreserved) + max(reserved_now, 0)
+    available = max(pool - floor, 0)
+    asked = predictor.reserved_concurrency if predictor.reserved_concurrency > 0 else predictor.provisioned_concurrency
+    key = "predictorReservedConcurrency" if predictor.reserved_concurrency > 0 else "predictorProvisionedConcurrency"
+    if asked <= available:
+        return None
+    return (f"{NAMESPACE}:{key}: {asked} is more than this account can set aside: its Lambda concurrency quota is "
+            f"{account_limit}, {pool} of it unreserved, and Lambda keeps {floor} unreserved for other functions, "
+            f"so at most {available} can be reserved or provisioned. Lower {key} (-1 / 0 turn it off), or ask for "
+            f"a higher 'Concurrent executions' quota in Service Quotas (AWS Lambda).")
 
 
 # --- reading raw values ---------------------------------------------------------------------

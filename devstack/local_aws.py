@@ -135,17 +135,7 @@ class LocalAws:
 
 def app_env(settings: StoreSettings, endpoint: str) -> dict[str, str]:
     """The environment variables an app process needs to use this store on the local AWS."""
-    return {
-        **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": settings.region,
-        "JOBS_TABLE": settings.table,
-        "JOBS_BUCKET": settings.bucket,
-        "JOB_LEASE_SECONDS": str(settings.lease_seconds),
-        "JOB_MAX_ATTEMPTS": str(settings.max_attempts),
-        "JOB_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
-        "AWS_MAX_ATTEMPTS": str(settings.aws_max_attempts),
-    }
+    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, **settings.to_env()}
 
 
 def local_client(service: str, endpoint: str, region: str) -> Any:

@@ -28,8 +28,21 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "ml-proto"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-DEFAULT_SUBNETS = ["subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333"]
 DEFAULT_VPC = "vpc-0default0000"
+# The default VPC of us-east-1: one default subnet in each of six zones. Listed as EC2 may list
+# them (not sorted); the ids' order is not the zones' order, so sorting ids alone picks wrong.
+DEFAULT_SUBNET_ZONES = {
+    "subnet-0e5e5e5e": "us-east-1c",
+    "subnet-0f1f1f1f": "us-east-1a",
+    "subnet-0a0a0a0a": "us-east-1f",
+    "subnet-0d4d4d4d": "us-east-1b",
+    "subnet-0c3c3c3c": "us-east-1e",
+    "subnet-0b2b2b2b": "us-east-1d",
+}
+DEFAULT_SUBNETS = list(DEFAULT_SUBNET_ZONES)
+# The two the program must pick: the first two zones by name.
+CHOSEN_SUBNETS = ["subnet-0f1f1f1f", "subnet-0d4d4d4d"]
+OTHER_VPC_SUBNET = "subnet-0999other"
 
 
 # --- config, as the CLI builds it ------------------------------------------------------------
@@ -128,6 +141,12 @@ def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
                 "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{DEFAULT_VPC}"}
     if token == "aws:ec2/getSubnets:getSubnets":
         return {"id": REGION, "ids": list(DEFAULT_SUBNETS)}
+    if token == "aws:ec2/getSubnet:getSubnet":
+        subnet = args["id"]
+        zone = DEFAULT_SUBNET_ZONES.get(subnet, "us-east-1a")
+        vpc = DEFAULT_VPC if subnet in DEFAULT_SUBNET_ZONES else "vpc-0other"
+        return {"id": subnet, "availabilityZone": zone, "vpcId": vpc, "defaultForAz": vpc == DEFAULT_VPC,
+                "mapPublicIpOnLaunch": True, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}"}
     if token == "aws:index/getRegion:getRegion":
         return {"id": REGION, "region": REGION, "name": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com",
                 "description": "US East (N. Virginia)"}
