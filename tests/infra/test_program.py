@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from dashboard.settings import SECRET_VARIABLES, DashboardSettings, ServerSettings
+from jobkit.settings import merge_env
+from predictor.settings import PredictorSettings
+from worker.settings import WorkerSettings
 
 from components import settings as settings_module
-from tests.infra.contract import APPS, contract_variables
+from tests.infra.harness import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
 
-# Variables the contract lists that the cloud deliberately does not set as plain environment.
-NOT_PLAIN_ENV = {
-    # A secret: it comes through the task definition's `secrets` from SSM (see test_security).
-    ("dashboard", "DASHBOARD_LOGINS"),
-    # Lambda reserves AWS_REGION and sets it itself; a function that sets it is refused.
-    ("predictor", "AWS_REGION"),
-    # A test and benchmark knob; the image's default module is the production algorithm.
-    ("worker", "WORKER_ALGORITHM"),
-}
+APPS = ("dashboard", "predictor", "worker")
 
 
 def image_for(d: Deployment, app: str):
     return d.one("awsx:ecr:Image", f"{app}-image")
-
-
-def test_the_contract_table_is_parsed(deployment: Deployment) -> None:
-    needed = contract_variables()
-    # Guards the parser itself: a silently empty list would make the env test pass vacuously.
-    assert {"JOBS_TABLE", "JOBS_BUCKET", "AWS_REGION", "LOG_LEVEL"} <= needed["worker"]
-    assert {"ECS_CLUSTER", "WORKER_TASK_DEFINITION", "PREDICTOR_FUNCTION"} <= needed["dashboard"]
-    assert not any(name.startswith("AWS_ENDPOINT_URL") for names in needed.values() for name in names)
 
 
 def test_three_images_are_built_from_their_own_dockerfiles(deployment: Deployment) -> None:
@@ -83,17 +71,23 @@ def test_the_service_and_the_batch_task_run_their_images(deployment: Deployment)
             settings_module.PLATFORMS[deployment.setting("platform")].upper()
 
 
-def test_every_contract_variable_is_set_for_every_app(deployment: Deployment) -> None:
-    env_of = {
-        "dashboard": deployment.container_env("-dashboard"),
-        "worker": deployment.container_env("-worker"),
-        "predictor": deployment.lambda_env(),
-    }
-    for app, names in contract_variables().items():
-        missing = {n for n in names if n not in env_of[app] and (app, n) not in NOT_PLAIN_ENV}
-        assert not missing, f"{app} lacks {sorted(missing)}"
-        assert all(value not in ("", None) for value in env_of[app].values()), env_of[app]
-    assert "AWS_REGION" not in env_of["predictor"]
+def test_each_app_is_given_exactly_what_its_settings_write(deployment: Deployment) -> None:
+    """Read back with the app's own from_env, each environment is what that app's to_env writes: no
+    variable the app reads is missing, none it does not read is set."""
+    worker = deployment.container_env("-worker")
+    assert WorkerSettings.from_env(worker).to_env() == worker
+    predictor = deployment.lambda_env()
+    assert PredictorSettings.from_env(predictor).to_env() == predictor
+    dashboard = deployment.container_env("-dashboard")
+    with_logins = {**dashboard, "DASHBOARD_LOGINS": '{"someone": "a-password"}'}
+    written = merge_env(DashboardSettings.from_env(with_logins).to_env(), ServerSettings.from_env(dashboard).to_env())
+    assert {name: value for name, value in written.items() if name not in SECRET_VARIABLES} == dashboard
+    # The logins are the one secret, and they come from SSM, not plain environment.
+    assert [s["name"] for s in deployment.container("-dashboard")["secrets"]] == sorted(SECRET_VARIABLES)
+    assert "AWS_REGION" not in predictor  # Lambda reserves it
+    for env in (worker, predictor, dashboard):
+        assert all(value not in ("", None) for value in env.values()), env
+        assert not any(name.startswith("AWS_ENDPOINT_URL") for name in env)
 
 
 def test_environment_names_the_resources_this_stack_created(deployment: Deployment) -> None:
@@ -101,7 +95,9 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
     table = d.one("aws:dynamodb/table:Table").outputs["name"]
     bucket = d.one("aws:s3/bucket:Bucket").outputs["bucket"]
     worker_sg = d.one("aws:ec2/securityGroup:SecurityGroup", "worker-sg").id
-    for env in (d.container_env("-dashboard"), d.container_env("-worker"), d.lambda_env()):
+    # The predictor reads no job-store variable (PredictorSettings), so it is told none.
+    assert d.lambda_env() == {"LOG_LEVEL": d.setting("logLevel")}
+    for env in (d.container_env("-dashboard"), d.container_env("-worker")):
         assert env["JOBS_TABLE"] == table == d.exports["table"]
         assert env["JOBS_BUCKET"] == bucket == d.exports["bucket"]
         assert env["JOB_LEASE_SECONDS"] == str(d.setting("jobLeaseSeconds"))
@@ -210,12 +206,19 @@ def test_every_resource_belongs_to_a_component(deployment: Deployment) -> None:
 
 
 def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -> None:
-    from tests.infra.harness import DEFAULT_SUBNETS, DEFAULT_VPC
-
     assert any(i["token"] == "aws:ec2/getVpc:getVpc" and i["args"].get("default") for i in deployment.invokes)
-    assert deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == DEFAULT_SUBNETS
     network = deployment.one("aws:ecs/service:Service").inputs["networkConfiguration"]
-    assert network["subnets"] == DEFAULT_SUBNETS and network["assignPublicIp"] is True
+    assert network["assignPublicIp"] is True
     for group in deployment.of_type("aws:ec2/securityGroup:SecurityGroup"):
         assert group.inputs["vpcId"] == DEFAULT_VPC
     assert not [r for r in deployment.resources if r.type.startswith("aws:ec2/natGateway")]
+
+
+def test_the_load_balancer_spans_two_default_subnets_in_two_zones(deployment: Deployment) -> None:
+    """One public IPv4 address per subnet the ALB spans: two, not the default VPC's six."""
+    subnets = deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"]
+    assert len(subnets) == 2 and len({DEFAULT_SUBNET_ZONES[s] for s in subnets}) == 2
+    # The first two zones by name, whatever order EC2 lists the subnets in.
+    assert subnets == CHOSEN_SUBNETS
+    assert deployment.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == CHOSEN_SUBNETS
+    assert deployment.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(CHOSEN_SUBNETS)

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import NAMESPACE, ConfigError, Settings
+from components.network import choose_subnets
+from components.settings import (
+    NAMESPACE,
+    UNRESERVED_MINIMUM,
+    ConfigError,
+    PredictorSettings,
+    Settings,
+    concurrency_problem,
+)
 from tests.infra.harness import ROOT, project_schema, stack_config
 from tests.infra.stackview import Deployment
 
@@ -94,7 +102,9 @@ BAD_VALUES = [
     ("assignPublicIp", {"assignPublicIp": "yes"}),
     ("dashboardDesiredCount", {"dashboardDesiredCount": 5, "dashboardMaxCount": 2}),
     ("subnetIds", {"vpcId": "vpc-123"}),
-    ("vpcId", {"subnetIds": ["subnet-1", "subnet-2"]}),
+    ("subnetIds", {"subnetIds": ["subnet-1", "subnet-1"]}),               # one subnet named twice
+    ("subnetIds", {"subnetIds": ["subnet-1"]}),                           # an ALB needs two zones
+    ("predictorReservedConcurrency", {"predictorReservedConcurrency": 0}),  # would throttle every call
     ("dashboardUsers", {"dashboardUsers": ["ok", "not ok"]}),
     ("dashboardUsers", {"dashboardUsers": []}),
     ("certificateArn", {"certificateArn": "my-cert"}),
@@ -148,3 +158,58 @@ def test_the_real_program_refuses_a_bad_value_before_creating_anything(
     assert run.error["type"] == "ConfigError"
     assert run.error["message"].startswith(f"{NAMESPACE}:{key}"), run.error["message"]
     assert run.resources == [], [r.name for r in run.resources]
+
+
+def test_subnets_are_chosen_by_zone_then_id_whatever_order_they_come_in() -> None:
+    import itertools
+
+    listed = [("subnet-9", "us-east-1b"), ("subnet-1", "us-east-1c"), ("subnet-5", "us-east-1a"),
+              ("subnet-2", "us-east-1a"), ("subnet-7", "us-east-1d")]
+    for order in itertools.permutations(listed):
+        assert choose_subnets(order) == ("subnet-2", "subnet-9")  # 1a's first id, then 1b's
+    with pytest.raises(Exception, match="availability zone"):
+        choose_subnets([("subnet-1", "us-east-1a"), ("subnet-2", "us-east-1a")])
+
+
+def _predictor(reserved: int = -1, provisioned: int = 0) -> PredictorSettings:
+    return PredictorSettings(memory_mb=1024, timeout_seconds=30, provisioned_concurrency=provisioned,
+                             reserved_concurrency=reserved)
+
+
+@pytest.mark.parametrize("stack", ["dev", "demo"])
+def test_the_committed_stacks_deploy_in_a_new_account_with_a_quota_of_ten(stack: str) -> None:
+    settings = Settings.from_values(defaults(stack))
+    assert concurrency_problem(settings.predictor, account_limit=10) is None
+
+
+@pytest.mark.parametrize(("predictor", "limit", "unreserved", "reserved_now", "key"), [
+    (_predictor(reserved=5), 10, None, 0, "predictorReservedConcurrency"),       # a new account: nothing to spare
+    (_predictor(provisioned=2), 10, None, 0, "predictorProvisionedConcurrency"),
+    (_predictor(reserved=5), 100, None, 0, "predictorReservedConcurrency"),      # 100 must stay unreserved
+    (_predictor(reserved=50), 1000, 120, 0, "predictorReservedConcurrency"),     # others reserved 880 already
+    (_predictor(reserved=4, provisioned=4), 103, None, 0, "predictorReservedConcurrency"),
+])
+def test_concurrency_the_account_cannot_give_is_named_with_the_numbers(
+        predictor: PredictorSettings, limit: int, unreserved: int | None, reserved_now: int, key: str) -> None:
+    problem = concurrency_problem(predictor, account_limit=limit, unreserved=unreserved, reserved_now=reserved_now)
+    assert problem is not None and problem.startswith(f"{NAMESPACE}:{key}: "), problem
+    assert f"quota is {limit}" in problem and "Service Quotas" in problem
+
+
+@pytest.mark.parametrize(("predictor", "limit", "unreserved", "reserved_now"), [
+    (_predictor(), 10, None, 0),                              # unreserved, nothing provisioned: always fine
+    (_predictor(reserved=3, provisioned=3), 103, None, 0),   # exactly up to the floor
+    (_predictor(provisioned=900), 1000, None, 0),
+    (_predictor(reserved=50), 1000, 120, 30),                 # an update gets its own 30 back first
+])
+def test_concurrency_the_account_can_give_passes(
+        predictor: PredictorSettings, limit: int, unreserved: int | None, reserved_now: int) -> None:
+    assert concurrency_problem(predictor, account_limit=limit, unreserved=unreserved, reserved_now=reserved_now) is None
+
+
+def test_the_concurrency_rule_is_documented_where_the_keys_are() -> None:
+    schema = project_schema()
+    for key in ("predictorReservedConcurrency", "predictorProvisionedConcurrency"):
+        assert f"minus {UNRESERVED_MINIMUM}" in schema[key]["description"] or \
+            f"keeps {UNRESERVED_MINIMUM} free" in schema[key]["description"], key
+        assert "new accounts may have 10" in schema[key]["description"], key

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.infra.harness import ROOT
+from tests.infra.harness import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC, OTHER_VPC_SUBNET, ROOT
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -168,3 +168,28 @@ def test_arm64_builds_arm_images_and_runs_arm_lambda_and_tasks(run_with: Callabl
     assert run.one("aws:lambda/function:Function").inputs["architectures"] == ["arm64"]
     assert {t.inputs["runtimePlatform"]["cpuArchitecture"]
             for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition")} == {"ARM64"}
+
+
+def test_subnet_ids_choose_the_default_vpcs_subnets(run_with: Callable[..., Deployment]) -> None:
+    chosen = [s for s in DEFAULT_SUBNET_ZONES if s not in CHOSEN_SUBNETS][:2]
+    run = run_with("demo", subnetIds=json.dumps(chosen))
+    assert run.error is None, run.error
+    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == chosen
+    assert run.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == chosen
+    assert run.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(chosen)
+    assert {g.inputs["vpcId"] for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")} == {DEFAULT_VPC}
+    # Each configured subnet was looked up (its zone and VPC checked); none was listed or guessed.
+    looked_up = [i["args"]["id"] for i in run.invokes if i["token"] == "aws:ec2/getSubnet:getSubnet"]
+    assert sorted(looked_up) == sorted(chosen)
+    assert not [i for i in run.invokes if i["token"] == "aws:ec2/getSubnets:getSubnets"]
+
+
+@pytest.mark.parametrize(("subnets", "problem"), [
+    ([CHOSEN_SUBNETS[0], OTHER_VPC_SUBNET], "not in the default VPC"),
+])
+def test_subnet_ids_outside_the_default_vpc_are_refused_before_anything_is_created(
+        run_with: Callable[..., Deployment], subnets: list[str], problem: str) -> None:
+    run = run_with("dev", subnetIds=json.dumps(subnets))
+    assert run.error is not None and problem in run.error["message"], run.error
+    assert OTHER_VPC_SUBNET in run.error["message"]
+    assert not [r for r in run.resources if not r.type.startswith("ml-proto:")]
