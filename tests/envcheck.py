@@ -64,3 +64,24 @@ names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, ma
 seconds = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
 levels = st.sampled_from(["DEBUG", "INFO", "WARNING", "ERROR"])
 folders = st.lists(names, min_size=1, max_size=3).map(lambda parts: "/tmp/" + "/".join(parts))
+
+
+def every_app_variable() -> set[str]:
+    """Every variable some app's settings read: what fully set settings of each app write, and the fallbacks."""
+    from pathlib import Path
+
+    from dashboard.settings import DashboardSettings, EcsWorkerSettings, ServerSettings
+    from jobkit import StoreSettings
+    from predictor.settings import PredictorSettings
+    from worker.settings import WorkerSettings
+
+    store = StoreSettings(table="t", bucket="b")
+    ecs = EcsWorkerSettings("c", "td", ("s1",), ("g1",), "FARGATE", True, "worker")
+    full = [
+        WorkerSettings(store=store, log_dir=Path("/tmp/logs")),
+        PredictorSettings(model_dir=Path("/tmp/model")),
+        ServerSettings(),
+        DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f", launcher="ecs", ecs=ecs,
+                          worker_command=("python",), worker_log_group="/w", local_log_dir=Path("/tmp/logs")),
+    ]
+    return {name for settings in full for name in settings.to_env()} | set(FALLBACKS)
