@@ -193,3 +193,17 @@ def test_subnet_ids_outside_the_default_vpc_are_refused_before_anything_is_creat
     assert run.error is not None and problem in run.error["message"], run.error
     assert OTHER_VPC_SUBNET in run.error["message"]
     assert not [r for r in run.resources if not r.type.startswith("ml-proto:")]
+
+
+def test_what_an_idle_stack_holds_public_ipv4_addresses_for(deployments: dict[str, Deployment]) -> None:
+    """The idle cost's largest parts (README's table is computed from these): one ALB, one public IPv4
+    address per subnet it spans, one per running dashboard task; worker tasks hold one only while they run."""
+    held = {}
+    for stack, d in deployments.items():
+        (alb,) = d.of_type("aws:lb/loadBalancer:LoadBalancer")
+        assert alb.inputs["internal"] is False
+        service = _service(d)
+        assert service["networkConfiguration"]["assignPublicIp"] is True
+        assert len(d.of_type("aws:ecs/service:Service")) == 1  # no service keeps workers running
+        held[stack] = len(alb.inputs["subnets"]) + service["desiredCount"]
+    assert held == {"dev": 2 + 1, "demo": 2 + 2}
