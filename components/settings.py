@@ -242,37 +242,6 @@ def _check_combinations(s: Settings) -> None:
                           f"in different availability zones")
 
 
-# --- what the account allows -------------------------------------------------------------
-
-# Lambda keeps this much of a region's concurrency unreserved for functions without a reservation
-# ("you can reserve up to the unreserved account concurrency minus 100", Lambda developer guide,
-# "Configuring reserved concurrency"); provisioned concurrency draws on the same unreserved pool.
-UNRESERVED_MINIMUM = 100
-
-
-def concurrency_problem(predictor: PredictorSettings, account_limit: int, unreserved: int | None = None,
-                        unreserved_min: int | None = None, reserved_now: int = 0) -> str | None:
-    """Why this account refuses the predictor's reserved / provisioned concurrency, or None if it allows it.
-
-    Pass what `lambda.get_account_settings()` reports: AccountLimit.ConcurrentExecutions as `account_limit`
-    and AccountLimit.UnreservedConcurrentExecutions as `unreserved` (defaults to the whole limit);
-    `reserved_now` is what the predictor itself already reserves (an update gives it back first).
-    Lambda keeps `unreserved_min` unreserved: 100, or the whole quota in accounts whose quota is lower
-    (new accounts may have 10), where no function may reserve or provision anything.
-    """
-    floor = min(UNRESERVED_MINIMUM, account_limit) if unreserved_min is None else unreserved_min
-    pool = (account_limit if unreserved is None else unreserved) + max(reserved_now, 0)
-    available = max(pool - floor, 0)
-    asked = predictor.reserved_concurrency if predictor.reserved_concurrency > 0 else predictor.provisioned_concurrency
-    key = "predictorReservedConcurrency" if predictor.reserved_concurrency > 0 else "predictorProvisionedConcurrency"
-    if asked <= available:
-        return None
-    return (f"{NAMESPACE}:{key}: {asked} is more than this account can set aside: its Lambda concurrency quota is "
-            f"{account_limit}, {pool} of it unreserved, and Lambda keeps {floor} unreserved for other functions, "
-            f"so at most {available} can be reserved or provisioned. Lower {key} (-1 / 0 turn it off), or ask for "
-            f"a higher 'Concurrent executions' quota in Service Quotas (AWS Lambda).")
-
-
 # --- reading raw values ---------------------------------------------------------------------
 
 ConfigSource = Mapping[str, Any]

@@ -9,14 +9,8 @@ import pytest
 import yaml
 
 from components.network import choose_subnets
-from components.settings import (
-    NAMESPACE,
-    UNRESERVED_MINIMUM,
-    ConfigError,
-    PredictorSettings,
-    Settings,
-    concurrency_problem,
-)
+from components.settings import NAMESPACE, ConfigError, Settings
+from deploy.concurrency import MIN_UNRESERVED, concurrency_problem
 from tests.infra.harness import ROOT, project_schema, stack_config
 from tests.infra.stackview import Deployment
 
@@ -171,45 +165,16 @@ def test_subnets_are_chosen_by_zone_then_id_whatever_order_they_come_in() -> Non
         choose_subnets([("subnet-1", "us-east-1a"), ("subnet-2", "us-east-1a")])
 
 
-def _predictor(reserved: int = -1, provisioned: int = 0) -> PredictorSettings:
-    return PredictorSettings(memory_mb=1024, timeout_seconds=30, provisioned_concurrency=provisioned,
-                             reserved_concurrency=reserved)
-
-
 @pytest.mark.parametrize("stack", ["dev", "demo"])
 def test_the_committed_stacks_deploy_in_a_new_account_with_a_quota_of_ten(stack: str) -> None:
+    """Neither stack reserves or provisions Lambda concurrency, so `make up`'s pre-flight passes them there."""
     settings = Settings.from_values(defaults(stack))
-    assert concurrency_problem(settings.predictor, account_limit=10) is None
-
-
-@pytest.mark.parametrize(("predictor", "limit", "unreserved", "reserved_now", "key"), [
-    (_predictor(reserved=5), 10, None, 0, "predictorReservedConcurrency"),       # a new account: nothing to spare
-    (_predictor(provisioned=2), 10, None, 0, "predictorProvisionedConcurrency"),
-    (_predictor(reserved=5), 100, None, 0, "predictorReservedConcurrency"),      # 100 must stay unreserved
-    (_predictor(reserved=50), 1000, 120, 0, "predictorReservedConcurrency"),     # others reserved 880 already
-    (_predictor(reserved=4, provisioned=4), 103, None, 0, "predictorReservedConcurrency"),
-])
-def test_concurrency_the_account_cannot_give_is_named_with_the_numbers(
-        predictor: PredictorSettings, limit: int, unreserved: int | None, reserved_now: int, key: str) -> None:
-    problem = concurrency_problem(predictor, account_limit=limit, unreserved=unreserved, reserved_now=reserved_now)
-    assert problem is not None and problem.startswith(f"{NAMESPACE}:{key}: "), problem
-    assert f"quota is {limit}" in problem and "Service Quotas" in problem
-
-
-@pytest.mark.parametrize(("predictor", "limit", "unreserved", "reserved_now"), [
-    (_predictor(), 10, None, 0),                              # unreserved, nothing provisioned: always fine
-    (_predictor(reserved=3, provisioned=3), 103, None, 0),   # exactly up to the floor
-    (_predictor(provisioned=900), 1000, None, 0),
-    (_predictor(reserved=50), 1000, 120, 30),                 # an update gets its own 30 back first
-])
-def test_concurrency_the_account_can_give_passes(
-        predictor: PredictorSettings, limit: int, unreserved: int | None, reserved_now: int) -> None:
-    assert concurrency_problem(predictor, account_limit=limit, unreserved=unreserved, reserved_now=reserved_now) is None
+    assert concurrency_problem(settings.predictor, limit=10, unreserved=10) == ""
 
 
 def test_the_concurrency_rule_is_documented_where_the_keys_are() -> None:
     schema = project_schema()
     for key in ("predictorReservedConcurrency", "predictorProvisionedConcurrency"):
-        assert f"minus {UNRESERVED_MINIMUM}" in schema[key]["description"] or \
-            f"keeps {UNRESERVED_MINIMUM} free" in schema[key]["description"], key
+        assert f"minus {MIN_UNRESERVED}" in schema[key]["description"] or \
+            f"keeps {MIN_UNRESERVED} free" in schema[key]["description"], key
         assert "new accounts may have 10" in schema[key]["description"], key
