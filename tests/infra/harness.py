@@ -43,6 +43,8 @@ DEFAULT_SUBNETS = list(DEFAULT_SUBNET_ZONES)
 # The two the program must pick: the first two zones by name.
 CHOSEN_SUBNETS = ["subnet-0f1f1f1f", "subnet-0d4d4d4d"]
 OTHER_VPC_SUBNET = "subnet-0999other"
+# A second (not default-for-az) subnet of the default VPC, in us-east-1a beside subnet-0f1f1f1f.
+SAME_ZONE_SUBNET = "subnet-0f1f2222"
 
 
 # --- config, as the CLI builds it ------------------------------------------------------------
@@ -144,7 +146,7 @@ def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
     if token == "aws:ec2/getSubnet:getSubnet":
         subnet = args["id"]
         zone = DEFAULT_SUBNET_ZONES.get(subnet, "us-east-1a")
-        vpc = DEFAULT_VPC if subnet in DEFAULT_SUBNET_ZONES else "vpc-0other"
+        vpc = DEFAULT_VPC if subnet in DEFAULT_SUBNET_ZONES or subnet == SAME_ZONE_SUBNET else "vpc-0other"
         return {"id": subnet, "availabilityZone": zone, "vpcId": vpc, "defaultForAz": vpc == DEFAULT_VPC,
                 "mapPublicIpOnLaunch": True, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}"}
     if token == "aws:index/getRegion:getRegion":
