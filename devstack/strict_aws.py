@@ -95,19 +95,15 @@ def check_expression_maps(body: dict[str, Any]) -> Refusal | None:
 
 
 def check_query(body: dict[str, Any]) -> Refusal | None:
-    """Query: every name and value placeholder given must be used in an expression (moto checks
-    this for UpdateItem and PutItem, not for Query)."""
+    """Query: every value placeholder given must be used in an expression (moto checks this for
+    UpdateItem and PutItem, and unused names for Query too, but not unused values for Query)."""
     refusal = check_expression_maps(body)
     if refusal:
         return refusal
-    expressions = " ".join(body.get(member, "") for member in
-                           ("KeyConditionExpression", "FilterExpression", "ProjectionExpression"))
-    for member, placeholder in (("Names", r"#[A-Za-z0-9_]+"), ("Values", r":[A-Za-z0-9_]+")):
-        used = set(re.findall(placeholder, expressions))
-        unused = sorted(set(body.get(f"ExpressionAttribute{member}") or {}) - used)
-        if unused:
-            return _ddb(f"Value provided in ExpressionAttribute{member} unused in expressions: "
-                        f"keys: {{{', '.join(unused)}}}")
+    expressions = " ".join(body.get(member, "") for member in ("KeyConditionExpression", "FilterExpression"))
+    unused = sorted(set(body.get("ExpressionAttributeValues") or {}) - set(re.findall(r":[A-Za-z0-9_]+", expressions)))
+    if unused:
+        return _ddb(f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{', '.join(unused)}}}")
     return None
 
 
