@@ -207,6 +207,24 @@ def test_a_launcher_that_cannot_start_workers_logs_the_aws_error_until_it_can(ec
     assert launch_health(launcher).recent_failure() is None
 
 
+class NoCapacityEcs:
+    """AWS's answer when Fargate has no capacity: RunTask succeeds as a call but starts no task."""
+
+    def list_tasks(self, **_: object) -> dict:
+        return {"taskArns": []}
+
+    def run_task(self, **_: object) -> dict:
+        return {"tasks": [], "failures": [{"arn": "arn:aws:ecs:us-east-1:1:container-instance/x",
+                                           "reason": "Capacity is unavailable at this time."}]}
+
+
+def test_a_run_task_that_starts_nothing_is_a_failure_with_its_reason(ecs):
+    launcher = EcsLauncher(NoCapacityEcs(), ecs_settings(ecs), max_workers=1)
+    assert ensure_worker(launcher) is False
+    assert str(launch_health(launcher).recent_failure()) == (
+        "RunTaskFailure: RunTask started no task: Capacity is unavailable at this time.")
+
+
 def test_a_launch_failure_counts_as_recent_for_five_minutes():
     now = [1000.0]
     health = LaunchHealth(clock=lambda: now[0])
