@@ -30,7 +30,7 @@ from dashboard.settings import DashboardSettings, EcsWorkerSettings, SettingsErr
 from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import DashCaller, predictor_for, prop, sign_in
-from tests.support import wait_until
+from tests.support import count_aws_calls, wait_until
 
 CHILD = """
 import os, sys, time
@@ -182,7 +182,13 @@ def test_the_strict_layer_refuses_the_old_list_tasks_call_and_the_launcher_passe
 def test_running_counts_only_workers_that_have_not_stopped(ecs):
     client, cluster = ecs[0], ecs[1]
     launcher = EcsLauncher(client, ecs_settings(ecs), max_workers=2)
-    assert ensure_worker(launcher) and ensure_worker(launcher) and launcher.running() == 2
+    with count_aws_calls(client) as idle:
+        assert launcher.running() == 0
+    assert idle == {"ecs.ListTasks": 1}  # no worker: no DescribeTasks
+    assert ensure_worker(launcher) and ensure_worker(launcher)
+    with count_aws_calls(client) as busy:
+        assert launcher.running() == 2
+    assert busy == {"ecs.ListTasks": 1, "ecs.DescribeTasks": 1}
     first = client.list_tasks(cluster=cluster, startedBy=STARTED_BY)["taskArns"][0]
     client.stop_task(cluster=cluster, task=first, reason="worker exited")
     # ListTasks may still list a stopped task (moto lists them all); it is not a running worker.
