@@ -49,6 +49,7 @@ class Estimate:
     predictions: Line
     awake_hour: Line
     first_visit: str
+    cheaper: tuple[Line, ...] = ()  # what Spot and arm64 would change (dollars saved)
 
     @property
     def idle_total(self) -> float:
@@ -97,6 +98,9 @@ class TaskSize:
         inputs = task_definition["inputs"]
         arch = (inputs.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64")
         return cls(int(inputs["cpu"]) / 1024, int(inputs["memory"]) / 1024, arch == "ARM64")
+
+    def on_arm64(self) -> TaskSize:
+        return TaskSize(self.vcpu, self.gb, True)
 
     def hourly(self, prices: Mapping[str, Any], spot: bool) -> float:
         rate = self.vcpu * prices["fargate_vcpu_hour"] + self.gb * prices["fargate_gb_hour"]
@@ -159,6 +163,7 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
                          subnets * hours * ipv4))
 
     first_visit = "none"
+    cheaper: list[Line] = []
     awake = Line("dashboard awake hour", "no dashboard service", 0.0)
     sleeps = bool(_of(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment"))
     for service in _of(run, "aws:ecs/service:Service"):
@@ -191,6 +196,18 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
         od, sp = _split_spot(service, count)
         awake = Line("dashboard awake hour", f"{count} task(s) of {size.describe()}",
                      od * size.hourly(prices, False) + sp * size.hourly(prices, True) + (count * ipv4 if public else 0))
+        spot_strategy = any(x["capacityProvider"] == "FARGATE_SPOT"
+                            for x in service["inputs"].get("capacityProviderStrategies") or [])
+        if not size.arm64:
+            per_hour = size.hourly(prices, False) - size.on_arm64().hourly(prices, False)
+            cheaper.append(Line("dashboard on arm64", f"arm64Apps: [dashboard]; saves per idle month, and per "
+                                f"awake task-hour ${per_hour:.4f}", dollars * (1 - prices["fargate_arm64_factor"])))
+        beyond_base = max(floor - 1, 0)
+        if not spot_strategy and beyond_base:
+            cheaper.append(Line("dashboard on Spot", f"dashboardCapacityProvider FARGATE_SPOT, on-demand base 1: "
+                                f"{beyond_base} of {floor} idle tasks on Spot; saves per idle month",
+                                beyond_base * open_hours * size.hourly(prices, False)
+                                * (1 - prices["fargate_spot_factor"])))
         if sleeps:
             first_visit = "about a minute (waking page) after dashboardSleepAfterMinutes idle"
         elif actions:
@@ -201,8 +218,15 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
     idle.extend(_image_lines(run, prices))
     idle.append(Line("DynamoDB (on demand), S3, CloudWatch Logs", "pay per request/GB; ~0 when idle", 0.0))
 
-    return Estimate(run["stack"], tuple(idle), _batch_job(run, prices, config), _predictions(run, prices),
-                    awake, first_visit)
+    job = _batch_job(run, prices, config)
+    predictions = _predictions(run, prices)
+    if "x86_64" in job.detail:
+        cheaper.append(Line("batch worker on arm64", "arm64Apps: [worker] (workerCapacityProvider FARGATE); "
+                            "saves per job (before any Spot discount)", _worker_arm64_saving(run, prices, config)))
+    if "x86_64" in predictions.detail:
+        cheaper.append(Line("predictor on arm64", "arm64Apps: [predictor]; saves per 1,000 predictions",
+                            _predictions(run, prices).dollars - _predictions(run, prices, arm64=True).dollars))
+    return Estimate(run["stack"], tuple(idle), job, predictions, awake, first_visit, tuple(cheaper))
 
 
 def _cluster_name(run: Mapping[str, Any]) -> str:
@@ -250,6 +274,7 @@ def _image_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterable[
         keep = json.loads(policy["inputs"]["policy"])["rules"][0]["selection"]["countNumber"]
         total_gb += assume["image_base_gb"].get(app, 0.3) + (keep - 1) * assume["image_layer_gb_per_build"]
         kept.append(f"{app} {keep}")
+    kept.sort()
     if kept:
         yield Line("ECR images", f"~{total_gb:.2f} GB (images kept: {', '.join(kept)}; sizes assumed)",
                    total_gb * prices["ecr_gb_month"])
@@ -270,13 +295,24 @@ def _batch_job(run: Mapping[str, Any], prices: Mapping[str, Any], config: Mappin
                 f"({assume['batch_job_minutes']} min of work assumed)", dollars)
 
 
-def _predictions(run: Mapping[str, Any], prices: Mapping[str, Any], count: int = 1000) -> Line:
+def _worker_arm64_saving(run: Mapping[str, Any], prices: Mapping[str, Any], config: Mapping[str, Any]) -> float:
+    family = next(td["inputs"]["family"] for td in _of(run, "aws:ecs/taskDefinition:TaskDefinition")
+                  if td["inputs"]["family"].endswith("-worker"))
+    size = TaskSize.of(_task_definition(run, family))
+    assume = prices["assumptions"]
+    minutes = assume["batch_job_minutes"] + assume["worker_start_minutes"] + \
+        int(config.get("ml-proto:workerIdleSeconds", 60)) / 60
+    return minutes / 60 * (size.hourly(prices, False) - size.on_arm64().hourly(prices, False))
+
+
+def _predictions(run: Mapping[str, Any], prices: Mapping[str, Any], count: int = 1000, arm64: bool = False) -> Line:
     (function,) = [f for f in _of(run, "aws:lambda/function:Function") if f["inputs"].get("packageType") == "Image"]
-    ms = prices["prediction_ms"] if "prediction_ms" in prices else prices["assumptions"]["prediction_ms"]
+    ms = prices["assumptions"]["prediction_ms"]
     memory = int(function["inputs"]["memorySize"])
-    arch = (function["inputs"].get("architectures") or ["x86_64"])[0]
+    arch = "arm64" if arm64 else (function["inputs"].get("architectures") or ["x86_64"])[0]
     gb_s = count * memory / 1024 * ms / 1000
-    dollars = gb_s * _lambda_rate(function, prices) + count * prices["lambda_request"] \
+    rate = prices["lambda_arm64_gb_second"] if arm64 else _lambda_rate(function, prices)
+    dollars = gb_s * rate + count * prices["lambda_request"] \
         + count * prices["dynamodb_write_request"]
     return Line(f"{count:,} predictions", f"{memory} MB {arch} Lambda x {ms} ms each (assumed) + requests "
                 f"+ one DynamoDB write each", dollars)
@@ -295,6 +331,9 @@ def render(est: Estimate, prices: Mapping[str, Any]) -> str:
     for line in (est.awake_hour, est.batch_job, est.predictions):
         rows.append(f"  {line.item:<{width}}  ${line.dollars:>7.4f}  {line.detail}")
     rows.append(f"First visit after a quiet spell: {est.first_visit}")
+    if est.cheaper:
+        rows.append("Cheaper capacity (settings not used by this stack):")
+        rows += [f"  {line.item:<{width}}  ${line.dollars:>7.4f}  {line.detail}" for line in est.cheaper]
     return "\n".join(rows)
 
 

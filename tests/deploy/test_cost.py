@@ -70,6 +70,12 @@ def test_always_on_stack_is_priced_resource_by_resource_as_computed_by_hand() ->
     # 1,000 x 1 GB x 0.2 s x 0.0000166667 + 1,000 requests + 1,000 DynamoDB writes
     assert est.predictions.dollars == pytest.approx(0.00333334 + 0.0002 + 0.000625)
     assert est.first_visit == "none"
+    # What the cheaper settings would save: arm64 is 20% off the dashboard's month; one task has no Spot share.
+    cheaper = {line.item: line.dollars for line in est.cheaper}
+    assert cheaper["dashboard on arm64"] == pytest.approx(9.010025 * 0.2)
+    assert "dashboard on Spot" not in cheaper
+    assert cheaper["predictor on arm64"] == pytest.approx(1000 * 0.2 * (0.0000166667 - 0.0000133334))
+    assert cheaper["batch worker on arm64"] == pytest.approx(7 / 60 * 0.04937 * 0.2)
 
 
 def test_office_hours_spot_and_arm64_change_what_the_dashboard_costs() -> None:
