@@ -138,6 +138,10 @@ def test_committed_stacks_meet_the_idle_goals(estimates: dict[str, cost.Estimate
     for est in estimates.values():
         lines = {line.item: line.dollars for line in est.idle}
         assert lines["load balancer"] + lines["load balancer public IPv4"] == pytest.approx(23.725)
+    # README's Cost section quotes these totals.
+    readme = (ROOT / "README.md").read_text()
+    for est in estimates.values():
+        assert f"${est.idle_total:.2f}" in readme, est.stack
 
 
 def test_make_cost_prints_the_table_without_importing_the_tests() -> None:

@@ -4,6 +4,8 @@ they make, against moto's ECS, ELBv2 and CloudWatch."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import uuid
 from types import SimpleNamespace
 
@@ -158,8 +160,18 @@ def test_a_dashboard_stopped_by_office_hours_is_routed_to_the_waking_page(client
     assert look(clients, stack, dt.datetime.now(dt.UTC))[1] is Action.STAY
 
 
+@pytest.fixture
+def root_logging():
+    """The handler takes over the root logger, as in Lambda; give the test session its own back."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
 def test_the_lambda_entry_point_answers_a_visit_with_the_page_and_starts_the_dashboard(
-        clients, stack, monkeypatch) -> None:
+        clients, stack, monkeypatch, capsys, root_logging) -> None:
     for name, value in stack.to_env().items():
         monkeypatch.setenv(name, value)
     look(clients, stack, later())  # asleep
@@ -169,3 +181,8 @@ def test_the_lambda_entry_point_answers_a_visit_with_the_page_and_starts_the_das
     assert response["statusCode"] == 200 and WAKING_MESSAGE in response["body"]
     assert desired(clients, stack) == 1
     assert handler.handle({"source": "aws.events"}, SimpleNamespace(aws_request_id="req-2")) == {"action": "stay"}
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]  # every line is JSON
+    ours = [x for x in logged if x["logger"] == "sleepwake"]
+    assert [(x["message"], x["request_id"]) for x in ours] == [("visit while asleep", "req-1"), ("look", "req-2")]
+    assert ours[1]["action"] == "stay" and ours[0]["ready"] is False
+    assert all(x["request_id"] in ("req-1", "req-2") for x in logged)
