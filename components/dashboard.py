@@ -95,6 +95,7 @@ class DashboardArgs:
     sleep_after_minutes: int = 0  # 0: never sleeps
     capacity_provider: str = "FARGATE"
     on_demand_base: int = 1
+    cluster_capacity: pulumi.Resource | None = None  # the cluster's FARGATE/FARGATE_SPOT association
     passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
 
 
@@ -348,8 +349,10 @@ class Dashboard(pulumi.ComponentResource):
             triggers={"loginsVersion": logins_parameter.version.apply(str)},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # The target group must be attached to the ALB before a service can use it.
-                depends_on=[*listeners, execution_policy],
+                # The target group must be attached to the ALB before a service can use it, and a capacity
+                # provider strategy needs the providers associated with the cluster.
+                depends_on=[*listeners, execution_policy,
+                            *([args.cluster_capacity] if args.cluster_capacity else [])],
                 # Autoscaling owns the running count after creation.
                 ignore_changes=["desiredCount"],
             ),

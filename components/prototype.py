@@ -88,7 +88,7 @@ class MlPrototype(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="disabled")],
             opts=child,
         )
-        aws.ecs.ClusterCapacityProviders(
+        cluster_capacity = aws.ecs.ClusterCapacityProviders(
             "cluster-capacity",
             cluster_name=self.cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
@@ -168,6 +168,7 @@ class MlPrototype(pulumi.ComponentResource):
             sleep_after_minutes=d.sleep_after_minutes,
             capacity_provider=d.capacity_provider,
             on_demand_base=d.on_demand_base,
+            cluster_capacity=cluster_capacity,
         ), opts=child)
 
         self.register_outputs({

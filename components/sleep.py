@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
+from dashboard.launcher import STARTED_BY
 
 from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import Statement, log_statement, service_role
@@ -64,13 +65,14 @@ class DashboardSleep(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days,
             opts=child)
-        in_cluster = {"ArnEquals": {"ecs:cluster": args.cluster_arn}}
         role, role_policy = service_role(
             f"{name}-role", "lambda.amazonaws.com",
             [
                 log_statement(self.log_group.arn),
-                Statement("DashboardCount", ["ecs:DescribeServices", "ecs:UpdateService"], [args.service_arn],
-                          in_cluster),
+                # The service's ARN names its cluster: no ecs:cluster condition needed.
+                Statement("DashboardCount", ["ecs:DescribeServices", "ecs:UpdateService"], [args.service_arn]),
+                # ListTasks has no resource-level permissions: "*", narrowed to the cluster.
+                Statement("ListWorkers", ["ecs:ListTasks"], ["*"], {"ArnEquals": {"ecs:cluster": args.cluster_arn}}),
                 Statement("SwitchListener", ["elasticloadbalancing:ModifyListener"], [args.listener_arn]),
                 # Describe* and GetMetricStatistics have no resource-level permissions: AWS requires "*".
                 Statement("ReadListener", ["elasticloadbalancing:DescribeListeners"], ["*"]),
@@ -91,6 +93,7 @@ class DashboardSleep(pulumi.ComponentResource):
             waker_target_group_dimension=args.waker_target_group.arn_suffix,  # type: ignore[arg-type]
             awake_count=args.awake_count,
             sleep_after_minutes=args.sleep_after_minutes,
+            workers_started_by=STARTED_BY,
             log_level=args.log_level,
         )
         self.function = aws.lambda_.Function(

@@ -119,7 +119,8 @@ def fake_state(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[s
         base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{inputs['family']}"
         arn, state["arnWithoutRevision"], state["revision"] = f"{base}:1", base, 1
     elif typ == "aws:ecs/service:Service":
-        rid = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{physical}"
+        cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+        rid = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{physical}"  # ECS's long ARN format
     elif typ == "aws:ec2/securityGroup:SecurityGroup":
         rid = f"sg-{_digest(name)[:17]}"
         arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{rid}"

@@ -33,15 +33,20 @@ class Observation:
     routed_to_waker: bool  # the listener sends visitors to the waking page
     requests: float  # requests to the dashboard and the waking page in the last sleep_after_minutes
     changed_at: dt.datetime | None  # when the service's task count last changed (its newest deployment)
+    workers: int = 0  # batch worker tasks running; the dashboard re-launches a worker a job lost
 
 
 def decide(seen: Observation, sleep_after_minutes: int, now: dt.datetime) -> Action:
-    """Sleep after `sleep_after_minutes` with no request (and no change of the service in that time)."""
+    """Sleep after `sleep_after_minutes` with no request, no change of the service and no worker running.
+
+    While a worker runs, the dashboard stays up: its reconciler starts another worker if this one
+    dies (a Spot interruption) with jobs left, which a sleeping dashboard could not.
+    """
     if seen.desired == 0:
         return Action.STAY if seen.routed_to_waker else Action.ROUTE_TO_WAKER
     quiet_since = now - dt.timedelta(minutes=sleep_after_minutes)
     settled = seen.changed_at is None or seen.changed_at <= quiet_since
-    if seen.requests == 0 and settled:
+    if seen.requests == 0 and settled and seen.workers == 0:
         return Action.SLEEP
     if seen.routed_to_waker and seen.healthy > 0:
         return Action.ROUTE_TO_DASHBOARD
@@ -68,6 +73,8 @@ def observe(ecs: Any, elbv2: Any, cloudwatch: Any, s: SleepWakeSettings, now: dt
         routed_to_waker=_routed_to_waker(elbv2, s),
         requests=requests,
         changed_at=max(stamps) if stamps else None,
+        # startedBy must be the only filter ListTasks is given; it lists RUNNING (and PENDING) tasks.
+        workers=len(ecs.list_tasks(cluster=s.cluster, startedBy=s.workers_started_by)["taskArns"]),
     )
 
 

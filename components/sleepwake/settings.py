@@ -25,6 +25,7 @@ class SleepWakeSettings:
     waker_target_group_dimension: str
     awake_count: int  # tasks the waker starts
     sleep_after_minutes: int
+    workers_started_by: str  # the startedBy of the batch workers the dashboard runs
     log_level: str = "INFO"
 
     @classmethod
@@ -54,6 +55,7 @@ class SleepWakeSettings:
             waker_target_group_dimension=need("WAKER_TARGET_GROUP_DIMENSION"),
             awake_count=whole("AWAKE_COUNT", 1),
             sleep_after_minutes=whole("SLEEP_AFTER_MINUTES", 1),
+            workers_started_by=need("WORKERS_STARTED_BY"),
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
         )
 
@@ -70,5 +72,6 @@ class SleepWakeSettings:
             "WAKER_TARGET_GROUP_DIMENSION": self.waker_target_group_dimension,
             "AWAKE_COUNT": str(self.awake_count),
             "SLEEP_AFTER_MINUTES": str(self.sleep_after_minutes),
+            "WORKERS_STARTED_BY": self.workers_started_by,
             "LOG_LEVEL": self.log_level,
         }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dashboard.launcher import STARTED_BY
 
 from components.settings import NAMESPACE, ConfigError, Settings
 from components.sleepwake.settings import SleepWakeSettings
@@ -61,7 +62,7 @@ def check_sleep(d: Deployment) -> None:
         dashboard_target_group_dimension=dashboard_tg.outputs["arnSuffix"],
         waker_target_group_dimension=waker_tg.outputs["arnSuffix"],
         awake_count=d.setting("dashboardMinCount"), sleep_after_minutes=d.setting("dashboardSleepAfterMinutes"),
-        log_level=d.setting("logLevel"))
+        workers_started_by=STARTED_BY, log_level=d.setting("logLevel"))
     assert waker_tg.inputs["targetType"] == "lambda"
     attachment = d.one("aws:lb/targetGroupAttachment:TargetGroupAttachment")
     assert attachment.inputs == {"targetGroupArn": waker_tg.outputs["arn"], "targetId": function.outputs["arn"]}
@@ -75,8 +76,9 @@ def check_sleep(d: Deployment) -> None:
     # Least privilege: the count of this one service, this one listener; reads where AWS has no resource.
     statements = {s["Sid"]: s for s in d.role_statements()["dashboard-sleep-role"]}
     assert statements["DashboardCount"]["Resource"] == [service.id]
-    assert statements["DashboardCount"]["Condition"] == {"ArnEquals": {"ecs:cluster": service.inputs["cluster"]}}
+    assert service.id.startswith(service.inputs["cluster"].replace(":cluster/", ":service/") + "/")
     assert statements["SwitchListener"]["Resource"] == [listener.outputs["arn"]]
+    assert statements["ListWorkers"]["Condition"] == {"ArnEquals": {"ecs:cluster": service.inputs["cluster"]}}
     log_group = d.one("aws:cloudwatch/logGroup:LogGroup", "dashboard-sleep-logs")
     assert inputs["loggingConfig"]["logGroup"] == log_group.inputs["name"]
     assert log_group.inputs["retentionInDays"] == d.setting("logRetentionDays")
@@ -103,6 +105,8 @@ def test_spot_dashboard_keeps_an_on_demand_base_and_arm64_is_per_app(run_with: C
     assert run.error is None, run.error
     service = run.one("aws:ecs/service:Service").inputs
     assert "launchType" not in service
+    capacity = run.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert capacity.urn in run.one("aws:ecs/service:Service").dependencies  # providers associated first
     assert service["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE", "base": 1, "weight": 0}, {"capacityProvider": "FARGATE_SPOT", "weight": 1}]
     assert run.one("aws:lambda/function:Function", "predictor-function").inputs["architectures"] == ["arm64"]

@@ -124,7 +124,8 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
         "dashboard-execution-role": pull_and_log | {"ssm:GetParameters"},
         # Sleep when idle, wake on visit: set the dashboard's count and switch the listener, nothing else.
         **({"dashboard-sleep-role": {"logs:CreateLogStream", "logs:PutLogEvents", "ecs:DescribeServices",
-                                     "ecs:UpdateService", "elasticloadbalancing:ModifyListener"} | SLEEPER_WILDCARDS}
+                                     "ecs:UpdateService", "ecs:ListTasks", "elasticloadbalancing:ModifyListener"}
+                                    | SLEEPER_WILDCARDS}
            if sleeps(deployment) else {}),
     }
     trusted = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Service"]

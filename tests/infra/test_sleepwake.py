@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from dashboard.launcher import STARTED_BY
 
 from components.sleepwake import control, handler
 from components.sleepwake.control import Action, Observation
@@ -37,6 +38,7 @@ def seen(**changes) -> Observation:
     (seen(desired=0, routed_to_waker=True), Action.STAY),
     (seen(requests=3, routed_to_waker=True), Action.ROUTE_TO_DASHBOARD),  # woken, healthy: visitors go in
     (seen(requests=3, routed_to_waker=True, healthy=0), Action.STAY),  # woken, still starting
+    (seen(workers=1), Action.STAY),  # a batch job runs: its reconciler stays up
 ])
 def test_sleep_decision(observation: Observation, action: Action) -> None:
     assert control.decide(observation, N, NOW) is action
@@ -53,7 +55,7 @@ def test_the_waking_page_says_what_happens_and_refreshes_the_same_url() -> None:
 
 def test_settings_round_trip_through_the_environment() -> None:
     settings = SleepWakeSettings("c", "s", "l", "tg1", "tg2", "app/x/1", "targetgroup/a/1", "targetgroup/b/2",
-                                 awake_count=2, sleep_after_minutes=N, log_level="DEBUG")
+                                 awake_count=2, sleep_after_minutes=N, workers_started_by="me", log_level="DEBUG")
     assert SleepWakeSettings.from_env(settings.to_env()) == settings
 
 
@@ -92,7 +94,7 @@ def stack(clients: SimpleNamespace) -> SleepWakeSettings:
         load_balancer_dimension=lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1],
         dashboard_target_group_dimension=suffix(dashboard["TargetGroupArn"]),
         waker_target_group_dimension=suffix(waker["TargetGroupArn"]),
-        awake_count=1, sleep_after_minutes=N)
+        awake_count=1, sleep_after_minutes=N, workers_started_by=STARTED_BY)
 
 
 def later() -> dt.datetime:
@@ -140,6 +142,31 @@ def test_a_request_older_than_n_minutes_does_not(clients, stack) -> None:
     now = later()
     request_at(clients, stack, stack.dashboard_target_group_dimension, now - dt.timedelta(minutes=N + 5))
     assert look(clients, stack, now)[1] is Action.SLEEP
+
+
+def test_a_running_batch_worker_keeps_it_awake_and_others_tasks_do_not(clients, stack) -> None:
+    clients.ecs.register_task_definition(
+        family=f"{stack.cluster}-worker", containerDefinitions=[{"name": "worker", "image": "worker", "memory": 512}],
+        requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512")
+
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's RunTask needs it, as Fargate
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=f"w-{stack.cluster}", Description="worker", VpcId=vpc)["GroupId"]
+
+    def run_worker(started_by: str) -> None:
+        clients.ecs.run_task(cluster=stack.cluster, taskDefinition=f"{stack.cluster}-worker", startedBy=started_by,
+                             launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                                 "subnets": [subnet], "securityGroups": [group],
+                                 "assignPublicIp": "ENABLED"}})
+
+    run_worker("someone-else")
+    assert look(clients, stack, later())[1] is Action.SLEEP  # only the dashboard's workers count
+    clients.ecs.update_service(cluster=stack.cluster, service=stack.service, desiredCount=1)
+    run_worker(STARTED_BY)
+    observation, action = look(clients, stack, later())
+    assert observation.workers == 1 and action is Action.STAY and desired(clients, stack) == 1
 
 
 def test_a_visit_wakes_it_and_goes_straight_in_once_a_task_is_healthy(clients, stack) -> None:
