@@ -9,7 +9,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard 
 
 STACK ?= dev
 
-.PHONY: help venv dev test test-fast lint bench browser clean up down preflight cloud-test
+.PHONY: help venv dev test test-fast lint bench browser clean up down preflight cloud-test cost
 
 # Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
 -include docker.mk
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
 	@echo "make up STACK=dev     pre-flight checks, then pulumi up of the stack (make down: pulumi destroy)"
+	@echo "make cost STACK=dev   monthly idle cost of the stack, resource by resource, and the cost per use"
 	@echo "make cloud-test       deploy a throwaway stack, smoke-test it, destroy it (needs an AWS account)"
 	@echo "make docker-help   build and run the images, for those with a Docker engine"
 
@@ -63,6 +64,9 @@ up: venv
 
 down: venv
 	$(PY) -m deploy down --stack $(STACK)
+
+cost: venv
+	$(PY) -m deploy.cost --stack $(STACK)
 
 preflight: venv
 	$(PY) -m deploy preflight --stack $(STACK)

@@ -94,9 +94,6 @@ DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb
 # Worker: claim, heartbeat, complete, fail, release (Query, UpdateItem, GetItem); input and results.
 WORKER_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
                            ("s3:GetObject", "s3:PutObject"))
-# Predictor: answers only; the dashboard records the prediction. A model that must write to the
-# store needs more here.
-PREDICTOR_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:Query"), ("s3:GetObject",))
 
 
 def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str],

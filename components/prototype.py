@@ -62,7 +62,7 @@ class MlPrototype(pulumi.ComponentResource):
         )
 
         self.images = {
-            app: AppImage(app, AppImageArgs(app=app, platform=s.platform, images_to_keep=s.images_to_keep),
+            app: AppImage(app, AppImageArgs(app=app, platform=s.app_platform(app), images_to_keep=s.images_to_keep),
                           opts=child)
             for app in APPS
         }
@@ -72,15 +72,12 @@ class MlPrototype(pulumi.ComponentResource):
             image_uri=self.images["predictor"].image_uri,
             repository_arn=self.images["predictor"].repository.arn,
             repository_name=self.images["predictor"].repository.name,
-            architecture=s.lambda_architecture,
+            architecture=s.lambda_architecture("predictor"),
             memory_mb=s.predictor.memory_mb,
             timeout_seconds=s.predictor.timeout_seconds,
             provisioned_concurrency=s.predictor.provisioned_concurrency,
             reserved_concurrency=s.predictor.reserved_concurrency,
             log_retention_days=s.log_retention_days,
-            table_arn=table_arn,
-            bucket_arn=bucket_arn,
-            jobs_prefix=schema.JOBS_PREFIX,
             app=PredictorAppSettings(log_level=s.log_level),
         ), opts=child)
 
@@ -91,7 +88,7 @@ class MlPrototype(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="disabled")],
             opts=child,
         )
-        aws.ecs.ClusterCapacityProviders(
+        cluster_capacity = aws.ecs.ClusterCapacityProviders(
             "cluster-capacity",
             cluster_name=self.cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
@@ -107,7 +104,7 @@ class MlPrototype(pulumi.ComponentResource):
             repository_arn=self.images["worker"].repository.arn,
             cpu=s.worker.cpu,
             memory_mb=s.worker.memory_mb,
-            cpu_architecture=s.cpu_architecture,
+            cpu_architecture=s.cpu_architecture("worker"),
             log_retention_days=s.log_retention_days,
             network=network,
             table_arn=table_arn,
@@ -130,7 +127,7 @@ class MlPrototype(pulumi.ComponentResource):
             repository_arn=self.images["dashboard"].repository.arn,
             cpu=d.cpu,
             memory_mb=d.memory_mb,
-            cpu_architecture=s.cpu_architecture,
+            cpu_architecture=s.cpu_architecture("dashboard"),
             desired_count=d.desired_count,
             min_count=d.min_count,
             max_count=d.max_count,
@@ -166,6 +163,12 @@ class MlPrototype(pulumi.ComponentResource):
                 execution_role_arn=self.worker.execution_role.arn,
                 max_workers=s.worker.max_workers,
             ),
+            sleep_function_name=f"{prefix}-dashboard-sleep",
+            office_hours=d.office_hours,
+            sleep_after_minutes=d.sleep_after_minutes,
+            capacity_provider=d.capacity_provider,
+            on_demand_base=d.on_demand_base,
+            cluster_capacity=cluster_capacity,
         ), opts=child)
 
         self.register_outputs({

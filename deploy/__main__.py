@@ -10,7 +10,7 @@ import boto3
 import botocore.exceptions
 from pulumi.automation import errors as pulumi_errors
 
-from deploy import automation, cloud_test, preflight
+from deploy import automation, cloud_test, cost, preflight
 from deploy.stack_config import stack_region
 
 
@@ -41,6 +41,17 @@ def _ready(stack: str, session: boto3.Session) -> preflight.Ready:
     return ready
 
 
+def _print_cost(stack: str) -> None:
+    """The stack's idle monthly cost, before anything is deployed; an estimate that fails stops nothing."""
+    try:
+        estimate = cost.stack_estimate(stack)
+    except cost.CostError as error:
+        print(f"cost estimate unavailable: {error}")
+        return
+    print(f"estimated cost when idle: ${estimate.idle_total:.2f}/month at list prices "
+          f"(`make cost STACK={stack}` for each resource)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
     parser.add_argument("command", choices=("preflight", "up", "down", "cloud-test"))
@@ -57,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         _ready(args.stack, session)
         if args.command == "up":
+            _print_cost(args.stack)
             result = automation.stack(args.stack).up(on_output=print)
             if "url" in result.outputs:
                 print(f"url: {result.outputs['url'].value}")

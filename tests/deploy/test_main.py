@@ -9,6 +9,7 @@ import pytest
 from pulumi import automation as auto
 
 import deploy.__main__ as main_module
+from deploy import cost
 from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
 
 
@@ -52,6 +53,9 @@ def test_up_runs_preflight_then_pulumi_up_and_prints_the_url(stacks, capsys):
     out = capsys.readouterr().out
     assert stacks["dev"][0].calls == ["up"]
     assert "pre-flight ok: Pulumi v3.200.1, account 123456789012" in out and "url: http://alb.example" in out
+    # The idle cost is printed before the deploy, priced from the program's own resources.
+    expected = f"estimated cost when idle: ${cost.stack_estimate('dev').idle_total:.2f}/month"
+    assert expected in out and out.index(expected) < out.index("url: http://alb.example")
 
 
 def test_up_refused_by_preflight_never_touches_the_stack(stacks, capsys, monkeypatch, tmp_path):

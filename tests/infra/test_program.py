@@ -9,7 +9,7 @@ from predictor.settings import PredictorSettings
 from worker.settings import WorkerSettings
 
 from components import settings as settings_module
-from tests.infra.harness import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC
+from deploy.mock_program import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -47,7 +47,7 @@ def test_each_repository_expires_old_images(deployment: Deployment) -> None:
 
 
 def test_the_lambda_is_image_based_and_runs_the_predictor_image(deployment: Deployment) -> None:
-    function = deployment.one("aws:lambda/function:Function")
+    function = deployment.one("aws:lambda/function:Function", "predictor-function")
     assert function.inputs["packageType"] == "Image"
     assert function.inputs["imageUri"] == image_for(deployment, "predictor").outputs["imageUri"]
     assert "@sha256:" in function.inputs["imageUri"]
@@ -130,15 +130,17 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
 
 def test_logs_go_to_log_groups_this_stack_created_with_retention(deployment: Deployment) -> None:
     groups = {g.inputs["name"]: g for g in deployment.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    sleeper = [f"/aws/lambda/ml-proto-{deployment.stack}-dashboard-sleep"] if deployment.of_type(
+        "ml-proto:index:DashboardSleep") else []
     assert set(groups) == {deployment.exports[k] for k in ("dashboardLogGroup", "predictorLogGroup",
-                                                           "workerLogGroup")}
+                                                           "workerLogGroup")} | set(sleeper)
     for group in groups.values():
         assert group.inputs["retentionInDays"] == deployment.setting("logRetentionDays")
     for suffix in ("-dashboard", "-worker"):
         log = deployment.container(suffix)["logConfiguration"]
         assert log["logDriver"] == "awslogs"
         assert log["options"]["awslogs-group"] in groups
-    function = deployment.one("aws:lambda/function:Function")
+    function = deployment.one("aws:lambda/function:Function", "predictor-function")
     assert function.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{function.inputs['name']}"
     assert function.inputs["loggingConfig"]["logGroup"] in groups
 
@@ -155,12 +157,17 @@ def test_the_worker_can_use_either_fargate_provider(deployment: Deployment) -> N
 
 
 def test_the_alb_forwards_to_port_8050_and_checks_health(deployment: Deployment) -> None:
-    group = deployment.one("aws:lb/targetGroup:TargetGroup")
+    group = deployment.one("aws:lb/targetGroup:TargetGroup", "dashboard-tg")
     assert group.inputs["port"] == 8050 and group.inputs["targetType"] == "ip"
     assert group.inputs["healthCheck"]["path"] == "/health"
     (listener,) = deployment.of_type("aws:lb/listener:Listener")  # no certificate in either stack file
     assert listener.inputs["port"] == 80
-    assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": group.outputs["arn"]}]
+    if deployment.setting("dashboardSleepAfterMinutes"):  # weighted: the sleeper moves visitors to the waker
+        waker = deployment.one("aws:lb/targetGroup:TargetGroup", "dashboard-waker-tg")
+        assert listener.inputs["defaultActions"] == [{"type": "forward", "forward": {"targetGroups": [
+            {"arn": group.outputs["arn"], "weight": 1}, {"arn": waker.outputs["arn"], "weight": 0}]}}]
+    else:
+        assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": group.outputs["arn"]}]
     service = deployment.one("aws:ecs/service:Service")
     assert service.inputs["loadBalancers"] == [
         {"targetGroupArn": group.outputs["arn"], "containerName": "dashboard", "containerPort": 8050}]
@@ -174,7 +181,9 @@ def test_the_service_rolls_back_bad_deploys_and_scales_on_cpu(deployment: Deploy
     assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert service.inputs["desiredCount"] == deployment.setting("dashboardDesiredCount")
     target = deployment.one("aws:appautoscaling/target:Target")
-    assert target.inputs["minCapacity"] == deployment.setting("dashboardMinCount")
+    # Office hours and sleep scale to zero; otherwise the floor is dashboardMinCount.
+    scales_to_zero = deployment.setting("dashboardOfficeHours") or deployment.setting("dashboardSleepAfterMinutes")
+    assert target.inputs["minCapacity"] == (0 if scales_to_zero else deployment.setting("dashboardMinCount"))
     assert target.inputs["maxCapacity"] == deployment.setting("dashboardMaxCount")
     assert target.inputs["resourceId"] == f"service/{deployment.exports['cluster']}/{service.outputs['name']}"
     policy = deployment.one("aws:appautoscaling/policy:Policy")
@@ -201,8 +210,10 @@ def test_every_resource_belongs_to_a_component(deployment: Deployment) -> None:
             continue
         assert top in deployment.ancestors(resource), f"{resource.name} is not under MlPrototype"
     kinds = {r.type for r in deployment.resources if r.type.startswith("ml-proto:")}
+    sleep = {"ml-proto:index:DashboardSleep"} if deployment.setting("dashboardSleepAfterMinutes") else set()
     assert kinds == {"ml-proto:index:MlPrototype", "ml-proto:index:JobStore", "ml-proto:index:AppImage",
-                     "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard"}
+                     "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard",
+                     *sleep}
 
 
 def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -> None:

@@ -11,7 +11,7 @@ import yaml
 from components.network import choose_subnets
 from components.settings import NAMESPACE, ConfigError, Settings
 from deploy.concurrency import MIN_UNRESERVED, concurrency_problem
-from tests.infra.harness import ROOT, project_schema, stack_config
+from deploy.mock_program import ROOT, project_schema, stack_config
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -73,9 +73,13 @@ def test_defaults_read_into_typed_values() -> None:
     settings = Settings.from_values(defaults("demo"))
     assert settings.dashboard.desired_count == 2 and settings.store.point_in_time_recovery is True
     assert settings.dashboard.allowed_cidrs == ("0.0.0.0/0",)
-    assert settings.lambda_architecture == "x86_64" and settings.cpu_architecture == "X86_64"
+    assert settings.lambda_architecture("predictor") == "x86_64" and settings.cpu_architecture("worker") == "X86_64"
     arm = Settings.from_values(defaults("demo", platform="linux/arm64"))
-    assert arm.lambda_architecture == "arm64" and arm.cpu_architecture == "ARM64"
+    assert arm.lambda_architecture("predictor") == "arm64" and arm.cpu_architecture("dashboard") == "ARM64"
+    one = Settings.from_values(defaults("demo", arm64Apps=["predictor"]))
+    assert one.lambda_architecture("predictor") == "arm64" and one.app_platform("predictor") == "linux/arm64"
+    assert one.cpu_architecture("dashboard") == "X86_64" and one.app_platform("worker") == "linux/amd64"
+    assert settings.dashboard.office_hours is not None and settings.dashboard.office_hours.hours_per_week == 55
 
 
 BAD_VALUES = [
