@@ -128,7 +128,7 @@ class LocalStack:
         # A session of its own: stop() ends the dashboard and every worker it launched at once.
         self._dashboard = subprocess.Popen(
             command,
-            env={**os.environ, **env, "DASHBOARD_LOGINS": s.logins_json(),  # the dashboard's alone
+            env={**os.environ, **env, **self.dashboard_secrets_env(),  # the dashboard's alone
                  "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "16"},
             cwd=s.state_dir,
             stdout=log_file,
@@ -136,6 +136,16 @@ class LocalStack:
             start_new_session=True,
         )
         log_file.close()
+
+    def dashboard_secrets_env(self) -> dict[str, str]:
+        """The dashboard's own variables: its logins, its session key's owner-only file, and no
+        trusted proxy (nothing stands in front locally, so X-Forwarded-For is the caller's own)."""
+        s = self.settings
+        return {
+            "DASHBOARD_LOGINS": s.logins_json(),
+            "DASHBOARD_SESSION_KEY_FILE": str(s.state_dir / "session-key"),
+            "DASHBOARD_PROXY_HOPS": "0",
+        }
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +72,28 @@ class DashboardSettings:
     proxy_hops: int = 1
     jobs_page_size: int = 25
     session_hours: float = 12.0
+    # The cookie-signing key: DASHBOARD_SESSION_KEY (an ECS secret from SSM in the cloud), else
+    # the owner-only file DASHBOARD_SESSION_KEY_FILE (created with a random key on first use).
+    session_key: bytes = field(default=b"", repr=False)
+    session_key_file: Path | None = None
+
+    def signing_key(self) -> bytes:
+        """The session key, from the file when none was given; SettingsError when neither is set or usable."""
+        key = self.session_key
+        if not key and self.session_key_file is None:
+            raise SettingsError("Set DASHBOARD_SESSION_KEY (the cloud: an SSM SecureString) or "
+                                "DASHBOARD_SESSION_KEY_FILE (locally: an owner-only file, created if missing) "
+                                "to sign session cookies")
+        if not key:
+            key = owner_only_secret(self.session_key_file, "DASHBOARD_SESSION_KEY_FILE").encode()
+        if len(key) < MIN_SESSION_KEY_CHARS:
+            raise SettingsError(f"The session key must have at least {MIN_SESSION_KEY_CHARS} characters")
+        return key
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body served: the biggest upload, base64-encoded, plus room for the callback around it."""
+        return self.upload_max_bytes * 4 // 3 + 64 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DashboardSettings:
@@ -121,9 +145,27 @@ class DashboardSettings:
                 predictor_timeout_seconds=float(environ.get("PREDICTOR_TIMEOUT_SECONDS", 20)),
                 reconcile_seconds=float(environ.get("RECONCILE_SECONDS", 15)),
                 proxy_hops=int(environ.get("DASHBOARD_PROXY_HOPS", 1)),
+                session_key=environ.get("DASHBOARD_SESSION_KEY", "").encode(),
+                session_key_file=Path(key_file) if (key_file := environ.get("DASHBOARD_SESSION_KEY_FILE")) else None,
             )
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
+
+
+MIN_SESSION_KEY_CHARS = 32
+
+
+def owner_only_secret(path: Path, variable: str) -> str:
+    """The secret in `path`, created (mode 0600, never readable by others) with a random value if missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), os.fdopen(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+        ) as file:
+            file.write(secrets.token_urlsafe(48))
+    if path.stat().st_mode & 0o077:
+        raise SettingsError(f"{variable}: {path} may be read by others; make it owner-only (chmod 600)")
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)
