@@ -62,6 +62,14 @@ def problem(app: dash.Dash, body: Any) -> str | None:
     output = body.get("output")
     if not isinstance(output, str) or output not in app.callback_map:
         return "unknown output"
+    outputs = body.get("outputs")
+    if output.startswith(".."):  # several outputs: "..a.children...b.data.."
+        if not isinstance(outputs, list) or len(outputs) != len(output.strip(".").split("...")):
+            return "outputs do not match the output"
+    else:
+        outputs = [outputs]
+    if not all(isinstance(spec, dict | list) for spec in outputs):
+        return "malformed outputs"
     for part in ("inputs", "state"):
         entries = body.get(part, [])
         if not isinstance(entries, list):

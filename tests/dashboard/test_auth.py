@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from dashboard.auth import check_password
 from jobkit.login_throttle import LoginThrottle
 
 from bench.dash_calls import login_form
-from tests.dashboard.conftest import LOGINS, sign_in
+from tests.dashboard.conftest import LOGINS, DashCaller, prop, sign_in
 
 
 def test_login_page_is_a_form_not_a_browser_prompt(client):
@@ -249,6 +250,57 @@ def test_every_route_but_the_public_ones_refuses_anonymous_callers(app, client):
     print(f"\nrefused anonymous callers on {checked} route/method pairs and {callbacks} Dash callbacks")
     assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 401
     assert client.get("/assets/dashAgGridComponentFunctions.js").status_code == 401
+
+
+def _forged_callbacks(app):
+    """Callback requests no page of the dashboard sends: forged page state, uploads and outputs."""
+    jobs_inputs = [prop("jobs-refresh", "n_intervals", 1), prop("jobs-older", "n_clicks", 1),
+                   prop("jobs-newer", "n_clicks", 0), prop("jobs-changed", "data", None)]
+    jobs_key = DashCaller(app, None).key_for("jobs-grid.rowData")
+    submit_key = DashCaller(app, None).key_for("submit-message.children")
+
+    def outputs(key):
+        return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key.strip(".").split("...")]
+
+    def jobs(paging):
+        return {"output": jobs_key, "outputs": outputs(jobs_key), "inputs": jobs_inputs,
+                "changedPropIds": ["jobs-older.n_clicks"], "state": [prop("jobs-paging", "data", paging)]}
+
+    def upload(contents, filename="a.csv"):
+        return {"output": submit_key, "outputs": outputs(submit_key), "changedPropIds": ["job-upload.contents"],
+                "inputs": [prop("job-upload", "contents", contents), prop("sample-submit", "n_clicks", 0)],
+                "state": [prop("job-upload", "filename", filename), prop("sample-choice", "value", None),
+                          prop("submit-token", "data", "forged")]}
+
+    return {
+        "page index 10^9": jobs({"tokens": [None], "index": 10**9, "next": None}),
+        "page index null": jobs({"tokens": [None], "index": None, "next": None}),
+        "page index negative": jobs({"tokens": [None], "index": -5, "next": None}),
+        "paging as a list": jobs([1, 2, 3]),
+        "upload contents as a dict": upload({"a": 1}),
+        "upload contents as a list": upload(["data:text/csv;base64,YQ=="]),
+        "upload filename as a list": upload("data:text/csv;base64,YSxiCjEsMgo=", ["a.csv", "b.csv"]),
+        "unknown output id": {"output": "nowhere.children", "outputs": [], "inputs": [], "state": []},
+        "output as a list": {"output": ["page.children"], "outputs": [], "inputs": [], "state": []},
+        "inputs as a dict": {"output": "page.children", "outputs": {"id": "page", "property": "children"},
+                             "inputs": {"id": "url"}, "state": []},
+        "body is a list": [1, 2, 3],
+        "outputs of the wrong length": jobs({"tokens": [None], "index": 0, "next": None}) | {"outputs": []},
+    }
+
+
+def test_forged_callback_state_is_refused_without_a_stack_trace(app, alice, caplog):
+    """Signed in, an attacker posts callback bodies no page sends: each gets a 4xx, and the log
+    holds no stack trace (nor a 500)."""
+    caplog.set_level(logging.INFO)
+    answers = {}
+    for name, body in _forged_callbacks(app).items():
+        answers[name] = alice.post("/_dash-update-component", json=body).status_code
+    assert all(400 <= code < 500 for code in answers.values()), answers
+    traces = [record for record in caplog.records if record.exc_info or "Traceback" in record.getMessage()]
+    assert not traces, [record.getMessage() for record in traces]
+    assert alice.post("/_dash-update-component", json=_forged_callbacks(app)["page index 10^9"] | {
+        "state": [prop("jobs-paging", "data", {"tokens": [None], "index": 0, "next": None})]}).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/health", "/login", "/assets/style.css"])
