@@ -30,6 +30,7 @@ log = logging.getLogger("dashboard.auth")
 
 # Reachable without a session: the load balancer's probe, the login page and what it shows.
 PUBLIC_PATHS = frozenset({"/health", "/login", "/assets/style.css", "/_favicon.ico"})
+SESSION_USER_KEYS = ("user", "pw", "gen")
 
 
 def password_fingerprint(key: bytes, user: str, password: str) -> str:
@@ -153,7 +154,8 @@ def install(
             return None
         if signed_in(current_user()):
             return None
-        flask.session.clear()
+        for key in SESSION_USER_KEYS:  # a stale sign-in goes; the login form's CSRF token stays
+            flask.session.pop(key, None)
         wants_page = flask.request.method == "GET" and "text/html" in flask.request.headers.get("Accept", "")
         if wants_page and not flask.request.path.startswith("/_"):
             return flask.redirect("/login?" + urlencode({"next": flask.request.full_path.rstrip("?")}))

@@ -318,3 +318,11 @@ def test_settings_refuse_malformed_logins():
     with pytest.raises(SettingsError) as error:
         parse_logins(json.dumps({"alice": 12345678}))
     assert "12345678" not in str(error.value)
+
+
+def test_an_anonymous_request_between_form_and_post_keeps_the_form_valid(client):
+    """A browser fetches /favicon.ico (refused: anonymous) after showing the login page; the
+    form's CSRF token must survive that refusal."""
+    page = client.get("/login").get_data(as_text=True)
+    assert client.get("/favicon.ico").status_code == 401
+    assert client.post("/login", data=login_form(page, "alice", LOGINS["alice"])).status_code == 302
