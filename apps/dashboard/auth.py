@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jobkit.errors import StoreUnavailable
 from jobkit.login_throttle import LoginThrottle
 from jobkit.sessions import SessionGenerations
 
@@ -152,8 +153,11 @@ def install(
             on_request()
         if flask.request.path in PUBLIC_PATHS:
             return None
-        if signed_in(current_user()):
-            return None
+        try:
+            if signed_in(current_user()):
+                return None
+        except StoreUnavailable:  # the session generation could not be read: say so, keep the session
+            return flask.jsonify(error="The dashboard cannot reach its store right now. Please try again."), 503
         for key in SESSION_USER_KEYS:  # a stale sign-in goes; the login form's CSRF token stays
             flask.session.pop(key, None)
         wants_page = flask.request.method == "GET" and "text/html" in flask.request.headers.get("Accept", "")
@@ -180,6 +184,12 @@ def install(
                 return page("You have signed out.", kind="info")
             return page()
         csrf.protect()
+        try:
+            return sign_in()
+        except StoreUnavailable:  # the failure counters live in the job table
+            return page("Signing in is not available right now. Please try again in a moment.", status=503)
+
+    def sign_in() -> Any:
         user = flask.request.form.get("user", "").strip()[:100]
         password = flask.request.form.get("password", "")[:1000]
         client = flask.request.remote_addr
