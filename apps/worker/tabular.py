@@ -197,7 +197,9 @@ def neutralise(cell: object) -> object:
 def write_csv(header: list[str], rows: list[list[object]]) -> bytes:
     """A comma-separated UTF-8 CSV of `header` and `rows`, with formula-like text cells neutralised."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180's CRLF: the csv module then also quotes a cell holding a bare CR, which with "\n"
+    # it wrote unquoted, splitting the row for every reader.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(name) for name in header])
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")

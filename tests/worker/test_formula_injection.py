@@ -36,4 +36,9 @@ def test_formulas_in_cells_and_header_names_reach_result_csv_neutralised():
 
 def test_numbers_and_plain_text_are_written_as_they_are():
     out = write_csv(["name", "value"], [["-1.5", -2], ["+3", 4.5], ["plain - text", 0]]).decode()
-    assert out == "name,value\n-1.5,-2\n+3,4.5\nplain - text,0\n"
+    assert out == "name,value\r\n-1.5,-2\r\n+3,4.5\r\nplain - text,0\r\n"
+
+
+def test_a_cell_holding_a_carriage_return_stays_one_cell():
+    out = write_csv(["note"], [["a\rb"], ["\r=1+1"]]).decode()
+    assert list(csv.reader(io.StringIO(out, newline=""))) == [["note"], ["a\rb"], ["'\r=1+1"]]
