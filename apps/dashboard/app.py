@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import flask
 from dash import Input, Output, dcc, html
 from jobkit import JobStore, logs
 from jobkit.login_throttle import LoginThrottle
@@ -89,6 +90,16 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     request_ids.install(server)
     # A request body larger than the biggest upload's callback is refused (413) before it is read.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+
+    @server.before_request
+    def refuse_oversized_streams() -> Any:
+        # A chunked body has no length to check: werkzeug stops reading at the limit and hands
+        # on a truncated body, so a body that reaches the limit is refused here instead.
+        request = flask.request
+        chunked = request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and len(request.get_data(cache=True)) >= settings.max_request_bytes:
+            return flask.jsonify(error="The request is too large."), 413
+        return None
     auth.install(server, settings.logins, throttle or LoginThrottle(services.store),
                  generations or SessionGenerations(services.store), settings.signing_key(), title=TITLE,
                  session_hours=settings.session_hours, on_request=reconciler.ensure if reconciler else None)
