@@ -94,8 +94,8 @@ def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
     def healthy() -> bool:
         assert process.poll() is None, log.read_text()[-3000:]
         try:
-            return requests.get(f"{served.url}/health", timeout=2).ok
-        except requests.ConnectionError:
+            return requests.get(f"{served.url}/health", timeout=5).ok
+        except requests.RequestException:  # not listening yet, or still importing
             return False
 
     try:
