@@ -9,13 +9,14 @@ REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard 
 
 STACK ?= dev
 
-.PHONY: help venv dev test test-fast lint bench browser clean up down preflight cloud-test cost
+.PHONY: help venv dev dev-reset test test-fast lint bench browser clean up down preflight cloud-test cost
 
 # Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
 -include docker.mk
 
 help:
 	@echo "make dev    run dashboard, predictor, worker launcher and local AWS on this machine"
+	@echo "make dev-reset  forget the local jobs, results and feedback that make dev keeps"
 	@echo "make test   install what the tests need and run them all"
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
@@ -33,6 +34,11 @@ venv: $(STAMP)
 
 dev: venv
 	$(PY) -m devstack
+
+# `make dev` keeps jobs, results and feedback in moto's request recording; this forgets them.
+dev-reset:
+	rm -f $${DEVSTACK_DIR:-.devstack}/aws-recording.jsonl
+	@echo "Local state forgotten: the next make dev starts with no jobs, results or feedback."
 
 # Browser tests drive Debian's chromium; install it when we may (root), else say how.
 browser:

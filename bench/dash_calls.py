@@ -6,8 +6,11 @@ Shared by the load test (bench/locustfile.py), the fault tests and the cloud smo
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
+
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 JOBS_OUTPUTS = ["jobs-grid.rowData", "jobs-paging.data", "jobs-newer.disabled", "jobs-older.disabled",
                 "jobs-refresh.interval", "jobs-page-label.children"]
@@ -106,3 +109,15 @@ def find(tree: Any, component_id: str) -> Any:
             if found is not None:
                 return found
     return None
+
+
+def login_form(login_page: str, user: str, password: str) -> dict[str, str]:
+    """The sign-in form's fields, with the CSRF token from the login page's HTML (GET /login)."""
+    match = _CSRF_FIELD.search(login_page)
+    return {"user": user, "password": password, "csrf_token": match.group(1) if match else ""}
+
+
+def sign_in(session: Any, base: str, user: str, password: str, **kwargs: Any) -> Any:
+    """Sign a requests-style session in as the browser does: fetch the form, post it back."""
+    page = session.get(f"{base}/login", timeout=10)
+    return session.post(f"{base}/login", data=login_form(page.text, user, password), timeout=10, **kwargs)

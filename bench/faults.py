@@ -34,7 +34,8 @@ class DrillResult:
     succeeded: int
     failed: int
     lost: int
-    duplicated: int
+    duplicated: int  # extra job records, completions, result objects and algorithm runs
+    runs: int  # executions of the algorithm, as it recorded them
     seconds: float
 
     def row(self) -> dict[str, object]:
@@ -42,12 +43,13 @@ class DrillResult:
                 "injected": ", ".join(f"{k} {v}" for k, v in sorted(self.injected.items()))}
 
 
-def sample_csv(rows: int = 40) -> bytes:
-    """A small numeric CSV with two obvious groups, fine for the example segmentation."""
+def sample_csv(rows: int = 40, tag: str = "r") -> bytes:
+    """A small numeric CSV with two obvious groups, fine for the example segmentation; `tag`
+    prefixes the row ids, so each job's input (and its recorded run) is its own."""
     lines = ["id,x,y,z"]
     for n in range(rows):
         offset = 0.0 if n % 2 else 10.0
-        lines.append(f"r{n},{offset + (n % 7) * 0.1:.2f},{offset + (n % 5) * 0.2:.2f},{(n % 3) * 0.3:.2f}")
+        lines.append(f"{tag}{n},{offset + (n % 7) * 0.1:.2f},{offset + (n % 5) * 0.2:.2f},{(n % 3) * 0.3:.2f}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -87,14 +89,22 @@ def run_drill(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         ids = [
-            store.submit(owner="drill", client_token=f"t{n}", input_bytes=sample_csv(), input_name=f"d{n}.csv").job_id
+            store.submit(owner="drill", client_token=f"t{n}", input_bytes=sample_csv(tag=f"j{n}-"),
+                         input_name=f"d{n}.csv").job_id
             for n in range(jobs)
         ]
         # A submit whose answer was lost is repeated by the client with the same token: same job.
-        ids += [store.submit(owner="drill", client_token="t0", input_bytes=sample_csv()).job_id]
-        log_path = Path(log_dir or tempfile.mkdtemp(prefix="drill-")) / f"{name}-workers.log"
+        ids += [store.submit(owner="drill", client_token="t0", input_bytes=sample_csv(tag="j0-")).job_id]
+        folder = Path(log_dir or tempfile.mkdtemp(prefix="drill-"))
+        log_path = folder / f"{name}-workers.log"
+        runs_path = folder / f"{name}-runs.log"
+        runs_path.touch()
         log = open(log_path, "ab")  # noqa: SIM115 - shared by the worker processes
-        env = worker_env(settings, aws.url)
+        # Every execution of the algorithm is recorded, so a job run twice is seen even when its
+        # second run's completion was refused.
+        env = worker_env(settings, aws.url, {
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "apps"), str(REPO_ROOT)]),
+            "WORKER_ALGORITHM": "bench.recording_algorithm", "DRILL_RUNS_LOG": str(runs_path)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             processes = [p for p in processes if p.poll() is None]
@@ -124,6 +134,7 @@ def run_drill(
     results = _result_objects(store)
     records = _job_records(store)
     completions = _completions(log_path)
+    executions = Counter(runs_path.read_text().split())
     return DrillResult(
         rate=rate,
         calls=sum(aws.traffic.calls.values()) - calls_before,
@@ -134,7 +145,9 @@ def run_drill(
         lost=missing + statuses[JobStatus.PENDING] + statuses[JobStatus.RUNNING],
         duplicated=(records - len(set(ids)))
         + sum(count - 1 for count in completions.values() if count > 1)
-        + max(0, sum(results.values()) - statuses[JobStatus.SUCCEEDED]),
+        + max(0, sum(results.values()) - statuses[JobStatus.SUCCEEDED])
+        + sum(count - 1 for count in executions.values() if count > 1),
+        runs=sum(executions.values()),
         seconds=seconds,
     )
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import dash_calls
 from bench.support import free_port, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,10 @@ def _login_works(url: str, user: str, password: str) -> bool:
         def redirect_request(self, *args: Any, **kwargs: Any) -> None:
             return None
 
-    body = urllib.parse.urlencode({"user": user, "password": password}).encode()
-    opener = urllib.request.build_opener(NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{url}/login", timeout=10) as page:  # noqa: S310 - loopback
+        form = dash_calls.login_form(page.read().decode(), user, password)
+    body = urllib.parse.urlencode(form).encode()
     try:
         opener.open(f"{url}/login", data=body, timeout=10)  # noqa: S310 - loopback
     except urllib.error.HTTPError as answer:

@@ -23,7 +23,8 @@ class Stakeholder(HttpUser):
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
-        with self.client.post("/login", data={"user": USER, "password": PASSWORD}, name="log in",
+        form = dash_calls.login_form(self.client.get("/login", name="login page").text, USER, PASSWORD)
+        with self.client.post("/login", data=form, name="log in",
                               allow_redirects=False, catch_response=True) as response:
             if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
                 response.failure(f"login refused: {response.status_code}")

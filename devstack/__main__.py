@@ -1,5 +1,6 @@
-"""`python -m devstack` (what `make dev` runs): start the local stack, print how to use it,
-and stop everything cleanly on Ctrl-C."""
+"""`python -m devstack` (what `make dev` runs): start the local stack, restore what the last run
+left, print how to use it, watch over it (a part that dies is reported and restarted), and stop
+everything cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -9,25 +10,38 @@ import threading
 
 from jobkit import logs
 
+from devstack.persistence import AwsRecording, point_recorder_at, recording_path
 from devstack.settings import DevSettings
-from devstack.stack import LocalStack
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
 
 
 def main() -> int:
     logs.configure("devstack", level="WARNING")
     settings = DevSettings.from_env()
+    recording = recording_path(settings.state_dir)
+    point_recorder_at(recording)  # before moto is imported, below
+    from devstack.stack import LocalStack
+
     stack = LocalStack(settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    print("Starting the local stack (moto, predictor, dashboard)...", flush=True)
+    say("Starting the local stack (moto, predictor, dashboard)...")
     try:
         stack.start()
+        state = AwsRecording(settings.aws_url, recording)
+        restored = state.restore()
+        state.record()
     except Exception as error:  # noqa: BLE001 - say what failed, in one line, and exit
+        stack.stop()
         print(f"Could not start the local stack: {error}", file=sys.stderr)
         return 1
     user, password = stack.login
-    print(
+    kept = f"restored {restored} recorded changes" if restored else "nothing recorded yet"
+    say(
         f"""
 ml-proto is running on this machine.
 
@@ -36,15 +50,16 @@ ml-proto is running on this machine.
   Local AWS   {settings.aws_url}  (moto: table and bucket {settings.table})
   Predictor   {settings.lambda_url}  (Lambda Invoke API, function {settings.function_name})
   Logs        {settings.log_dir}/  (dashboard.log, predictor.log, worker.log: JSON lines)
+  State       {recording}  ({kept})
+              Jobs, results and feedback survive a restart; `make dev-reset` starts clean.
 
 Edit apps/predictor/model.py or apps/worker/algorithm.py: the next prediction or job runs it.
-Press Ctrl-C to stop everything.""",
-        flush=True,
+A part that stops is reported here and restarted. Press Ctrl-C to stop everything."""
     )
-    stop.wait()
-    print("\nStopping...", flush=True)
+    stack.supervise(stop, say)
+    say("\nStopping...")
     stack.stop()
-    print("Stopped.", flush=True)
+    say("Stopped. Jobs, results and feedback are kept for the next `make dev`.")
     return 0
 
 

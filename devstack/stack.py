@@ -12,11 +12,14 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from dashboard.settings import SECRET_VARIABLES, DashboardSettings, ServerSettings
 from jobkit import JobStore, StoreSettings
@@ -70,6 +73,8 @@ class LocalStack:
             worker_command=(sys.executable, "-m", "worker", "--drain"),
             local_log_dir=s.log_dir,
             log_level=s.log_level,
+            proxy_hops=0,  # nothing stands in front locally: X-Forwarded-For is the caller's own
+            session_key_file=s.state_dir / "session-key",
         )
         server = ServerSettings(bind=f"{s.host}:{s.dashboard_port}", workers=1, threads=16,
                                 log_level=s.log_level.lower())
@@ -182,6 +187,54 @@ class LocalStack:
             time.sleep(0.2)
         raise TimeoutError(f"The dashboard did not answer {url} within {timeout:.0f}s")
 
+    # --- supervision: what dies is reported and restarted ---------------------------------
+
+    def dead_parts(self) -> list[str]:
+        """The started parts that no longer serve: "local AWS", "Lambda endpoint", "dashboard"."""
+        s = self.settings
+        dead = []
+        if self._aws is not None and not _listening(s.host, s.aws_port):
+            dead.append("local AWS")
+        if self._lambda is not None and not _listening(s.host, s.lambda_port):
+            dead.append("Lambda endpoint")
+        if self._dashboard is not None and (self._dashboard.poll() is not None
+                                            or not _listening(s.host, s.dashboard_port)):
+            dead.append("dashboard")
+        return dead
+
+    def restart(self, part: str, timeout: float = 90.0) -> None:
+        """Start one dead part again (moto's state lives in this process, so the local AWS keeps it)."""
+        if part == "local AWS":
+            self.aws.stop()
+            self.aws.start()
+        elif part == "Lambda endpoint":
+            self.lambda_server.stop()
+            self.lambda_server.start()
+        elif part == "dashboard":
+            assert self._dashboard is not None
+            _stop_group(self._dashboard)  # whatever is left of it: orphaned gunicorn workers
+            self._dashboard.wait()
+            self._start_dashboard(self.app_env("dashboard"))
+            self._wait_healthy(timeout)
+        else:
+            raise ValueError(f"Not a part of the local stack: {part!r}")
+
+    def supervise(self, stop: threading.Event, report: Callable[[str], None], interval: float = 1.0) -> None:
+        """Until `stop` is set: every `interval` seconds, report each part that died and restart it."""
+        failures: dict[str, int] = {}
+        while not stop.wait(interval):
+            for part in self.dead_parts():
+                failures[part] = failures.get(part, 0) + 1
+                report(f"The {part} stopped (failure {failures[part]}); restarting it...")
+                try:
+                    self.restart(part)
+                except Exception as error:  # noqa: BLE001 - report it and try again on the next round
+                    report(f"Could not restart the {part}: {error}")
+                else:
+                    report(f"The {part} is running again.")
+                if stop.is_set():
+                    return
+
     def stop(self) -> None:
         """Stop the dashboard with its workers, then the predictor, then the local AWS."""
         if self._dashboard is not None:
@@ -213,3 +266,12 @@ def _stop_group(leader: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def _listening(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

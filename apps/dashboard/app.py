@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import flask
 from dash import Input, Output, dcc, html
 from jobkit import JobStore, logs
+from jobkit.login_throttle import LoginThrottle
+from jobkit.sessions import SessionGenerations
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, feedback_widget, request_ids, routes
+from dashboard import auth, callback_guard, feedback_widget, request_ids, routes, security_headers
 from dashboard.launcher import Launcher, Reconciler, make_launcher
 from dashboard.pages import feedback, job_detail, jobs, predict
 from dashboard.predictor_client import PredictorClient, lambda_client
@@ -69,7 +72,8 @@ def build_services(settings: DashboardSettings, *, store: JobStore | None = None
 
 
 def create_app(settings: DashboardSettings, *, services: Services | None = None,
-               throttle: auth.LoginThrottle | None = None, reconcile: bool = True) -> dash.Dash:
+               throttle: LoginThrottle | None = None, generations: SessionGenerations | None = None,
+               reconcile: bool = True) -> dash.Dash:
     """The dashboard for these settings; the worker reconciler starts with the first request."""
     services = services or build_services(settings)
     app = dash.Dash(
@@ -84,7 +88,20 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     reconciler = _ReconcilerOnce(services, settings.reconcile_seconds) if reconcile else None
     request_ids.install(server)
-    auth.install(server, settings.logins, throttle or auth.LoginThrottle(), title=TITLE,
+    # A request body larger than the biggest upload's callback is refused (413) before it is read.
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+
+    @server.before_request
+    def refuse_oversized_streams() -> Any:
+        # A chunked body has no length to check: werkzeug stops reading at the limit and hands
+        # on a truncated body, so a body that reaches the limit is refused here instead.
+        request = flask.request
+        chunked = request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and len(request.get_data(cache=True)) >= settings.max_request_bytes:
+            return flask.jsonify(error="The request is too large."), 413
+        return None
+    auth.install(server, settings.logins, throttle or LoginThrottle(services.store),
+                 generations or SessionGenerations(services.store), settings.signing_key(), title=TITLE,
                  session_hours=settings.session_hours, on_request=reconciler.ensure if reconciler else None)
     routes.install(server, settings.local_log_dir)
     app.layout = lambda: html.Div([dcc.Location(id="url"), _header(), html.Main(id="page", className="page")])
@@ -95,6 +112,8 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
 
     for page in (predict, jobs, job_detail, feedback_widget):
         page.register(app, services)
+    callback_guard.install(app)  # after auth's hook: anonymous callers hear 401 first
+    security_headers.install(server, app.csp_hashes())
     app.services = services  # for tests and scripts
     app.reconciler = reconciler
     return app

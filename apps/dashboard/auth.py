@@ -1,7 +1,10 @@
-"""Named-user login on a page of its own, signed session cookies, and slowed-down guessing.
+"""Named-user login on a page of its own, signed session cookies that sign-out and a password
+change end, and failed sign-ins slowed down per user name and client address.
 
-Passwords come from DASHBOARD_LOGINS. The session cookie is signed with a key derived from that
-secret (HMAC-SHA256), so no extra secret is needed and changing any password logs everyone out.
+Passwords come from DASHBOARD_LOGINS; the session cookie is signed with a random key of its own
+(settings.session_key). A session carries its user, a fingerprint of that user's password (a
+changed password ends it) and the user's session generation (signing out bumps it, in the job
+table, which ends every session of that user everywhere). The login form carries a CSRF token.
 A `before_request` hook refuses every route except the few public ones to anonymous callers.
 """
 
@@ -9,31 +12,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import flask
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from jobkit.errors import StoreUnavailable
+from jobkit.login_throttle import LoginThrottle
+from jobkit.sessions import SessionGenerations
 
 log = logging.getLogger("dashboard.auth")
 
 # Reachable without a session: the load balancer's probe, the login page and what it shows.
 PUBLIC_PATHS = frozenset({"/health", "/login", "/assets/style.css", "/_favicon.ico"})
-_SESSION_PURPOSE = b"ml-proto dashboard session key v1"
+SESSION_USER_KEYS = ("user", "pw", "gen")
 
 
-def session_secret(logins: dict[str, str]) -> bytes:
-    """The cookie-signing key: HMAC-SHA256 of a fixed purpose, keyed by the canonical logins JSON."""
-    canonical = json.dumps(logins, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(canonical, _SESSION_PURPOSE, hashlib.sha256).digest()
+def password_fingerprint(key: bytes, user: str, password: str) -> str:
+    """What a session keeps of its user's password: a keyed hash, so a changed password ends it."""
+    return hmac.new(key, f"password\0{user}\0{password}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_password(logins: dict[str, str], user: str, password: str) -> bool:
@@ -45,56 +48,15 @@ def check_password(logins: dict[str, str], user: str, password: str) -> bool:
     return matches and expected is not None
 
 
-class LoginThrottle:
-    """Counts failed logins per key (user, client IP); after `free` failures a key is refused for
-    `base_seconds`, doubling with each further failure up to `max_seconds`. Thread-safe; per process."""
+def throttle_keys(user: str, client: str | None) -> list[str]:
+    """Failures count per (name, address) and per address: never per name alone, so failures from
+    other addresses cannot lock a user out of their own address."""
+    return [f"user-ip:{user.lower()}|{client}", f"ip:{client}"]
 
-    def __init__(
-        self,
-        free: int = 5,
-        base_seconds: float = 30.0,
-        max_seconds: float = 900.0,
-        forget_seconds: float = 3600.0,
-        max_keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.free, self.base, self.max = free, base_seconds, max_seconds
-        self.forget, self.max_keys = forget_seconds, max_keys
-        self.clock = clock
-        self._lock = threading.Lock()
-        # key -> (failures, locked_until, last_failure); oldest first, so eviction is cheap.
-        self._failures: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
 
-    def retry_after(self, keys: Iterable[str]) -> float:
-        """Seconds until any of `keys` may try again (0 when none is locked)."""
-        now = self.clock()
-        with self._lock:
-            waits = [self._failures[k][1] - now for k in keys if k in self._failures]
-        return max([0.0, *waits])
-
-    def failed(self, keys: Iterable[str]) -> float:
-        """Record one failure on every key; returns the lockout it caused (0 for none)."""
-        now = self.clock()
-        lockout = 0.0
-        with self._lock:
-            for key in keys:
-                count, _, last = self._failures.pop(key, (0, 0.0, now))
-                if now - last > self.forget:
-                    count = 0
-                count += 1
-                wait = 0.0
-                if count >= self.free:
-                    wait = min(self.base * 2 ** (count - self.free), self.max)
-                self._failures[key] = (count, now + wait, now)
-                lockout = max(lockout, wait)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-        return lockout
-
-    def succeeded(self, keys: Iterable[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+def name_for_log(logins: dict[str, str], user: str) -> dict[str, Any]:
+    """A known user's name, else only the length of what was typed (it may be a password)."""
+    return {"user": user} if user in logins else {"unknown_name_length": len(user)}
 
 
 def wait_message(seconds: float) -> str:
@@ -117,8 +79,15 @@ def current_user() -> str | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login page cannot be used as an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths, so the login page cannot be used as an open redirect. Browsers drop
+    tabs and newlines from URLs (`/\t/host` becomes `//host`), so any control or space character
+    refuses the target outright, as does anything with a scheme, a host or a backslash."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return "/"
+    if any(unicodedata.category(char)[0] in "CZ" for char in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return "/"
     return target
 
@@ -137,6 +106,7 @@ LOGIN_PAGE = """<!doctype html>
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <input type="hidden" name="next" value="{{ next }}">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
   <button id="login-button" type="submit" class="primary">Sign in</button>
 </form></body></html>"""
 
@@ -145,20 +115,37 @@ def install(
     server: flask.Flask,
     logins: dict[str, str],
     throttle: LoginThrottle,
+    generations: SessionGenerations,
+    session_key: bytes,
     *,
     title: str = "ml-proto",
     session_hours: float = 12.0,
     on_request: Callable[[], Any] | None = None,
 ) -> None:
-    """Configure sessions, add /login and /logout, and refuse anonymous requests elsewhere."""
-    server.secret_key = session_secret(logins)
+    """Configure sessions and CSRF, add /login and /logout, and refuse anonymous requests elsewhere."""
+    server.secret_key = session_key
     server.session_interface = _SessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME="ml_proto_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
+        # Only the login form is checked (csrf.protect() below): Dash's callbacks are JSON POSTs
+        # that a cross-site form cannot send, and the session cookie is SameSite=Lax.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (anonymous) session
+        WTF_CSRF_SSL_STRICT=False,  # no Referer check: the token is the check
     )
+    csrf = CSRFProtect(server)
+
+    def fingerprint(user: str) -> str:
+        return password_fingerprint(session_key, user, logins[user])
+
+    def signed_in(user: Any) -> bool:
+        session = flask.session
+        return (isinstance(user, str) and user in logins
+                and hmac.compare_digest(str(session.get("pw", "")), fingerprint(user))
+                and session.get("gen") == generations.current(user))
 
     @server.before_request
     def require_login() -> Any:
@@ -166,10 +153,13 @@ def install(
             on_request()
         if flask.request.path in PUBLIC_PATHS:
             return None
-        user = current_user()
-        if user is not None and user in logins:
-            return None
-        flask.session.clear()
+        try:
+            if signed_in(current_user()):
+                return None
+        except StoreUnavailable:  # the session generation could not be read: say so, keep the session
+            return flask.jsonify(error="The dashboard cannot reach its store right now. Please try again."), 503
+        for key in SESSION_USER_KEYS:  # a stale sign-in goes; the login form's CSRF token stays
+            flask.session.pop(key, None)
         wants_page = flask.request.method == "GET" and "text/html" in flask.request.headers.get("Accept", "")
         if wants_page and not flask.request.path.startswith("/_"):
             return flask.redirect("/login?" + urlencode({"next": flask.request.full_path.rstrip("?")}))
@@ -182,34 +172,50 @@ def install(
         )
         return flask.Response(html, status=status, mimetype="text/html")
 
+    @server.errorhandler(CSRFError)
+    def expired_form(_error: CSRFError) -> Any:
+        log.warning("login refused: missing or wrong CSRF token", extra={"client_ip": flask.request.remote_addr})
+        return page("This sign-in form has expired. Please sign in again.", status=400)
+
     @server.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         if flask.request.method == "GET":
             if flask.request.args.get("signed_out"):
                 return page("You have signed out.", kind="info")
             return page()
+        csrf.protect()
+        try:
+            return sign_in()
+        except StoreUnavailable:  # the failure counters live in the job table
+            return page("Signing in is not available right now. Please try again in a moment.", status=503)
+
+    def sign_in() -> Any:
         user = flask.request.form.get("user", "").strip()[:100]
         password = flask.request.form.get("password", "")[:1000]
-        keys = [f"user:{user.lower()}", f"ip:{flask.request.remote_addr}"]
+        client = flask.request.remote_addr
+        keys = throttle_keys(user, client)
         wait = throttle.retry_after(keys)
         if wait > 0:
-            log.warning("login refused: throttled", extra={"user": user, "client_ip": flask.request.remote_addr})
+            log.warning("login refused: throttled", extra={**name_for_log(logins, user), "client_ip": client})
             return page(wait_message(wait), user=user, status=429)
         if not user or not password or not check_password(logins, user, password):
             lockout = throttle.failed(keys)
-            log.warning("login failed", extra={"user": user, "client_ip": flask.request.remote_addr})
+            log.warning("login failed", extra={**name_for_log(logins, user), "client_ip": client})
             if lockout > 0:
                 return page(wait_message(lockout), user=user, status=429)
             return page("That name and password do not match. Please try again.", user=user, status=401)
         throttle.succeeded(keys)
         flask.session.clear()
         flask.session.permanent = True
-        flask.session["user"] = user
-        log.info("login", extra={"user": user})
+        flask.session.update(user=user, pw=fingerprint(user), gen=generations.current(user))
+        log.info("login", extra={"user": user, "client_ip": client})
         return flask.redirect(_safe_next(flask.request.form.get("next")))
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout() -> Any:
-        log.info("logout", extra={"user": current_user()})
+        user = current_user()
+        if signed_in(user):
+            generations.bump(user)  # every session of this user ends, here and in every other process
+        log.info("logout", extra={"user": user if user in logins else None})
         flask.session.clear()
         return flask.redirect("/login?signed_out=1")

@@ -18,7 +18,8 @@ from dashboard.settings import ServerSettings
 
 
 class JsonAccessLogger(Logger):
-    """gunicorn's logger with access lines as JSON objects (no cookies or query strings)."""
+    """gunicorn's logger with access lines as JSON objects (no cookies or query strings); the client
+    is the real one (the app's ProxyFix trusts only DASHBOARD_PROXY_HOPS proxies)."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.cfg.accesslog or environ.get("PATH_INFO") == "/health":
@@ -33,7 +34,9 @@ class JsonAccessLogger(Logger):
             "path": environ.get("PATH_INFO"),
             "status": getattr(resp, "status_code", None) or str(getattr(resp, "status", "")).split(" ")[0],
             "duration_ms": round(request_time.total_seconds() * 1000, 1),
-            "client": environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or environ.get("REMOTE_ADDR"),
+            # The app's ProxyFix has set REMOTE_ADDR from the hop the load balancer appended (it
+            # edits this same environ); X-Forwarded-For's first entry is whatever the caller wrote.
+            "client": environ.get("REMOTE_ADDR"),
             "trace_id": environ.get("HTTP_X_AMZN_TRACE_ID"),
         }
         self.access_log.info(json.dumps(entry))

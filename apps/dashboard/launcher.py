@@ -9,6 +9,7 @@ A launcher that cannot start workers says so loudly: an error log line with the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -22,13 +23,14 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from dashboard.settings import DashboardSettings, EcsWorkerSettings
+from dashboard.settings import SECRET_VARIABLES, DashboardSettings, EcsWorkerSettings
 
 log = logging.getLogger("dashboard.launcher")
 
 STARTED_BY = "ml-proto-dashboard"
-# The dashboard's own secrets: a worker never needs them, so a worker's environment never has them.
-DASHBOARD_SECRETS = ("DASHBOARD_LOGINS",)
+# The dashboard's own secrets (and where the local one is kept): a worker never needs them, so a
+# worker's environment never has them.
+DASHBOARD_SECRETS = SECRET_VARIABLES | {"DASHBOARD_SESSION_KEY_FILE"}
 
 
 def worker_environment(environ: dict[str, str]) -> dict[str, str]:
@@ -134,31 +136,42 @@ def ensure_worker(launcher: Launcher) -> bool:
 
 class SubprocessLauncher:
     """Runs WORKER_COMMAND as a child of this process, in the same process group, so stopping
-    the local stack (which signals the group) stops the workers too."""
+    the local stack (which signals the group) stops the workers too.
+
+    Every worker it starts carries the marker variable ML_PROTO_LOCAL_WORKER (one value per
+    table and log folder), and `running()` counts the live processes that carry it: a restarted
+    gunicorn worker, or a second one, sees the workers the others started.
+    """
+
+    MARKER = "ML_PROTO_LOCAL_WORKER"
 
     def __init__(self, command: tuple[str, ...], max_workers: int, log_dir: Path | None,
                  env: dict[str, str] | None = None) -> None:
         self.command, self.max_workers, self.log_dir, self.env = command, max_workers, log_dir, env
+        base = self.env if self.env is not None else os.environ
+        self.marker = hashlib.sha256(f"{base.get('JOBS_TABLE', '')}|{log_dir}".encode()).hexdigest()[:16]
         self._children: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
 
     def running(self) -> int:
-        with self._lock:
+        """Live worker processes of this stack, whoever started them."""
+        with self._lock:  # reap our own finished children, so they do not linger as zombies
             self._children = [child for child in self._children if child.poll() is None]
-            return len(self._children)
+        return len(marked_processes(self.MARKER, self.marker))
 
     def launch(self) -> None:
         output: Any = subprocess.DEVNULL
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / "worker.log", "ab")  # noqa: SIM115 - the child keeps it
+        env = worker_environment(self.env if self.env is not None else dict(os.environ))
         try:
             child = subprocess.Popen(  # same process group on purpose: no start_new_session
                 list(self.command),
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env=worker_environment(self.env if self.env is not None else dict(os.environ)),
+                env={**env, self.MARKER: self.marker},
             )
         finally:
             if output is not subprocess.DEVNULL:
@@ -180,6 +193,22 @@ class SubprocessLauncher:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+
+
+def marked_processes(name: str, value: str, proc: Path = Path("/proc")) -> list[int]:
+    """Pids of live processes whose environment holds `name=value` (this user's: others' are unreadable)."""
+    wanted = f"{name}={value}".encode()
+    pids = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()  # empty for a zombie: it no longer runs
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids
 
 
 class LaunchRefused(RuntimeError):

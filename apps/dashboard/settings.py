@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,8 +15,8 @@ from jobkit import StoreSettings
 from jobkit.settings import env_number, merge_env
 
 DEFAULT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-# Never written as plain environment in the cloud: the task definition reads it from SSM.
-SECRET_VARIABLES = frozenset({"DASHBOARD_LOGINS"})
+# Never written as plain environment in the cloud: the task definition reads them from SSM.
+SECRET_VARIABLES = frozenset({"DASHBOARD_LOGINS", "DASHBOARD_SESSION_KEY"})
 
 
 class SettingsError(RuntimeError):
@@ -88,6 +90,28 @@ class DashboardSettings:
     proxy_hops: int = 1
     jobs_page_size: int = 25
     session_hours: float = 12.0
+    # The cookie-signing key: DASHBOARD_SESSION_KEY (an ECS secret from SSM in the cloud), else
+    # the owner-only file DASHBOARD_SESSION_KEY_FILE (created with a random key on first use).
+    session_key: bytes = field(default=b"", repr=False)
+    session_key_file: Path | None = None
+
+    def signing_key(self) -> bytes:
+        """The session key, from the file when none was given; SettingsError when neither is set or usable."""
+        key = self.session_key
+        if not key and self.session_key_file is None:
+            raise SettingsError("Set DASHBOARD_SESSION_KEY (the cloud: an SSM SecureString) or "
+                                "DASHBOARD_SESSION_KEY_FILE (locally: an owner-only file, created if missing) "
+                                "to sign session cookies")
+        if not key:
+            key = owner_only_secret(self.session_key_file, "DASHBOARD_SESSION_KEY_FILE").encode()
+        if len(key) < MIN_SESSION_KEY_CHARS:
+            raise SettingsError(f"The session key must have at least {MIN_SESSION_KEY_CHARS} characters")
+        return key
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body served: the biggest upload, base64-encoded, plus room for the callback around it."""
+        return self.upload_max_bytes * 4 // 3 + 64 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DashboardSettings:
@@ -139,6 +163,8 @@ class DashboardSettings:
                 predictor_timeout_seconds=float(environ.get("PREDICTOR_TIMEOUT_SECONDS", 20)),
                 reconcile_seconds=float(environ.get("RECONCILE_SECONDS", 15)),
                 proxy_hops=int(environ.get("DASHBOARD_PROXY_HOPS", 1)),
+                session_key=environ.get("DASHBOARD_SESSION_KEY", "").encode(),
+                session_key_file=Path(key_file) if (key_file := environ.get("DASHBOARD_SESSION_KEY_FILE")) else None,
             )
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
@@ -147,7 +173,7 @@ class DashboardSettings:
         """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s.
 
         Pulumi and the local stack build the dashboard's environment only through this; both keep
-        SECRET_VARIABLES (the logins) out of every other process (the cloud passes them from SSM).
+        SECRET_VARIABLES (logins, session key) out of every other process (the cloud passes them from SSM).
         """
         env = {
             "PREDICTOR_FUNCTION": self.predictor_function,
@@ -167,9 +193,29 @@ class DashboardSettings:
             env["WORKER_LOG_GROUP"] = self.worker_log_group
         if self.local_log_dir is not None:
             env["LOCAL_LOG_DIR"] = str(self.local_log_dir)
+        if self.session_key:
+            env["DASHBOARD_SESSION_KEY"] = self.session_key.decode()
+        if self.session_key_file is not None:
+            env["DASHBOARD_SESSION_KEY_FILE"] = str(self.session_key_file)
         if self.ecs is not None:
             env.update(self.ecs.to_env())
         return merge_env(self.store.to_env(), env)
+
+
+MIN_SESSION_KEY_CHARS = 32
+
+
+def owner_only_secret(path: Path, variable: str) -> str:
+    """The secret in `path`, created (mode 0600, never readable by others) with a random value if missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), os.fdopen(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+        ) as file:
+            file.write(secrets.token_urlsafe(48))
+    if path.stat().st_mode & 0o077:
+        raise SettingsError(f"{variable}: {path} may be read by others; make it owner-only (chmod 600)")
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)

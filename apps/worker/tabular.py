@@ -178,10 +178,28 @@ def read_table(
     return Table(header=header, rows=rows, numeric=numeric, values=values)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with a single quote (shown as
+    text); numbers, and text that is a plain number such as "-1.5", are left as they are."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
+
+
 def write_csv(header: list[str], rows: list[list[object]]) -> bytes:
-    """A comma-separated UTF-8 CSV of `header` and `rows`."""
+    """A comma-separated UTF-8 CSV of `header` and `rows`, with formula-like text cells neutralised."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    # RFC 4180's CRLF: the csv module then also quotes a cell holding a bare CR, which with "\n"
+    # it wrote unquoted, splitting the row for every reader.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(name) for name in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from dashboard.app import build_services, create_app
-from dashboard.auth import LoginThrottle
 from dashboard.launcher import SubprocessLauncher
 from dashboard.predictor_client import PredictorClient, lambda_client
 from dashboard.settings import DashboardSettings
 from jobkit import JobStore, StoreSettings
+from jobkit.login_throttle import LoginThrottle
 
+from bench.dash_calls import login_form
 from devstack.local_aws import bootstrap
 from tests.dashboard.lambda_stub import LambdaStub
 
@@ -61,6 +62,7 @@ def dashboard_settings(store_settings: StoreSettings, tmp_path: Path) -> Dashboa
         local_log_dir=tmp_path / "logs",
         proxy_hops=0,
         jobs_page_size=25,
+        session_key=b"test session key, 32 characters or more",
     )
 
 
@@ -87,7 +89,7 @@ def app(dashboard_settings: DashboardSettings, store: JobStore, lambda_stub: Lam
                                   dashboard_settings.local_log_dir)
     services = build_services(dashboard_settings, store=store,
                               predictor=predictor_for(lambda_stub, timeout=predictor_timeout), launcher=launcher)
-    dash_app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(clock=clock),
+    dash_app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(store, clock=clock),
                           reconcile=False)
     yield dash_app
     launcher.stop_all()
@@ -98,8 +100,11 @@ def client(app: Any) -> Any:
     return app.server.test_client()
 
 
-def sign_in(client: Any, user: str = "alice", password: str | None = None) -> Any:
-    return client.post("/login", data={"user": user, "password": LOGINS[user] if password is None else password})
+def sign_in(client: Any, user: str = "alice", password: str | None = None, **form: str) -> Any:
+    """Post the login form as a browser does: with the CSRF token of the page it came from."""
+    page = client.get("/login").get_data(as_text=True)
+    fields = login_form(page, user, LOGINS[user] if password is None else password)
+    return client.post("/login", data={**fields, **form})
 
 
 @pytest.fixture

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import replace
 
 import pytest
 from dashboard.app import create_app
-from dashboard.auth import LoginThrottle, check_password, session_secret
+from dashboard.auth import check_password
+from jobkit.login_throttle import LoginThrottle
 
-from tests.dashboard.conftest import LOGINS, sign_in
-
-
-@pytest.fixture
-def store(module_store):
-    return module_store  # these tests never read the store
-
-
-@pytest.fixture
-def store_settings(module_store):
-    return module_store.settings
+from bench.dash_calls import login_form
+from tests.dashboard.conftest import LOGINS, DashCaller, prop, sign_in
 
 
 def test_login_page_is_a_form_not_a_browser_prompt(client):
@@ -44,9 +37,10 @@ def test_right_password_signs_in_with_a_safe_cookie(client):
 def test_cookie_is_secure_behind_https(app, dashboard_settings):
     https_app = create_app(replace(dashboard_settings, proxy_hops=1), services=app.services, reconcile=False)
     client = https_app.server.test_client()
-    response = client.post("/login", data={"user": "alice", "password": LOGINS["alice"]},
-                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
-    assert "Secure" in response.headers["Set-Cookie"]
+    behind_alb = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    page = client.get("/login", headers=behind_alb).get_data(as_text=True)
+    response = client.post("/login", data=login_form(page, "alice", LOGINS["alice"]), headers=behind_alb)
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
 def test_wrong_password_says_so_and_never_echoes_it(client):
@@ -61,7 +55,7 @@ def test_wrong_password_says_so_and_never_echoes_it(client):
 
 def test_unknown_user_gets_the_same_message(client):
     response = sign_in(client, user="alice", password="x")
-    other = client.post("/login", data={"user": "mallory", "password": "x"})
+    other = client.post("/login", data=login_form(client.get("/login").get_data(as_text=True), "mallory", "x"))
     assert other.status_code == response.status_code == 401
     assert "do not match" in other.get_data(as_text=True)
 
@@ -89,38 +83,93 @@ def test_repeated_failures_are_slowed_down_then_allowed_again(client, clock):
     assert sign_in(client).status_code == 302
 
 
+def _post_login(client, user, password, headers=None):
+    page = client.get("/login", headers=headers).get_data(as_text=True)
+    return client.post("/login", data=login_form(page, user, password), headers=headers)
+
+
 def test_failures_are_counted_per_client_ip_across_user_names(client):
     for user in ("u1", "u2", "u3", "u4"):
-        assert client.post("/login", data={"user": user, "password": "x"}).status_code == 401
-    assert client.post("/login", data={"user": "u5", "password": "x"}).status_code == 429
+        assert _post_login(client, user, "x").status_code == 401
+    assert _post_login(client, "u5", "x").status_code == 429
     assert sign_in(client).status_code == 429  # same IP, any user
 
 
-def test_failures_are_counted_per_user_across_ips(app, dashboard_settings):
-    throttle = LoginThrottle()
-    proxied = create_app(replace(dashboard_settings, proxy_hops=1), services=app.services, throttle=throttle,
-                         reconcile=False).server.test_client()
-    for n in range(5):
-        proxied.post("/login", data={"user": "bob", "password": "x"}, headers={"X-Forwarded-For": f"198.51.100.{n}"})
-    response = proxied.post("/login", data={"user": "bob", "password": LOGINS["bob"]},
-                            headers={"X-Forwarded-For": "198.51.100.77"})
-    assert response.status_code == 429
-    other_user = proxied.post("/login", data={"user": "alice", "password": LOGINS["alice"]},
-                              headers={"X-Forwarded-For": "198.51.100.78"})
-    assert other_user.status_code == 302
+def test_failures_from_other_addresses_never_lock_a_user_out_of_their_own(app, dashboard_settings, store):
+    """Behind the ALB (one trusted hop): an outsider fails as bob from many addresses; bob, from
+    his own address, still signs in at once."""
+    behind_alb = create_app(replace(dashboard_settings, proxy_hops=1), services=app.services,
+                            reconcile=False).server.test_client()
+    codes = [_post_login(behind_alb, "bob", "x", {"X-Forwarded-For": f"198.51.100.{n % 2}"}).status_code
+             for n in range(12)]
+    assert codes[-2:] == [429, 429]  # both attacking addresses are locked...
+    own = _post_login(behind_alb, "bob", LOGINS["bob"], {"X-Forwarded-For": "203.0.113.50"})
+    assert own.status_code == 302  # ...bob is not
 
 
-def test_session_key_derives_from_logins_so_rotation_signs_everyone_out(app, dashboard_settings, alice):
-    assert session_secret(LOGINS) == session_secret(dict(reversed(list(LOGINS.items()))))
-    assert session_secret(LOGINS) != session_secret({**LOGINS, "bob": "new password"})
+def test_a_forged_forwarded_for_does_not_change_the_counted_address(app, dashboard_settings):
+    """Behind the ALB the address counted is the one the ALB appended (the last hop), so an attacker
+    who writes a fresh X-Forwarded-For on every guess is still locked out after five."""
+    behind_alb = create_app(replace(dashboard_settings, proxy_hops=1), services=app.services,
+                            reconcile=False).server.test_client()
+    codes = [_post_login(behind_alb, "bob", "x", {"X-Forwarded-For": f"10.9.9.{n}, 198.51.100.7"}).status_code
+             for n in range(6)]
+    assert codes == [401] * 4 + [429, 429]
+
+
+def test_locally_x_forwarded_for_is_ignored(client):
+    """Locally nothing stands in front (DASHBOARD_PROXY_HOPS=0): a forged header is not an address."""
+    codes = [_post_login(client, "bob", "x", {"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(6)]
+    assert codes == [401] * 4 + [429, 429]
+
+
+def test_failures_are_counted_across_processes(app, dashboard_settings, store, clock):
+    """Two dashboard processes (two apps on one table) share the counts: five failures split
+    between them lock the address in both."""
+    other = create_app(dashboard_settings, services=app.services, throttle=LoginThrottle(store, clock=clock),
+                       reconcile=False).server.test_client()
+    first = app.server.test_client()
+    for n in range(4):
+        assert _post_login(first if n % 2 else other, "bob", "x").status_code == 401
+    assert _post_login(first, "bob", "x").status_code == 429
+    assert _post_login(other, "bob", LOGINS["bob"]).status_code == 429
+
+
+def test_session_key_is_the_configured_secret_not_a_function_of_the_passwords(app, dashboard_settings, alice):
     cookie = alice.get_cookie("ml_proto_session").value
-    rotated = create_app(replace(dashboard_settings, logins={**LOGINS, "bob": "new password"}),
-                         services=app.services, reconcile=False).server.test_client()
-    rotated.set_cookie("ml_proto_session", cookie)
-    assert rotated.get("/_dash-layout").status_code == 401
+    other_key = create_app(replace(dashboard_settings, session_key=b"another key of 32 characters or more"),
+                           services=app.services, reconcile=False).server.test_client()
+    other_key.set_cookie("ml_proto_session", cookie)
+    assert other_key.get("/_dash-layout").status_code == 401
     same = create_app(dashboard_settings, services=app.services, reconcile=False).server.test_client()
     same.set_cookie("ml_proto_session", cookie)
     assert same.get("/_dash-layout").status_code == 200
+
+
+def test_a_password_change_ends_that_users_sessions_only(app, dashboard_settings, client):
+    assert sign_in(client).status_code == 302
+    bob = app.server.test_client()
+    assert sign_in(bob, "bob").status_code == 302
+    changed = create_app(replace(dashboard_settings, logins={**LOGINS, "alice": "a new password"}),
+                         services=app.services, reconcile=False).server.test_client()
+    changed.set_cookie("ml_proto_session", client.get_cookie("ml_proto_session").value)
+    assert changed.get("/_dash-layout").status_code == 401
+    changed.set_cookie("ml_proto_session", bob.get_cookie("ml_proto_session").value)
+    assert changed.get("/_dash-layout").status_code == 200
+
+
+def test_a_copied_cookie_stops_working_when_its_user_signs_out(app, alice):
+    stolen = alice.get_cookie("ml_proto_session").value
+    elsewhere = app.server.test_client()
+    elsewhere.set_cookie("ml_proto_session", stolen)
+    assert elsewhere.get("/_dash-layout").status_code == 200
+    assert alice.get("/logout").status_code == 302
+    assert elsewhere.get("/_dash-layout").status_code == 401  # the copy died with the sign-out
+    # ...also in another dashboard process, which reads the generation from the table
+    other = create_app(app.services.settings, services=app.services, reconcile=False).server.test_client()
+    other.set_cookie("ml_proto_session", stolen)
+    assert other.get("/_dash-layout").status_code == 401
+    assert sign_in(alice).status_code == 302 and alice.get("/_dash-layout").status_code == 200
 
 
 def test_logout_ends_the_session(alice):
@@ -130,10 +179,36 @@ def test_logout_ends_the_session(alice):
 
 
 def test_login_redirects_only_to_local_paths(client):
-    evil = client.post("/login", data={"user": "alice", "password": LOGINS["alice"], "next": "//evil.example/x"})
+    evil = sign_in(client, next="//evil.example/x")
     assert evil.headers["Location"] == "/"
-    good = client.post("/login", data={"user": "alice", "password": LOGINS["alice"], "next": "/jobs?x=1"})
+    good = sign_in(client, next="/jobs?x=1")
     assert good.headers["Location"] == "/jobs?x=1"
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example/x", "/\n/evil.example", "/\r/evil.example", "/ /evil.example", "/\x0b/evil.example",
+    "/\\evil.example", "//evil.example", "///evil.example", "https://evil.example/", "/\u3000/evil.example",
+    "/jobs\r\nSet-Cookie: x=1", "/jobs\nLocation: //evil.example",
+])
+def test_no_next_parameter_leaves_the_site_or_breaks_the_answer(client, target):
+    """Browsers drop tabs and newlines from a Location (`/<TAB>/host` is `//host`): such targets,
+    and header-splitting ones, send the user home, never elsewhere and never with a 500."""
+    response = sign_in(client, next=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/login", query_string={"next": target})
+    assert page.status_code == 200 and 'name="next" value="/"' in page.get_data(as_text=True)
+
+
+def test_the_login_form_needs_its_csrf_token(client):
+    """Login CSRF: a cross-site form posts the attacker's name and password without this site's token."""
+    forged = client.post("/login", data={"user": "alice", "password": LOGINS["alice"]})
+    assert forged.status_code == 400 and "expired" in forged.get_data(as_text=True)
+    assert forged.headers.get("Location") is None
+    assert client.get("/_dash-layout").status_code == 401
+    wrong = client.post("/login", data={"user": "alice", "password": LOGINS["alice"], "csrf_token": "forged"})
+    assert wrong.status_code == 400
+    assert sign_in(client).status_code == 302
 
 
 def test_health_is_public_json(client):
@@ -177,6 +252,57 @@ def test_every_route_but_the_public_ones_refuses_anonymous_callers(app, client):
     assert client.get("/assets/dashAgGridComponentFunctions.js").status_code == 401
 
 
+def _forged_callbacks(app):
+    """Callback requests no page of the dashboard sends: forged page state, uploads and outputs."""
+    jobs_inputs = [prop("jobs-refresh", "n_intervals", 1), prop("jobs-older", "n_clicks", 1),
+                   prop("jobs-newer", "n_clicks", 0), prop("jobs-changed", "data", None)]
+    jobs_key = DashCaller(app, None).key_for("jobs-grid.rowData")
+    submit_key = DashCaller(app, None).key_for("submit-message.children")
+
+    def outputs(key):
+        return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key.strip(".").split("...")]
+
+    def jobs(paging):
+        return {"output": jobs_key, "outputs": outputs(jobs_key), "inputs": jobs_inputs,
+                "changedPropIds": ["jobs-older.n_clicks"], "state": [prop("jobs-paging", "data", paging)]}
+
+    def upload(contents, filename="a.csv"):
+        return {"output": submit_key, "outputs": outputs(submit_key), "changedPropIds": ["job-upload.contents"],
+                "inputs": [prop("job-upload", "contents", contents), prop("sample-submit", "n_clicks", 0)],
+                "state": [prop("job-upload", "filename", filename), prop("sample-choice", "value", None),
+                          prop("submit-token", "data", "forged")]}
+
+    return {
+        "page index 10^9": jobs({"tokens": [None], "index": 10**9, "next": None}),
+        "page index null": jobs({"tokens": [None], "index": None, "next": None}),
+        "page index negative": jobs({"tokens": [None], "index": -5, "next": None}),
+        "paging as a list": jobs([1, 2, 3]),
+        "upload contents as a dict": upload({"a": 1}),
+        "upload contents as a list": upload(["data:text/csv;base64,YQ=="]),
+        "upload filename as a list": upload("data:text/csv;base64,YSxiCjEsMgo=", ["a.csv", "b.csv"]),
+        "unknown output id": {"output": "nowhere.children", "outputs": [], "inputs": [], "state": []},
+        "output as a list": {"output": ["page.children"], "outputs": [], "inputs": [], "state": []},
+        "inputs as a dict": {"output": "page.children", "outputs": {"id": "page", "property": "children"},
+                             "inputs": {"id": "url"}, "state": []},
+        "body is a list": [1, 2, 3],
+        "outputs of the wrong length": jobs({"tokens": [None], "index": 0, "next": None}) | {"outputs": []},
+    }
+
+
+def test_forged_callback_state_is_refused_without_a_stack_trace(app, alice, caplog):
+    """Signed in, an attacker posts callback bodies no page sends: each gets a 4xx, and the log
+    holds no stack trace (nor a 500)."""
+    caplog.set_level(logging.INFO)
+    answers = {}
+    for name, body in _forged_callbacks(app).items():
+        answers[name] = alice.post("/_dash-update-component", json=body).status_code
+    assert all(400 <= code < 500 for code in answers.values()), answers
+    traces = [record for record in caplog.records if record.exc_info or "Traceback" in record.getMessage()]
+    assert not traces, [record.getMessage() for record in traces]
+    assert alice.post("/_dash-update-component", json=_forged_callbacks(app)["page index 10^9"] | {
+        "state": [prop("jobs-paging", "data", {"tokens": [None], "index": 0, "next": None})]}).status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/health", "/login", "/assets/style.css"])
 def test_public_paths_answer_without_a_session(client, path):
     assert client.get(path).status_code == 200
@@ -192,3 +318,11 @@ def test_settings_refuse_malformed_logins():
     with pytest.raises(SettingsError) as error:
         parse_logins(json.dumps({"alice": 12345678}))
     assert "12345678" not in str(error.value)
+
+
+def test_an_anonymous_request_between_form_and_post_keeps_the_form_valid(client):
+    """A browser fetches /favicon.ico (refused: anonymous) after showing the login page; the
+    form's CSRF token must survive that refusal."""
+    page = client.get("/login").get_data(as_text=True)
+    assert client.get("/favicon.ico").status_code == 401
+    assert client.post("/login", data=login_form(page, "alice", LOGINS["alice"])).status_code == 302

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 
 import pytest
+from dashboard.launcher import SubprocessLauncher
 from dashboard.uploads import UploadRejected, check_csv, decode_upload
 from jobkit import JobStatus
 
@@ -168,9 +170,14 @@ def test_running_job_row_carries_progress_and_duration(dash_call, store, app):
     assert row["duration"].endswith("s")
 
 
-def test_submit_starts_a_worker_process(dash_call, app, store):
+def test_submit_starts_a_worker_process(dash_call, app, store, dashboard_settings):
+    log_dir = dashboard_settings.local_log_dir
+    # A worker command that leaves a trace: only a process the submit really started writes it.
+    app.services.launcher = SubprocessLauncher(
+        (sys.executable, "-c", "print('worker process ran', flush=True)"), 1, log_dir)
+    worker_log = log_dir / "worker.log"
+    assert not worker_log.exists() or "worker process ran" not in worker_log.read_text()
     submit(dash_call, clicks=1, token="launch")
-    launcher = app.services.launcher
-    # The fixture's worker command sleeps briefly, then exits; it was really started.
-    wait_until(lambda: launcher.running() == 0, timeout=10, what="the worker subprocess to finish")
+    wait_until(lambda: worker_log.exists() and "worker process ran" in worker_log.read_text(),
+               timeout=10, what="the worker subprocess the submit started to write its line")
     assert len(store.list_recent().items) == 1

@@ -285,6 +285,7 @@ def test_stop_leaves_no_process_behind(model_dir, tmp_path):
 )
 def test_injected_service_faults_answer_as_lambda_does(idle_server, kind, code, status):
     client = lambda_client(idle_server.url)
+    before = idle_server.faults.injected[kind]  # the server is shared by the module
     idle_server.faults.set_plan(FaultPlan(rate=1.0, kinds=(kind,), limit=1))
     try:
         with pytest.raises(ClientError) as raised:
@@ -294,7 +295,7 @@ def test_injected_service_faults_answer_as_lambda_does(idle_server, kind, code, 
         idle_server.faults.set_plan(FaultPlan())
     assert raised.value.response["Error"]["Code"] == code
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert idle_server.faults.injected[kind] >= 1
+    assert idle_server.faults.injected[kind] == before + 1
 
 
 @pytest.mark.parametrize("kind", ["reset_before", "reset_after"])

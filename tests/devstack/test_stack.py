@@ -55,7 +55,7 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
 
         dashboard = requests.Session()
         user, password = stack.login
-        assert dashboard.post(f"{settings.dashboard_url}/login", data={"user": user, "password": password}).ok
+        assert dash_calls.sign_in(dashboard, settings.dashboard_url, user, password).ok
 
         def predict_page() -> str:
             answer = dashboard.post(f"{settings.dashboard_url}/_dash-update-component",

@@ -28,7 +28,7 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
         base = settings.dashboard_url
         session = requests.Session()
         user, password = stack.login
-        assert session.post(f"{base}/login", data={"user": user, "password": password}, timeout=10).ok
+        assert dash_calls.sign_in(session, base, user, password).ok
 
         def call(body: dict) -> str:
             response = session.post(f"{base}/_dash-update-component", json=body, timeout=60)

@@ -150,6 +150,7 @@ def test_entry_point_names_code_that_exists(app, tmp_path):
             "JOBS_TABLE": "entrypoint-check", "JOBS_BUCKET": "entrypoint-check", "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "MODEL_DIR": str(tmp_path / "model"),
             "DASHBOARD_LOGINS": '{"check": "a-test-password"}', "PREDICTOR_FUNCTION": "check", "MAX_WORKERS": "0",
+            "DASHBOARD_SESSION_KEY": "an-entry-point-check-session-key-32-chars",
         }
         done = subprocess.run([sys.executable, "-c", RESOLVE, *attrs], env=env, cwd=root, capture_output=True,
                               text=True, timeout=120, check=False)

@@ -105,6 +105,7 @@ def test_dashboard_answers_health_through_its_wsgi_app_in_its_own_venv(app_image
     env = {
         **app_env(store_settings, aws_endpoint),
         "DASHBOARD_LOGINS": '{"images": "a-test-password"}',
+        "DASHBOARD_SESSION_KEY": "a-test-session-key-of-at-least-32-characters",
         "PREDICTOR_FUNCTION": "ml-proto-images-predictor",
         "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9",  # never called by /health
         "WORKER_LAUNCHER": "subprocess",

@@ -49,14 +49,15 @@ def test_concurrent_submits_with_one_token_make_one_job(store_settings):
     ids: list[str] = []
 
     def click() -> None:
-        ids.append(submit(JobStore(store_settings), "same").job_id)
+        ids.append(submit(JobStore(store_settings), "same").job_id)  # a raising thread adds no answer
 
     threads = [threading.Thread(target=click) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(set(ids)) == 1
+    assert len(ids) == len(threads)  # every click was answered...
+    assert len(set(ids)) == 1  # ...with the same job
     assert len(JobStore(store_settings).list_recent().items) == 1
 
 
@@ -64,6 +65,7 @@ def test_two_concurrent_claimers_never_get_the_same_job(store_settings):
     store = JobStore(store_settings)
     jobs = {submit(store, f"job-{n}").job_id for n in range(30)}
     claimed: Counter[str] = Counter()
+    finished: list[str] = []
     lock = threading.Lock()
 
     def claimer(name: str) -> None:
@@ -71,12 +73,14 @@ def test_two_concurrent_claimers_never_get_the_same_job(store_settings):
         while (job := mine.claim(name)) is not None:
             with lock:
                 claimed[job.job_id] += 1
+        finished.append(name)  # reached only when this claimer saw an empty queue without raising
 
     threads = [threading.Thread(target=claimer, args=(f"w{n}",)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert sorted(finished) == sorted(f"w{n}" for n in range(4))
     assert set(claimed) == jobs
     assert max(claimed.values()) == 1
 

@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from bench import dash_calls
 from devstack.stack import LocalStack
 from tests.support import stack_settings
 
@@ -35,10 +36,10 @@ def test_the_password_is_in_no_log_and_no_page(tmp_path):
     try:
         base = settings.dashboard_url
         session = requests.Session()
-        refused = session.post(f"{base}/login", data={"user": user, "password": wrong}, timeout=10)
+        refused = dash_calls.sign_in(session, base, user, wrong)
         assert refused.status_code == 401
         served.append(refused.text)
-        signed_in = session.post(f"{base}/login", data={"user": user, "password": password}, timeout=10)
+        signed_in = dash_calls.sign_in(session, base, user, password)
         assert signed_in.status_code == 200 and signed_in.url.rstrip("/").endswith(("/", "/predict", base))
         for path in ("/", "/predict", "/jobs", "/feedback", "/login"):
             served.append(session.get(f"{base}{path}", timeout=10).text)
