@@ -245,7 +245,7 @@ def test_the_jobs_page_says_when_workers_cannot_be_started(ecs, dashboard_settin
     launcher = EcsLauncher(ecs[0], ecs_settings(ecs, cluster="no-such-cluster"), max_workers=1)
     services = build_services(dashboard_settings, store=store, predictor=predictor_for(lambda_stub),
                               launcher=launcher)
-    app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(clock=clock), reconcile=False)
+    app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(store, clock=clock), reconcile=False)
     client = app.server.test_client()
     sign_in(client)
     call = DashCaller(app, client)

@@ -42,6 +42,9 @@ def dashboards(draw: st.DrawFn) -> DashboardSettings:
         predictor_timeout_seconds=draw(seconds),
         reconcile_seconds=draw(seconds),
         proxy_hops=draw(st.integers(0, 5)),
+        session_key=draw(st.one_of(st.just(b""), st.text(alphabet="abcXYZ019-_", min_size=32, max_size=64)
+                                   .map(str.encode))),
+        session_key_file=draw(st.one_of(st.none(), folders.map(Path))),
     )
 
 
@@ -56,7 +59,8 @@ servers = st.builds(
 def test_dashboard_settings_round_trip_through_their_environment(dashboard: DashboardSettings) -> None:
     # Optional values left empty are not written; everything set is.
     assert_owns_its_environment(dashboard, unwritten={
-        "WORKER_SECURITY_GROUPS", "WORKER_CONTAINER_NAME", "WORKER_COMMAND", "WORKER_LOG_GROUP", "LOCAL_LOG_DIR"})
+        "WORKER_SECURITY_GROUPS", "WORKER_CONTAINER_NAME", "WORKER_COMMAND", "WORKER_LOG_GROUP", "LOCAL_LOG_DIR",
+        "DASHBOARD_SESSION_KEY", "DASHBOARD_SESSION_KEY_FILE"})
 
 
 @given(servers)
@@ -69,10 +73,12 @@ def test_every_variable_the_dashboard_reads_is_written() -> None:
     ecs = EcsWorkerSettings("c", "td", ("s1", "s2"), ("g1",), "FARGATE_SPOT", True, "worker")
     full_ecs = DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f", launcher="ecs", ecs=ecs,
                                  worker_command=("python", "-m", "worker"), worker_log_group="/w",
-                                 local_log_dir=Path("/tmp/logs"))
+                                 local_log_dir=Path("/tmp/logs"), session_key=b"k" * 32,
+                                 session_key_file=Path("/tmp/logs/session-key"))
     full_local = DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f",
                                    worker_command=("python", "-m", "worker", "--drain"), local_log_dir=Path("/tmp/l"),
-                                   worker_log_group="/w")
+                                   worker_log_group="/w", session_key_file=Path("/tmp/l/session-key"),
+                                   session_key=b"k" * 32)
     for full in (full_ecs, full_local):
         assert_owns_its_environment(full)
     minimal = {"JOBS_TABLE": "t", "JOBS_BUCKET": "b", "DASHBOARD_LOGINS": '{"u": "p"}', "PREDICTOR_FUNCTION": "f"}
