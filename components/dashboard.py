@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from dashboard.settings import SECRET_VARIABLES, EcsWorkerSettings, ServerSettings
-from dashboard.settings import DashboardSettings as DashboardAppSettings
+from dashboard.settings import SECRET_VARIABLES
 
 from components.dashboard_access import dashboard_execution_role, dashboard_task_role
+from components.dashboard_app import alb_idle_timeout, app_settings
 from components.dashboard_logins import dashboard_logins
 from components.environment import app_env, container_environment
 from components.fargate_task import container_definition, fargate_task_definition
@@ -94,13 +94,14 @@ class Dashboard(pulumi.ComponentResource):
         execution_role, execution_policy = dashboard_execution_role(
             f"{name}-execution-role", args.image.repository_arn, self.log_group.arn, logins.parameter.arn, parent=self)
         family = names.aws("dashboard")
+        environment = app_env(*app_settings(s, shared, args.cluster, args.predictor, args.worker),
+                              leave_out=SECRET_VARIABLES)
         task_definition = fargate_task_definition(
             f"{name}-task", family=family, cpu=s.cpu, memory_mb=s.memory_mb, cpu_architecture=args.cpu_architecture,
             task_role=task_role, execution_role=execution_role,
             container=container_definition(
                 CONTAINER_NAME, args.image.uri,
-                app_env(*app_settings(args), leave_out=SECRET_VARIABLES).apply(container_environment),
-                log_group_name, shared.store.app.region, port=PORT,
+                environment.apply(container_environment), log_group_name, shared.store.app.region, port=PORT,
                 secrets=[{"name": LOGINS_VARIABLE, "valueFrom": logins.parameter.arn}]),
             opts=child)
         self.service = aws.ecs.Service(
@@ -160,42 +161,6 @@ class Dashboard(pulumi.ComponentResource):
                                "logGroup": self.log_group.name})
 
 
-def app_settings(args: DashboardArgs) -> tuple[DashboardAppSettings, ServerSettings]:
-    """The dashboard app's and its server's own settings objects, which write its environment (logins: from SSM)."""
-    s, shared, worker = args.settings, args.shared, args.worker
-    app = DashboardAppSettings(
-        store=shared.store.app,
-        logins={},
-        predictor_function=args.predictor.invoke_target,
-        region=shared.store.app.region,
-        upload_max_bytes=s.upload_max_bytes,
-        launcher="ecs",
-        max_workers=worker.max_workers,
-        ecs=EcsWorkerSettings(
-            cluster=args.cluster.name,
-            task_definition=worker.family,
-            subnets=tuple(shared.network.subnet_ids),
-            security_groups=(worker.security_group_id,),
-            capacity_provider=worker.capacity_provider,
-            assign_public_ip=shared.network.assign_public_ip,
-            container_name=worker.container_name,
-        ),
-        worker_log_group=worker.log_group_name,
-        log_level=shared.log_level,
-        # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
-        predictor_timeout_seconds=args.predictor.timeout_seconds + 5,
-    )
-    server = ServerSettings(
-        workers=s.server_workers,
-        threads=s.server_threads,
-        # gunicorn must keep idle connections open longer than the ALB does, or the ALB reuses
-        # a connection gunicorn just closed and the stakeholder gets a 502.
-        keepalive=alb_idle_timeout(args.predictor) + 5,
-        log_level=shared.log_level.lower(),
-    )
-    return app, server
-
-
 def _capacity(s: DashboardSettings) -> dict:
     """Regular Fargate, or Spot beyond an on-demand base (a capacity provider strategy)."""
     if s.capacity_provider != "FARGATE_SPOT":
@@ -204,8 +169,3 @@ def _capacity(s: DashboardSettings) -> dict:
         aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE", base=s.on_demand_base, weight=0),
         aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE_SPOT", weight=1),
     ]}
-
-
-def alb_idle_timeout(predictor: PredictorLink) -> int:
-    """Outlasts the slowest prediction the dashboard waits for, and batch uploads."""
-    return max(120, predictor.timeout_seconds + 30)
