@@ -78,14 +78,6 @@ class Dashboard(pulumi.ComponentResource):
             domain_name=s.domain_name, target_port=PORT, health_path=HEALTH_PATH, targets_security_group=service_sg,
             idle_timeout_seconds=alb_idle_timeout(args.predictor), waker=sleeps), opts=child)
         self.load_balancer = front.load_balancer
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-tasks-from-alb",
-            security_group_id=service_sg.id,
-            description="from the load balancer",
-            ip_protocol="tcp", from_port=PORT, to_port=PORT,
-            referenced_security_group_id=front.security_group.id,
-            opts=pulumi.ResourceOptions(parent=service_sg),
-        )
         https_egress(f"{name}-tasks-https-out", service_sg.id, parent=service_sg)
 
         # --- task definition and service ------------------------------------------------------
@@ -141,20 +133,10 @@ class Dashboard(pulumi.ComponentResource):
 
         if front.waker_target_group is not None:
             DashboardSleep(f"{name}-sleep", SleepArgs(
-                function_name=names.aws("dashboard-sleep"),
-                cluster_name=args.cluster.name,
-                cluster_arn=args.cluster.arn,
-                service_name=self.service.name,
-                service_arn=self.service.id,  # an ECS service's id is its ARN
-                listener_arn=front.listeners[0].arn,  # the forwarding one: HTTPS when there is a certificate
-                load_balancer_arn_suffix=self.load_balancer.arn_suffix,
-                dashboard_target_group=front.target_group,
-                waker_target_group=front.waker_target_group,
+                function_name=names.aws("dashboard-sleep"), cluster=args.cluster, service=self.service, front=front,
                 awake_count=s.min_count,  # a visit wakes the fewest tasks autoscaling keeps
-                sleep_after_minutes=s.sleep_after_minutes,
-                log_retention_days=shared.log_retention_days,
-                log_level=shared.log_level,
-            ), opts=child)
+                sleep_after_minutes=s.sleep_after_minutes, log_retention_days=shared.log_retention_days,
+                log_level=shared.log_level), opts=child)
 
         self.url = front.url
         self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,

@@ -37,7 +37,10 @@ class LoadBalancerArgs:
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """Only this is reachable from outside: HTTP(S) from the allowed CIDRs, forwarded to the targets' port."""
+    """Only this is reachable from outside: HTTP(S) from the allowed CIDRs, forwarded to the targets' port.
+
+    It also opens the targets' security group to itself (that rule stays a child of the targets' group).
+    """
 
     load_balancer: aws.lb.LoadBalancer
     security_group: aws.ec2.SecurityGroup
@@ -53,7 +56,7 @@ class LoadBalancer(pulumi.ComponentResource):
         https = bool(args.certificate_arn)
         port = args.target_port
 
-        # --- the world reaches the ALB; the ALB reaches only the targets' port -----------------
+        # --- the world reaches the ALB; the ALB reaches only the targets' port, and only it does ----
         self.security_group = alb_sg = aws.ec2.SecurityGroup(
             f"{name}-alb-sg", vpc_id=args.network.vpc_id,
             description="ml-proto dashboard load balancer: HTTP(S) from allowed CIDRs", opts=child)
@@ -76,6 +79,14 @@ class LoadBalancer(pulumi.ComponentResource):
             ip_protocol="tcp", from_port=port, to_port=port,
             referenced_security_group_id=args.targets_security_group.id,
             opts=pulumi.ResourceOptions(parent=alb_sg),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-tasks-from-alb",
+            security_group_id=args.targets_security_group.id,
+            description="from the load balancer",
+            ip_protocol="tcp", from_port=port, to_port=port,
+            referenced_security_group_id=alb_sg.id,
+            opts=pulumi.ResourceOptions(parent=args.targets_security_group),
         )
 
         self.load_balancer = aws.lb.LoadBalancer(
