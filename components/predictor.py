@@ -11,29 +11,33 @@ from predictor.settings import PredictorSettings as PredictorAppSettings
 
 from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import log_statement, service_role
+from components.settings import PredictorSettings
+from components.shared import Image, Shared
 
 LIVE_ALIAS = "live"
 
 
 @dataclass(frozen=True)
 class PredictorArgs:
-    """The predictor image, its size and concurrency, and what it is told.
+    """The predictor's settings group, what the stack shares, its image and the Lambda architecture it runs on.
 
-    The function's environment is exactly what `app.to_env()` writes (less names Lambda reserves);
-    the predictor reads no job-store variable, so its role grants no job-store access.
+    The function's environment is exactly what `PredictorAppSettings.to_env()` writes (less names Lambda
+    reserves); the predictor reads no job-store variable, so its role grants no job-store access.
     """
 
-    function_name: str
-    image_uri: pulumi.Input[str]
-    repository_arn: pulumi.Input[str]
-    repository_name: pulumi.Input[str]
+    settings: PredictorSettings
+    shared: Shared
+    image: Image
     architecture: str
-    memory_mb: int
+
+
+@dataclass(frozen=True)
+class PredictorLink:
+    """What the dashboard needs to call the predictor: the name or ARN to invoke, the ARNs to grant, its timeout."""
+
+    invoke_target: pulumi.Input[str]
+    invoke_arns: list[pulumi.Output[str]]
     timeout_seconds: int
-    provisioned_concurrency: int
-    reserved_concurrency: int
-    log_retention_days: int
-    app: PredictorAppSettings
 
 
 class RealtimePredictor(pulumi.ComponentResource):
@@ -47,16 +51,19 @@ class RealtimePredictor(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup
     invoke_target: pulumi.Output[str]
     invoke_arns: list[pulumi.Output[str]]
+    link: PredictorLink
 
     def __init__(self, name: str, args: PredictorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-proto:index:RealtimePredictor", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        s = args.settings
+        function_name = args.shared.names.aws("predictor")
 
         # Created before the function so Lambda does not make one that never expires.
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/lambda/{args.function_name}",
-            retention_in_days=args.log_retention_days,
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.shared.log_retention_days,
             opts=child,
         )
         role, role_policy = service_role(
@@ -68,24 +75,25 @@ class RealtimePredictor(pulumi.ComponentResource):
         )
         pull = aws.ecr.RepositoryPolicy(
             f"{name}-lambda-pull",
-            repository=args.repository_name,
-            policy=pulumi.Output.from_input(args.repository_arn).apply(_lambda_pull_policy),
+            repository=args.image.repository_name,
+            policy=pulumi.Output.from_input(args.image.repository_arn).apply(_lambda_pull_policy),
             opts=child,
         )
 
-        provisioned = args.provisioned_concurrency > 0
+        provisioned = s.provisioned_concurrency > 0
+        app = PredictorAppSettings(log_level=args.shared.log_level)
         self.function = aws.lambda_.Function(
             f"{name}-function",
-            name=args.function_name,
+            name=function_name,
             package_type="Image",
-            image_uri=args.image_uri,
+            image_uri=args.image.uri,
             architectures=[args.architecture],
             role=role.arn,
-            memory_size=args.memory_mb,
-            timeout=args.timeout_seconds,
-            reserved_concurrent_executions=args.reserved_concurrency,
+            memory_size=s.memory_mb,
+            timeout=s.timeout_seconds,
+            reserved_concurrent_executions=s.reserved_concurrency,
             publish=provisioned,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=app_env(args.app, leave_out=LAMBDA_RESERVED)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=app_env(app, leave_out=LAMBDA_RESERVED)),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text",
                                                                  log_group=self.log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, role_policy, pull]),
@@ -104,11 +112,12 @@ class RealtimePredictor(pulumi.ComponentResource):
                 f"{name}-warm",
                 function_name=self.function.name,
                 qualifier=alias.name,
-                provisioned_concurrent_executions=args.provisioned_concurrency,
+                provisioned_concurrent_executions=s.provisioned_concurrency,
                 opts=pulumi.ResourceOptions(parent=alias),
             )
             self.invoke_target = alias.arn
             self.invoke_arns = [self.function.arn, alias.arn]
+        self.link = PredictorLink(self.invoke_target, self.invoke_arns, s.timeout_seconds)
 
         self.register_outputs({
             "functionName": self.function.name,

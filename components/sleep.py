@@ -17,7 +17,9 @@ from dashboard.launcher import STARTED_BY
 
 from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import Statement, log_statement, service_role
+from components.load_balancer import LoadBalancer
 from components.settings import SLEEPER_PERIOD_MINUTES
+from components.shared import Cluster
 from components.sleepwake.settings import SleepWakeSettings
 
 PACKAGE = Path(__file__).resolve().parent / "sleepwake"
@@ -29,17 +31,13 @@ TIMEOUT_SECONDS = 30
 
 @dataclass(frozen=True)
 class SleepArgs:
-    """The service to stop and start, the listener and target groups to switch, and when to sleep."""
+    """The service to stop and start, the load balancer whose weights to switch (it has a waker target group),
+    and when to sleep."""
 
     function_name: str
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    service_name: pulumi.Input[str]
-    service_arn: pulumi.Input[str]
-    listener_arn: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    dashboard_target_group: aws.lb.TargetGroup
-    waker_target_group: aws.lb.TargetGroup
+    cluster: Cluster
+    service: aws.ecs.Service
+    front: LoadBalancer
     awake_count: int
     sleep_after_minutes: int
     log_retention_days: int
@@ -62,6 +60,10 @@ class DashboardSleep(pulumi.ComponentResource):
     def __init__(self, name: str, args: SleepArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-proto:index:DashboardSleep", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        front, waker = args.front, args.front.waker_target_group
+        assert waker is not None, "the load balancer has no waker target group"
+        service_arn = args.service.id  # an ECS service's id is its ARN
+        listener_arn = front.listeners[0].arn  # the forwarding one: HTTPS when there is a certificate
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days,
             opts=child)
@@ -70,10 +72,10 @@ class DashboardSleep(pulumi.ComponentResource):
             [
                 log_statement(self.log_group.arn),
                 # The service's ARN names its cluster: no ecs:cluster condition needed.
-                Statement("DashboardCount", ["ecs:DescribeServices", "ecs:UpdateService"], [args.service_arn]),
+                Statement("DashboardCount", ["ecs:DescribeServices", "ecs:UpdateService"], [service_arn]),
                 # ListTasks has no resource-level permissions: "*", narrowed to the cluster.
-                Statement("ListWorkers", ["ecs:ListTasks"], ["*"], {"ArnEquals": {"ecs:cluster": args.cluster_arn}}),
-                Statement("SwitchListener", ["elasticloadbalancing:ModifyListener"], [args.listener_arn]),
+                Statement("ListWorkers", ["ecs:ListTasks"], ["*"], {"ArnEquals": {"ecs:cluster": args.cluster.arn}}),
+                Statement("SwitchListener", ["elasticloadbalancing:ModifyListener"], [listener_arn]),
                 # Describe* and GetMetricStatistics have no resource-level permissions: AWS requires "*".
                 Statement("ReadListener", ["elasticloadbalancing:DescribeListeners"], ["*"]),
                 Statement("ReadHealth", ["elasticloadbalancing:DescribeTargetHealth"], ["*"]),
@@ -83,14 +85,14 @@ class DashboardSleep(pulumi.ComponentResource):
             description="ml-proto dashboard sleep/wake: read its requests and health, set its task count and route",
         )
         settings = SleepWakeSettings(
-            cluster=args.cluster_name,  # type: ignore[arg-type]  # Outputs until known; app_env resolves them
-            service=args.service_name,  # type: ignore[arg-type]
-            listener_arn=args.listener_arn,  # type: ignore[arg-type]
-            dashboard_target_group_arn=args.dashboard_target_group.arn,  # type: ignore[arg-type]
-            waker_target_group_arn=args.waker_target_group.arn,  # type: ignore[arg-type]
-            load_balancer_dimension=args.load_balancer_arn_suffix,  # type: ignore[arg-type]
-            dashboard_target_group_dimension=args.dashboard_target_group.arn_suffix,  # type: ignore[arg-type]
-            waker_target_group_dimension=args.waker_target_group.arn_suffix,  # type: ignore[arg-type]
+            cluster=args.cluster.name,  # type: ignore[arg-type]  # Outputs until known; app_env resolves them
+            service=args.service.name,  # type: ignore[arg-type]
+            listener_arn=listener_arn,  # type: ignore[arg-type]
+            dashboard_target_group_arn=front.target_group.arn,  # type: ignore[arg-type]
+            waker_target_group_arn=waker.arn,  # type: ignore[arg-type]
+            load_balancer_dimension=front.load_balancer.arn_suffix,  # type: ignore[arg-type]
+            dashboard_target_group_dimension=front.target_group.arn_suffix,  # type: ignore[arg-type]
+            waker_target_group_dimension=waker.arn_suffix,  # type: ignore[arg-type]
             awake_count=args.awake_count,
             sleep_after_minutes=args.sleep_after_minutes,
             workers_started_by=STARTED_BY,
@@ -113,9 +115,9 @@ class DashboardSleep(pulumi.ComponentResource):
         # The ALB may invoke it only through the waker target group; EventBridge only through the rule.
         alb_permission = aws.lambda_.Permission(
             f"{name}-from-alb", action="lambda:InvokeFunction", function=self.function.name,
-            principal="elasticloadbalancing.amazonaws.com", source_arn=args.waker_target_group.arn, opts=child)
+            principal="elasticloadbalancing.amazonaws.com", source_arn=waker.arn, opts=child)
         aws.lb.TargetGroupAttachment(
-            f"{name}-waker-target", target_group_arn=args.waker_target_group.arn, target_id=self.function.arn,
+            f"{name}-waker-target", target_group_arn=waker.arn, target_id=self.function.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[alb_permission]))
         rule = aws.cloudwatch.EventRule(
             f"{name}-schedule", schedule_expression=f"rate({SLEEPER_PERIOD_MINUTES} minutes)",

@@ -12,33 +12,41 @@ import pulumi_aws as aws
 from worker.settings import WorkerSettings as WorkerAppSettings
 
 from components.environment import app_env, container_environment
+from components.fargate_task import container_definition, fargate_task_definition
 from components.iam import WORKER_STORE, image_pull_statements, job_store_statements, log_statement, service_role
-from components.network import Network, https_egress
+from components.network import https_egress
+from components.settings import WorkerSettings
+from components.shared import Image, Shared
 
 CONTAINER_NAME = "worker"
 
 
 @dataclass(frozen=True)
 class WorkerArgs:
-    """The worker image, its task size, logs, network, the job store it may use, and what it is told.
+    """The worker's settings group, what the stack shares, its image and the cpu architecture that image runs on.
 
-    `app` is the worker's own settings object (its store's table and bucket may be Outputs): the
-    task's environment is exactly what `app.to_env()` writes.
+    The task's environment is exactly what the worker's own settings object (`WorkerAppSettings.to_env()`) writes.
     """
 
-    family: str
-    log_group_name: str
-    image_uri: pulumi.Input[str]
-    repository_arn: pulumi.Input[str]
-    cpu: int
-    memory_mb: int
+    settings: WorkerSettings
+    shared: Shared
+    image: Image
     cpu_architecture: str
-    log_retention_days: int
-    network: Network
-    table_arn: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    jobs_prefix: str
-    app: WorkerAppSettings
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    """What the dashboard needs to start batch workers with ECS RunTask."""
+
+    family: pulumi.Input[str]
+    task_definition_arn_without_revision: pulumi.Input[str]
+    container_name: str
+    security_group_id: pulumi.Input[str]
+    capacity_provider: str
+    log_group_name: pulumi.Input[str]
+    task_role_arn: pulumi.Input[str]
+    execution_role_arn: pulumi.Input[str]
+    max_workers: int
 
 
 class BatchWorker(pulumi.ComponentResource):
@@ -49,61 +57,58 @@ class BatchWorker(pulumi.ComponentResource):
     execution_role: aws.iam.Role
     security_group: aws.ec2.SecurityGroup
     log_group: aws.cloudwatch.LogGroup
+    launch: WorkerLaunch
     container_name: str = CONTAINER_NAME
 
     def __init__(self, name: str, args: WorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ml-proto:index:BatchWorker", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        s, shared = args.settings, args.shared
+        log_group_name = shared.names.path("worker")
 
         self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child)
+            f"{name}-logs", name=log_group_name, retention_in_days=shared.log_retention_days, opts=child)
         self.task_role, _ = service_role(
             f"{name}-task-role", "ecs-tasks.amazonaws.com",
-            job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix, WORKER_STORE),
+            job_store_statements(shared.store.table_arn, shared.store.bucket_arn, shared.store.jobs_prefix,
+                                 WORKER_STORE),
             parent=self, description="ml-proto worker task: the job table and job files",
         )
         self.execution_role, execution_policy = service_role(
             f"{name}-execution-role", "ecs-tasks.amazonaws.com",
-            [*image_pull_statements(args.repository_arn), log_statement(self.log_group.arn)],
+            [*image_pull_statements(args.image.repository_arn), log_statement(self.log_group.arn)],
             parent=self, description="ml-proto worker: pull its image, write its log group",
         )
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            vpc_id=args.network.vpc_id,
+            vpc_id=shared.network.vpc_id,
             description="ml-proto batch worker: no inbound traffic, HTTPS out",
             opts=child,
         )
         https_egress(f"{name}-https-out", self.security_group.id, parent=self.security_group)
 
-        container = {
-            "name": CONTAINER_NAME,
-            "image": args.image_uri,
-            "essential": True,
-            "environment": app_env(args.app).apply(container_environment),
-            # Fargate sends SIGTERM, then SIGKILL after this: time to hand the job back.
-            "stopTimeout": 60,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": args.log_group_name,
-                    "awslogs-region": args.app.store.region,
-                    "awslogs-stream-prefix": CONTAINER_NAME,
-                },
-            },
-        }
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=args.family,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(args.cpu),
-            memory=str(args.memory_mb),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture),
+        app = WorkerAppSettings(store=shared.store.app, idle_seconds=s.idle_seconds,
+                                heartbeat_seconds=s.heartbeat_seconds, log_level=shared.log_level)
+        self.task_definition = fargate_task_definition(
+            f"{name}-task", family=shared.names.aws("worker"), cpu=s.cpu, memory_mb=s.memory_mb,
+            cpu_architecture=args.cpu_architecture, task_role=self.task_role, execution_role=self.execution_role,
+            container=container_definition(
+                CONTAINER_NAME, args.image.uri, app_env(app).apply(container_environment), log_group_name,
+                shared.store.app.region,
+                # Fargate sends SIGTERM, then SIGKILL after this: time to hand the job back.
+                stop_timeout=60),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_policy]),
+        )
+        self.launch = WorkerLaunch(
+            family=self.task_definition.family,
+            task_definition_arn_without_revision=self.task_definition.arn_without_revision,
+            container_name=CONTAINER_NAME,
+            security_group_id=self.security_group.id,
+            capacity_provider=s.capacity_provider,
+            log_group_name=self.log_group.name,
             task_role_arn=self.task_role.arn,
             execution_role_arn=self.execution_role.arn,
-            container_definitions=pulumi.Output.json_dumps([container]),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_policy]),
+            max_workers=s.max_workers,
         )
 
         self.register_outputs({

@@ -213,7 +213,7 @@ def test_every_resource_belongs_to_a_component(deployment: Deployment) -> None:
     sleep = {"ml-proto:index:DashboardSleep"} if deployment.setting("dashboardSleepAfterMinutes") else set()
     assert kinds == {"ml-proto:index:MlPrototype", "ml-proto:index:JobStore", "ml-proto:index:AppImage",
                      "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard",
-                     *sleep}
+                     "ml-proto:index:LoadBalancer", *sleep}
 
 
 def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -> None:
