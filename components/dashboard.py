@@ -16,7 +16,7 @@ from dashboard.settings import SECRET_VARIABLES
 
 from components.dashboard_access import dashboard_execution_role, dashboard_task_role
 from components.dashboard_app import alb_idle_timeout, app_settings
-from components.dashboard_logins import dashboard_logins
+from components.dashboard_logins import dashboard_logins, dashboard_session_key
 from components.environment import app_env, container_environment
 from components.fargate_task import container_definition, fargate_task_definition
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -32,6 +32,7 @@ CONTAINER_NAME = "dashboard"
 PORT = 8050
 HEALTH_PATH = "/health"
 LOGINS_VARIABLE = "DASHBOARD_LOGINS"
+SESSION_KEY_VARIABLE = "DASHBOARD_SESSION_KEY"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Dashboard(pulumi.ComponentResource):
 
         logins = dashboard_logins(name, s.users, s.passwords, names.path("dashboard-logins"), parent=self)
         self.passwords, self.logins = logins.passwords, logins.as_json
+        session_key = dashboard_session_key(name, names.path("dashboard-session-key"), parent=self)
         log_group_name = names.path("dashboard")
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=log_group_name, retention_in_days=shared.log_retention_days, opts=child)
@@ -84,7 +86,8 @@ class Dashboard(pulumi.ComponentResource):
         task_role = dashboard_task_role(f"{name}-task-role", shared.store, args.predictor, args.worker, args.cluster,
                                         parent=self)
         execution_role, execution_policy = dashboard_execution_role(
-            f"{name}-execution-role", args.image.repository_arn, self.log_group.arn, logins.parameter.arn, parent=self)
+            f"{name}-execution-role", args.image.repository_arn, self.log_group.arn,
+            [logins.parameter.arn, session_key.arn], parent=self)
         family = names.aws("dashboard")
         environment = app_env(*app_settings(s, shared, args.cluster, args.predictor, args.worker),
                               leave_out=SECRET_VARIABLES)
@@ -94,7 +97,8 @@ class Dashboard(pulumi.ComponentResource):
             container=container_definition(
                 CONTAINER_NAME, args.image.uri,
                 environment.apply(container_environment), log_group_name, shared.store.app.region, port=PORT,
-                secrets=[{"name": LOGINS_VARIABLE, "valueFrom": logins.parameter.arn}]),
+                secrets=[{"name": LOGINS_VARIABLE, "valueFrom": logins.parameter.arn},
+                         {"name": SESSION_KEY_VARIABLE, "valueFrom": session_key.arn}]),
             opts=child)
         self.service = aws.ecs.Service(
             f"{name}-service",

@@ -44,17 +44,17 @@ def dashboard_task_role(name: str, store: StoreLink, predictor: PredictorLink, w
 
 
 def dashboard_execution_role(name: str, repository_arn: pulumi.Input[str], log_group_arn: pulumi.Input[str],
-                             logins_parameter_arn: pulumi.Input[str],
+                             secret_parameter_arns: list[pulumi.Input[str]],
                              parent: pulumi.Resource) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """Pull the dashboard's image, write its log group, read its logins parameter."""
+    """Pull the dashboard's image, write its log group, read its secrets' parameters (logins, session key)."""
     return service_role(
         name, "ecs-tasks.amazonaws.com",
         [
             *image_pull_statements(repository_arn),
             log_statement(log_group_arn),
             # The default aws/ssm key decrypts SecureStrings for GetParameters; no kms grant needed.
-            Statement("ReadLogins", ["ssm:GetParameters"], [logins_parameter_arn]),
+            Statement("ReadSecrets", ["ssm:GetParameters"], secret_parameter_arns),
         ],
         parent=parent,
-        description="ml-proto dashboard: pull its image, write its logs, read its logins",
+        description="ml-proto dashboard: pull its image, write its logs, read its logins and session key",
     )

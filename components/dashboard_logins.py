@@ -1,4 +1,5 @@
-"""The dashboard's logins: configured passwords, else generated ones, kept only in SSM and as secrets."""
+"""The dashboard's secrets: its logins (configured passwords, else generated ones) and its session-cookie key,
+kept only in SSM and passed to the task as ECS secrets."""
 
 from __future__ import annotations
 
@@ -40,3 +41,21 @@ def dashboard_logins(name: str, users: Sequence[str], configured: Mapping[str, s
         opts=child,
     )
     return Logins(passwords, as_json, parameter)
+
+
+def dashboard_session_key(name: str, parameter_name: str, parent: pulumi.Resource) -> aws.ssm.Parameter:
+    """A random 64-character key that signs the dashboard's session cookies, as a SecureString.
+
+    Random rather than derived from the passwords, so a stolen cookie gives nothing to guess
+    passwords with offline.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    key = random.RandomPassword(f"{name}-session-key", length=64, special=False, opts=child)
+    return aws.ssm.Parameter(
+        f"{name}-session-key",
+        name=parameter_name,
+        type="SecureString",
+        value=key.result,
+        description="ml-proto dashboard session-cookie signing key",
+        opts=child,
+    )

@@ -161,8 +161,7 @@ class _Dashboard:
             return False
 
     def login(self, user: str, password: str) -> bool:
-        answer = self.session.post(f"{self.base_url}/login", data={"user": user, "password": password},
-                                   allow_redirects=False, timeout=30)
+        answer = dash_calls.sign_in(self.session, self.base_url, user, password, allow_redirects=False)
         return answer.status_code == 302 and "/login" not in answer.headers.get("Location", "")
 
     def callback(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -249,8 +249,9 @@ def test_the_login_secret_comes_from_ssm_never_from_plain_environment(deployment
     for task in d.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         # A secret reaching a task definition would wrap (and hide) the whole definition.
         assert isinstance(task.inputs["containerDefinitions"], str), task.name
-    parameter = d.one("aws:ssm/parameter:Parameter")
-    assert parameter.inputs["type"] == "SecureString"
+    parameter = d.one("aws:ssm/parameter:Parameter", "dashboard-logins")
+    session_key = d.one("aws:ssm/parameter:Parameter", "dashboard-session-key")
+    assert parameter.inputs["type"] == session_key.inputs["type"] == "SecureString"
     passwords = list(json.loads(d.exports["dashboardLogins"]).values())
     # Pulumi hands the provider a secret-wrapped value: it is encrypted in the state file.
     assert parameter.inputs["value"] == {SECRET_SIG_KEY: SECRET_SIG, "value": d.exports["dashboardLogins"]}
@@ -262,19 +263,28 @@ def test_the_login_secret_comes_from_ssm_never_from_plain_environment(deployment
                 assert item["name"] != "DASHBOARD_LOGINS"
                 assert not any(p in item["value"] for p in passwords), f"a password in {item['name']}"
     assert d.container("-dashboard")["secrets"] == [
-        {"name": "DASHBOARD_LOGINS", "valueFrom": parameter.outputs["arn"]}]
+        {"name": "DASHBOARD_LOGINS", "valueFrom": parameter.outputs["arn"]},
+        {"name": "DASHBOARD_SESSION_KEY", "valueFrom": session_key.outputs["arn"]}]
     service = d.one("aws:ecs/service:Service").inputs
     assert service["triggers"] == {"loginsVersion": "1"} and service["forceNewDeployment"] is True  # rotation
-    read = _statement(d, "dashboard-execution-role", "ReadLogins")
-    assert read["Resource"] == [parameter.outputs["arn"]]
+    read = _statement(d, "dashboard-execution-role", "ReadSecrets")
+    assert read["Resource"] == [parameter.outputs["arn"], session_key.outputs["arn"]]
     for name in ("dashboardPassword", "dashboardLogins"):
         assert name in d.secret_exports
     for policy in d.all_policy_documents().values():
         assert not any(p in json.dumps(policy) for p in passwords)
 
 
+def test_the_session_key_is_random_and_kept_as_a_secret(deployment: Deployment) -> None:
+    key = deployment.one("random:index/randomPassword:RandomPassword", "dashboard-session-key")
+    assert key.inputs["length"] >= 32  # the dashboard refuses a shorter one
+    parameter = deployment.one("aws:ssm/parameter:Parameter", "dashboard-session-key")
+    assert parameter.inputs["value"][SECRET_SIG_KEY] == SECRET_SIG
+
+
 def test_passwords_are_generated_per_user_when_none_is_configured(deployment: Deployment) -> None:
-    generated = deployment.of_type("random:index/randomPassword:RandomPassword")
+    generated = [r for r in deployment.of_type("random:index/randomPassword:RandomPassword")
+                 if r.name.startswith("dashboard-password-")]
     users = deployment.setting("dashboardUsers")
     assert sorted(r.name for r in generated) == sorted(f"dashboard-password-{u}" for u in users)
     assert all(r.inputs["length"] >= 16 for r in generated)
