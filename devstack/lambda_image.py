@@ -1,0 +1,118 @@
+"""The function's code as its container image holds it: a read-only copy of the packages, built.
+
+Like the predictor's Dockerfile (COPY jobkit/ and predictor/, then RUN python -m predictor.artifact,
+as root), an image here is a fresh folder holding a copy of each package (file modes kept, what
+the .dockerignore leaves out left out), in which the build modules run as the user running the
+stack. Then every write permission is removed, so the instances (another user, when the stack runs
+as root) can read only what Lambda's user could read, and write nothing there. Build outputs
+(trained artifacts) are carried into the next image while their names still match, as a layer
+cache would, so only an edit to the model retrains it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger("devstack.lambda")
+
+# What apps/predictor/Dockerfile.dockerignore keeps out of the image.
+IGNORED = ("__pycache__", "*.pyc", "*.pkl", ".tmp-*")
+CARRIED_SUFFIXES = (".pkl",)
+BUILD_TIMEOUT_SECONDS = 300.0
+
+
+def code_fingerprint(apps_dir: Path, packages: tuple[str, ...]) -> tuple[Any, ...]:
+    """(path, mtime, size) of every .py file in the packages: changes when code does."""
+    entries = []
+    for package in packages:
+        for root, dirs, files in os.walk(apps_dir / package):
+            dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(FileNotFoundError):
+                        stat = os.stat(path)
+                        entries.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))
+
+
+@dataclass(frozen=True)
+class TaskImage:
+    """One built copy of the code (LAMBDA_TASK_ROOT) and the fingerprint of the source it came from."""
+
+    root: Path
+    fingerprint: tuple[Any, ...]
+
+
+def build_image(
+    *,
+    apps_dir: Path,
+    packages: tuple[str, ...],
+    destination: Path,
+    fingerprint: tuple[Any, ...],
+    build_modules: tuple[str, ...],
+    env: Mapping[str, str],
+    log_file: IO[bytes] | None,
+    previous: TaskImage | None,
+) -> TaskImage:
+    """Copy the packages into `destination`, run each build module there, then make it read-only.
+
+    A build module that fails is logged, not raised: the instance's init then meets the same
+    error and reports it as Lambda would (a syntax error, a failing train())."""
+    destination.mkdir(mode=0o755)
+    for package in packages:
+        shutil.copytree(apps_dir / package, destination / package, ignore=shutil.ignore_patterns(*IGNORED))
+    if previous is not None:
+        _carry_build_outputs(previous.root, destination)
+    build_env = {**env, "PYTHONPATH": str(destination), "PYTHONDONTWRITEBYTECODE": "1", "LAMBDA_TASK_ROOT": str(destination)}
+    for module in build_modules:
+        result = subprocess.run(  # noqa: S603 - our own interpreter and a module of the function's code
+            [sys.executable, "-m", module],
+            cwd=destination, env=build_env, stdin=subprocess.DEVNULL,
+            stdout=log_file or subprocess.DEVNULL, stderr=log_file or subprocess.DEVNULL,
+            timeout=BUILD_TIMEOUT_SECONDS, check=False,
+        )
+        if result.returncode != 0:
+            log.warning("image build step failed", extra={"module": module, "exit_status": result.returncode})
+    make_read_only(destination)
+    return TaskImage(destination, fingerprint)
+
+
+def _carry_build_outputs(previous: Path, destination: Path) -> None:
+    for source in previous.rglob("*"):
+        if source.suffix in CARRIED_SUFFIXES and source.is_file():
+            target = destination / source.relative_to(previous)
+            if target.parent.is_dir() and not target.exists():
+                shutil.copy2(source, target)
+
+
+def make_read_only(root: Path) -> None:
+    """Remove every write bit under `root` (read and execute bits stay as they were)."""
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o7555)
+    os.chmod(root, os.stat(root).st_mode & 0o7555)
+
+
+def remove_image(root: Path) -> None:
+    """Delete an image folder (write bits restored first, so a non-root owner can delete it)."""
+    if not root.exists():
+        return
+    for folder, dirs, _files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in dirs:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755)
+    shutil.rmtree(root, ignore_errors=True)

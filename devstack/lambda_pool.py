@@ -1,0 +1,426 @@
+"""The local Lambda's execution environments: a pool of warm instances of the function's image.
+
+Each instance is AWS's runtime interface client (`python -m awslambdaric <handler>`, what the
+Lambda Python base image runs) talking to a Runtime API of its own (devstack.lambda_runtime_api),
+so the handler is imported, invoked and its errors shaped by the same code as on Lambda. As on
+Lambda, an instance runs:
+- as another user when the stack runs as root (`nobody`), with no supplementary groups;
+- over a read-only copy of the code (devstack.lambda_image), with a private writable TMPDIR;
+- with its address space limited to the function's memory size (an out-of-memory handler is
+  answered Runtime.OutOfMemory and replaced);
+- killed and replaced when it passes the function's timeout (Sandbox.Timedout).
+At most `size` instances run at once; further invokes wait for one to be free. Before each invoke
+the packages' .py files are checked; after an edit a new image is built and every instance
+recycled, so the next invoke runs the new code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pwd
+import queue
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from devstack.lambda_image import TaskImage, build_image, code_fingerprint, remove_image
+from devstack.lambda_runtime_api import Event, Outcome, RuntimeApi
+from devstack.lambda_sandbox import blocked_ancestor
+
+log = logging.getLogger("devstack.lambda")
+
+MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
+# Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
+# slower than Lambda's, so allow more before calling an init hung.
+INIT_TIMEOUT_SECONDS = 60.0
+INSTANCE_USER = "nobody"  # the account instances run as when the stack runs as root
+SANDBOX_LAUNCHER = Path(__file__).with_name("lambda_sandbox.py")
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
+
+
+class Stopping(Exception):
+    """The pool is stopping: no instance will serve this invoke."""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Who instances run as and what they may use: uid/gid (None: this process's own), the
+    memory limit, and the interpreter folders to expose when the instance user cannot reach them."""
+
+    uid: int | None
+    gid: int | None
+    memory_bytes: int
+    expose: tuple[str, ...]
+    workdir: Path
+
+    @classmethod
+    def for_this_process(cls, memory_mb: int, workdir: Path) -> Sandbox:
+        """As root: run as INSTANCE_USER; as anyone else: as that user (who is not root)."""
+        if os.geteuid() != 0:
+            return cls(None, None, memory_mb * 1024 * 1024, (), workdir)
+        try:
+            account = pwd.getpwnam(INSTANCE_USER)
+        except KeyError:
+            raise RuntimeError(f"The local Lambda runs instances as {INSTANCE_USER!r}, which this machine lacks") from None
+        uid, gid = account.pw_uid, account.pw_gid
+        needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  *site.getsitepackages()}
+        blocked = sorted(p for p in needed if os.path.isdir(p) and blocked_ancestor(Path(p), uid) is not None)
+        expose = tuple(p for p in blocked if not any(p != q and p.startswith(q + os.sep) for q in blocked))
+        if blocked_ancestor(workdir, uid) is not None:
+            raise RuntimeError(f"The local Lambda's folder {workdir} is not reachable by {INSTANCE_USER!r}")
+        return cls(uid, gid, memory_mb * 1024 * 1024, expose, workdir)
+
+    def tmp_dir(self, name: str) -> Path:
+        """A private writable folder for one instance (its /tmp: TMPDIR)."""
+        path = self.workdir / name
+        path.mkdir(mode=0o700)
+        if self.uid is not None:
+            os.chown(path, self.uid, self.gid if self.gid is not None else -1)
+        return path
+
+    def command(self, command: list[str], cwd: Path) -> list[str]:
+        """`command`, started through the launcher that applies this sandbox."""
+        spec = {"command": command, "cwd": str(cwd), "uid": self.uid, "gid": self.gid,
+                "memory_bytes": self.memory_bytes, "expose": list(self.expose)}
+        return [sys.executable, "-I", "-S", str(SANDBOX_LAUNCHER), json.dumps(spec)]
+
+
+class Instance:
+    """One execution environment: awslambdaric in its sandbox, and its Runtime API."""
+
+    def __init__(self, *, image: TaskImage, sandbox: Sandbox, handler: str, env: Mapping[str, str],
+                 log_file: IO[bytes] | None, name: str) -> None:
+        self.image = image
+        self.ready = False
+        self.api = RuntimeApi()
+        self.tmp = sandbox.tmp_dir(name)
+        child_env = {
+            **env,
+            "AWS_LAMBDA_RUNTIME_API": self.api.address,
+            "LAMBDA_TASK_ROOT": str(image.root),
+            "PYTHONPATH": str(image.root),
+            "TMPDIR": str(self.tmp),
+            "_HANDLER": handler,
+        }
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and launcher
+                sandbox.command([sys.executable, "-m", "awslambdaric", handler], image.root),
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file or subprocess.DEVNULL,
+                stderr=log_file or subprocess.DEVNULL,
+                start_new_session=True,  # its own group: kill() takes anything it started with it
+            )
+        except BaseException:
+            self.api.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        self._watcher = threading.Thread(target=self._watch, name=f"lambda-instance-{self.pid}", daemon=True)
+        self._watcher.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _watch(self) -> None:
+        self.api.exited(self.process.wait())
+
+    def wait_ready(self, timeout: float) -> Outcome | None:
+        """None once the runtime asks for its first event; else its init error or exit.
+        queue.Empty if it does neither within `timeout` seconds."""
+        outcome = self.api.outcome(timeout)
+        if outcome.kind == "ready":
+            self.ready = True
+            return None
+        return outcome
+
+    def call(self, event: Event, timeout: float) -> Outcome:
+        """Hand the instance one event; its response, error or exit (queue.Empty on timeout)."""
+        self.api.send(event)
+        return self.api.outcome(timeout)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+        self._watcher.join(timeout=2)
+        self.api.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _error(error_type: str, message: str, request_id: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
+
+
+def _exit_message(status: int | None) -> str:
+    if status is not None and status < 0:
+        name = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted"}
+        return f"Runtime exited with error: signal: {name.get(signal.Signals(-status), signal.Signals(-status).name)}"
+    return f"Runtime exited with error: exit status {status}"
+
+
+class InstancePool:
+    """Warm instances of one function's image, rebuilt when the code changes."""
+
+    def __init__(
+        self,
+        *,
+        apps_dir: Path,
+        packages: tuple[str, ...],
+        handler: str,
+        env: Mapping[str, str],
+        size: int,
+        timeout_seconds: float,
+        memory_mb: int,
+        function_arn: str,
+        build_modules: tuple[str, ...],
+        log_file: IO[bytes] | None,
+    ) -> None:
+        if size < 1:
+            raise ValueError("instances must be at least 1")
+        self.apps_dir = apps_dir
+        self.packages = packages
+        self.handler = handler
+        self.size = size
+        self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
+        self.function_arn = function_arn
+        self.build_modules = build_modules
+        self.log_file = log_file
+        self.env = dict(env)
+        self._cond = threading.Condition()
+        self._build_lock = threading.Lock()
+        self._idle: list[Instance] = []
+        self._alive: set[Instance] = set()
+        self._starting = 0
+        self._stopping = False
+        self._image: TaskImage | None = None
+        self._images_built = 0
+        self._instances_started = 0
+        self.workdir = Path(tempfile.mkdtemp(prefix="ml-proto-lambda-"))
+        os.chmod(self.workdir, 0o755)
+        self.sandbox = Sandbox.for_this_process(memory_mb, self.workdir)
+
+    # --- the instances' environment ----------------------------------------------------------
+
+    def _instance_env(self) -> dict[str, str]:
+        base = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+        return {
+            **base,
+            **self.env,
+            "PYTHONDONTWRITEBYTECODE": "1",  # the code folder is read-only, as on Lambda
+            "PYTHONUNBUFFERED": "1",
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_arn.rsplit(":", 1)[1],
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{self.timeout_seconds:g}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_arn.rsplit(':', 1)[1]}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_Image",
+        }
+
+    # --- images --------------------------------------------------------------------------------
+
+    def _current_image(self) -> TaskImage:
+        """The image of the code as it is now: built (and every older instance retired) if it changed."""
+        fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        image = self._image
+        if image is not None and image.fingerprint == fingerprint:
+            return image
+        with self._build_lock:
+            image = self._image
+            if image is not None and image.fingerprint == fingerprint:
+                return image
+            self._images_built += 1
+            started = time.perf_counter()
+            built = build_image(
+                apps_dir=self.apps_dir, packages=self.packages,
+                destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
+                build_modules=self.build_modules, env={**self._instance_env(), **os.environ, **self.env},
+                log_file=self.log_file, previous=image,
+            )
+            with self._cond:
+                self._image = built
+                stale, self._idle = self._idle, []
+                for instance in stale:
+                    self._alive.discard(instance)
+                self._cond.notify_all()
+            log.info("function image built", extra={"image": str(built.root), "recycled": len(stale),
+                                                    "build_ms": round((time.perf_counter() - started) * 1000, 1)})
+            for instance in stale:
+                instance.kill()
+            self._prune_images()
+            return built
+
+    def _prune_images(self) -> None:
+        with self._cond:
+            in_use = {instance.image.root for instance in self._alive}
+            if self._image is not None:
+                in_use.add(self._image.root)
+        for path in self.workdir.glob("image-*"):
+            if path not in in_use:
+                remove_image(path)
+
+    # --- acquiring and releasing instances -----------------------------------------------------
+
+    def acquire(self, image: TaskImage) -> Instance:
+        """A warm idle instance, else a new one while fewer than `size` run, else wait."""
+        while True:
+            dead: list[Instance] = []
+            instance = self._idle_or_slot(dead)
+            for corpse in dead:
+                corpse.kill()
+            if instance is not None:
+                return instance
+            if not dead:
+                return self._spawn(image)
+
+    def _idle_or_slot(self, dead: list[Instance]) -> Instance | None:
+        """An idle live instance; or None with a start slot reserved (or with `dead` to reap)."""
+        with self._cond:
+            while True:
+                if self._stopping:
+                    raise Stopping
+                while self._idle:
+                    instance = self._idle.pop()
+                    if instance.process.poll() is None:
+                        return instance
+                    self._alive.discard(instance)  # died while idle: Lambda would start another
+                    dead.append(instance)
+                if dead:
+                    return None  # reap them outside the lock, then look again
+                if len(self._alive) + self._starting < self.size:
+                    self._starting += 1
+                    return None
+                self._cond.wait()
+
+    def _spawn(self, image: TaskImage) -> Instance:
+        """Start an instance in the slot reserved by `_idle_or_slot`."""
+        try:
+            with self._cond:
+                self._instances_started += 1
+                name = f"tmp-{self._instances_started}"
+            instance = Instance(image=image, sandbox=self.sandbox, handler=self.handler,
+                                env=self._instance_env(), log_file=self.log_file, name=name)
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._starting -= 1
+            if not self._stopping:
+                self._alive.add(instance)
+                return instance
+        instance.kill()
+        raise Stopping
+
+    def release(self, instance: Instance, healthy: bool) -> None:
+        with self._cond:
+            keep = healthy and not self._stopping and instance.image is self._image
+            if keep:
+                self._idle.append(instance)
+            else:
+                self._alive.discard(instance)
+            self._cond.notify_all()
+        if not keep:
+            instance.kill()
+            self._prune_images()
+
+    def pids(self) -> set[int]:
+        """The process ids of the live instances."""
+        with self._cond:
+            return {instance.pid for instance in self._alive}
+
+    def stop(self) -> None:
+        """Kill every instance and delete the images; no process or folder is left behind."""
+        with self._cond:
+            self._stopping = True
+            doomed = list(self._alive)
+            self._alive.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        for instance in doomed:
+            instance.kill()
+        for path in self.workdir.glob("image-*"):
+            remove_image(path)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- one invoke ----------------------------------------------------------------------------
+
+    def invoke(self, payload: bytes, request_id: str) -> tuple[str | None, bytes]:
+        """Run the handler on `payload` (JSON): (function error or None, response body)."""
+        started = time.perf_counter()
+        try:
+            image = self._current_image()
+            instance = self.acquire(image)
+        except Stopping:
+            return "Unhandled", _error("Runtime.Unavailable", "The endpoint is stopping", request_id)
+        healthy = False
+        cold = not instance.ready
+        try:
+            error, body, healthy = self._run(instance, payload, request_id)
+        finally:
+            self.release(instance, healthy)
+        log.info("invoke", extra={
+            "request_id": request_id, "function_error": error, "cold_start": cold, "instance_pid": instance.pid,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        })
+        return error, body
+
+    def _run(self, instance: Instance, payload: bytes, request_id: str) -> tuple[str | None, bytes, bool]:
+        """(function error, body, whether the instance may serve again)."""
+        if not instance.ready:
+            try:
+                failed = instance.wait_ready(INIT_TIMEOUT_SECONDS)
+            except queue.Empty:
+                log.warning("instance init timed out", extra={"request_id": request_id})
+                message = f"Init timed out after {INIT_TIMEOUT_SECONDS:.2f} seconds"
+                return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
+            if failed is not None:
+                return "Unhandled", self._failure(failed, request_id), False
+        deadline = time.time() + self.timeout_seconds
+        event = Event(request_id, payload, int(deadline * 1000), self.function_arn)
+        try:
+            outcome = instance.call(event, self.timeout_seconds)
+        except queue.Empty:
+            log.warning("invoke timed out; replacing the instance", extra={"request_id": request_id})
+            message = f"Task timed out after {self.timeout_seconds:.2f} seconds"
+            return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
+        if outcome.kind == "response":
+            if len(outcome.body) > MAX_RESPONSE_BYTES:
+                message = (f"Response payload size ({len(outcome.body)} bytes) exceeded maximum allowed payload "
+                           f"size ({MAX_RESPONSE_BYTES} bytes).")
+                body = json.dumps({"errorType": "Function.ResponseSizeTooLarge", "errorMessage": message}).encode()
+                return "Unhandled", body, True
+            return None, outcome.body, True
+        if outcome.kind == "error" and outcome.error().get("errorType") != "MemoryError":
+            return "Unhandled", outcome.body, True
+        return "Unhandled", self._failure(outcome, request_id), False
+
+    def _failure(self, outcome: Outcome, request_id: str) -> bytes:
+        """The Invoke answer for an instance that cannot go on: init error, exit, out of memory."""
+        if outcome.kind == "init_error":
+            log.warning("instance failed to initialise", extra={"request_id": request_id, **outcome.error()})
+            return outcome.body
+        if outcome.kind == "error":  # MemoryError under the address-space limit: Lambda's OOM kill
+            log.warning("instance ran out of memory", extra={"request_id": request_id, "memory_mb": self.memory_mb})
+            return _error("Runtime.OutOfMemory", "Runtime exited with error: signal: killed", request_id)
+        log.warning("instance exited during an invoke", extra={"request_id": request_id,
+                                                               "exit_status": outcome.exit_status})
+        return _error("Runtime.ExitError", _exit_message(outcome.exit_status), request_id)

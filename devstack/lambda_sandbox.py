@@ -1,0 +1,111 @@
+"""Start one local Lambda instance the way Lambda runs it: `python -I -S lambda_sandbox.py SPEC`.
+
+SPEC is JSON: {"command": [...], "cwd": "...", "uid": int|null, "gid": int|null,
+"memory_bytes": int|null, "expose": [paths]}. The launcher, started as root by the pool, limits
+the address space to the function's memory size, makes each `expose` path reachable in a mount
+namespace of its own (an interpreter installed under a private home such as /root/.pyenv, which
+the instance user could not otherwise run), drops to `uid`/`gid` with no supplementary groups,
+and execs the command. It imports only the standard library, so it runs before any venv.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY = 0x1
+_MS_REMOUNT = 0x20
+_MS_BIND = 0x1000
+_MS_REC = 0x4000
+_MS_PRIVATE = 0x40000
+_MNT_DETACH = 0x2
+
+
+def blocked_ancestor(path: Path, uid: int) -> Path | None:
+    """The first folder on the way to `path` that `uid` may not enter (None if every one is open)."""
+    current = Path("/")
+    for part in path.parts[1:]:
+        current = current / part
+        info = os.stat(current)
+        if not stat.S_ISDIR(info.st_mode):
+            return None
+        allowed = stat.S_IXUSR if info.st_uid == uid else stat.S_IXOTH
+        if not info.st_mode & allowed:
+            return current
+    return None
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    encode = (lambda s: s.encode() if s is not None else None)  # noqa: E731 - local shorthand
+    _check(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+           f"mount {target}")
+
+
+def expose(paths: list[str], uid: int) -> None:
+    """In a new mount namespace: over each folder `uid` cannot enter, an empty 0755 tmpfs holding
+    only the `paths` below it (bind mounts, read-only). Everything else there stays hidden."""
+    libc = _libc()
+    _check(libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE, None)
+    groups: dict[Path, list[Path]] = {}
+    for raw in paths:
+        path = Path(raw)
+        blocked = blocked_ancestor(path, uid)
+        if blocked is not None:
+            groups.setdefault(blocked, []).append(path)
+    for blocked, inside in groups.items():
+        staging = Path(tempfile.mkdtemp(prefix="lambda-expose-"))
+        held = []
+        for index, path in enumerate(inside):
+            hold = staging / str(index)
+            hold.mkdir()
+            _mount(libc, str(path), str(hold), None, _MS_BIND | _MS_REC, None)
+            held.append((hold, path))
+        _mount(libc, "tmpfs", str(blocked), "tmpfs", 0, "mode=0755,size=1m")
+        for hold, path in held:
+            path.mkdir(mode=0o755, parents=True, exist_ok=True)
+            _mount(libc, str(hold), str(path), None, _MS_BIND | _MS_REC, None)
+            _mount(libc, None, str(path), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, None)
+            _check(libc.umount2(str(hold).encode(), _MNT_DETACH), f"umount {hold}")
+            hold.rmdir()
+        staging.rmdir()
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[1])
+    os.umask(0o022)
+    uid, gid = spec.get("uid"), spec.get("gid")
+    if spec.get("expose") and uid is not None:
+        expose(spec["expose"], uid)
+    memory = spec.get("memory_bytes")
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    os.chdir(spec["cwd"])
+    command = spec["command"]
+    os.execv(command[0], command)
+    return 127  # not reached: execv replaces this process or raises
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
