@@ -82,7 +82,7 @@ def build_image(
             timeout=BUILD_TIMEOUT_SECONDS, check=False,
         )
         if result.returncode != 0:
-            log.warning("image build step failed", extra={"module": module, "exit_status": result.returncode})
+            log.warning("image build step failed", extra={"build_module": module, "exit_status": result.returncode})
     make_read_only(destination)
     return TaskImage(destination, fingerprint)
 

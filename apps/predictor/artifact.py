@@ -87,7 +87,8 @@ def load_or_train(model_module: ModuleType, model_dir: Path) -> Loaded:
 
 
 def main() -> int:
-    """Build step: train the model into MODEL_DIR (or next to the code) and print the path."""
+    """Build step: train the model into MODEL_DIR (or next to the code) and print the path; an
+    artifact already there for this version and source is kept (a rebuild with a cache)."""
     from jobkit import logs
 
     from predictor import model
@@ -96,7 +97,8 @@ def main() -> int:
     settings = PredictorSettings.from_env()
     logs.configure("predictor-build", settings.log_level)
     path = artifact_path(model, settings.model_dir)
-    train_and_save(model, path)
+    if not path.exists():
+        train_and_save(model, path)
     if not path.exists():
         print(f"Could not write the model artifact to {path}", file=sys.stderr)
         return 1
