@@ -5,8 +5,9 @@ as root), an image here is a fresh folder holding a copy of each package (file m
 the .dockerignore leaves out left out), in which the build modules run as the user running the
 stack. Then every write permission is removed, so the instances (another user, when the stack runs
 as root) can read only what Lambda's user could read, and write nothing there. Build outputs
-(trained artifacts) are carried into the next image while their names still match, as a layer
-cache would, so only an edit to the model retrains it.
+(trained artifacts) that every user can read are kept in a build cache and put back into the next
+image before its build, as a layer cache would, so only an edit to the model retrains it; an
+output only its owner can read is never cached, so each build that makes one fails as on Lambda.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def build_image(
     build_modules: tuple[str, ...],
     env: Mapping[str, str],
     log_file: IO[bytes] | None,
-    previous: TaskImage | None,
+    cache: Path,
 ) -> TaskImage:
     """Copy the packages into `destination`, run each build module there, then make it read-only.
 
@@ -71,9 +72,9 @@ def build_image(
     destination.mkdir(mode=0o755)
     for package in packages:
         shutil.copytree(apps_dir / package, destination / package, ignore=shutil.ignore_patterns(*IGNORED))
-    if previous is not None:
-        _carry_build_outputs(previous.root, destination)
-    build_env = {**env, "PYTHONPATH": str(destination), "PYTHONDONTWRITEBYTECODE": "1", "LAMBDA_TASK_ROOT": str(destination)}
+    _restore_outputs(cache, destination)
+    build_env = {**env, "PYTHONPATH": str(destination), "PYTHONDONTWRITEBYTECODE": "1",
+                 "LAMBDA_TASK_ROOT": str(destination)}
     for module in build_modules:
         result = subprocess.run(  # noqa: S603 - our own interpreter and a module of the function's code
             [sys.executable, "-m", module],
@@ -83,16 +84,26 @@ def build_image(
         )
         if result.returncode != 0:
             log.warning("image build step failed", extra={"build_module": module, "exit_status": result.returncode})
+    _keep_outputs(destination, cache)
     make_read_only(destination)
     return TaskImage(destination, fingerprint)
 
 
-def _carry_build_outputs(previous: Path, destination: Path) -> None:
-    for source in previous.rglob("*"):
-        if source.suffix in CARRIED_SUFFIXES and source.is_file():
-            target = destination / source.relative_to(previous)
-            if target.parent.is_dir() and not target.exists():
-                shutil.copy2(source, target)
+def _restore_outputs(cache: Path, destination: Path) -> None:
+    for cached in cache.rglob("*"):
+        target = destination / cached.relative_to(cache)
+        if cached.is_file() and target.parent.is_dir() and not target.exists():
+            shutil.copy2(cached, target)
+
+
+def _keep_outputs(destination: Path, cache: Path) -> None:
+    for output in destination.rglob("*"):
+        readable_by_all = output.stat().st_mode & 0o004
+        if output.suffix in CARRIED_SUFFIXES and output.is_file() and readable_by_all:
+            target = cache / output.relative_to(destination)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(output, target)
 
 
 def make_read_only(root: Path) -> None:
@@ -110,9 +121,9 @@ def remove_image(root: Path) -> None:
     if not root.exists():
         return
     for folder, dirs, _files in os.walk(root):
-        os.chmod(folder, 0o755)
+        os.chmod(folder, 0o755)  # noqa: S103 - only so that its owner can delete it next
         for name in dirs:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
-                os.chmod(path, 0o755)
+                os.chmod(path, 0o755)  # noqa: S103 - only so that its owner can delete it next
     shutil.rmtree(root, ignore_errors=True)

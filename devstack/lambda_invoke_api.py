@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -157,8 +156,9 @@ class InvokeHandler(BaseHTTPRequestHandler):
                 close=not error.drained,
             ) from None
         except BadBody as error:
-            raise InvokeError(HTTPStatus.BAD_REQUEST, "InvalidRequestContentException", str(error), close=True) from None
-        except (TimeoutError, socket.timeout):
+            raise InvokeError(HTTPStatus.BAD_REQUEST, "InvalidRequestContentException", str(error),
+                              close=True) from None
+        except TimeoutError:
             raise InvokeError(HTTPStatus.REQUEST_TIMEOUT, "RequestTimeoutException",
                               "The request body did not arrive in time", close=True) from None
         finally:

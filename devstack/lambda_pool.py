@@ -33,7 +33,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from devstack.lambda_image import TaskImage, build_image, code_fingerprint, remove_image
 from devstack.lambda_runtime_api import Event, Outcome, RuntimeApi
@@ -73,7 +73,8 @@ class Sandbox:
         try:
             account = pwd.getpwnam(INSTANCE_USER)
         except KeyError:
-            raise RuntimeError(f"The local Lambda runs instances as {INSTANCE_USER!r}, which this machine lacks") from None
+            raise RuntimeError(f"The local Lambda runs instances as {INSTANCE_USER!r}; this machine has no such user") \
+                from None
         uid, gid = account.pw_uid, account.pw_gid
         needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
                   *site.getsitepackages()}
@@ -190,6 +191,7 @@ class InstancePool:
         function_arn: str,
         build_modules: tuple[str, ...],
         log_file: IO[bytes] | None,
+        build_cache: Path | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("instances must be at least 1")
@@ -213,8 +215,12 @@ class InstancePool:
         self._images_built = 0
         self._instances_started = 0
         self.workdir = Path(tempfile.mkdtemp(prefix="ml-proto-lambda-"))
-        os.chmod(self.workdir, 0o755)
+        os.chmod(self.workdir, 0o755)  # noqa: S103 - the instance user must reach the images in it
         self.sandbox = Sandbox.for_this_process(memory_mb, self.workdir)
+        self.build_cache = build_cache or self.workdir / "build-cache"
+        self.build_cache.mkdir(parents=True, exist_ok=True)
+        self._watcher: threading.Thread | None = None
+        self._wake = threading.Event()
 
     # --- the instances' environment ----------------------------------------------------------
 
@@ -251,8 +257,8 @@ class InstancePool:
             built = build_image(
                 apps_dir=self.apps_dir, packages=self.packages,
                 destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
-                build_modules=self.build_modules, env={**self._instance_env(), **os.environ, **self.env},
-                log_file=self.log_file, previous=image,
+                build_modules=self.build_modules, env=self._instance_env(),
+                log_file=self.log_file, cache=self.build_cache,
             )
             with self._cond:
                 self._image = built
@@ -275,6 +281,27 @@ class InstancePool:
         for path in self.workdir.glob("image-*"):
             if path not in in_use:
                 remove_image(path)
+
+    def prewarm(self, interval: float = 0.25) -> None:
+        """From now on, build the image as soon as the code changes and start an instance of it,
+        so the next invoke after an edit waits for less (its init still happens, as a cold start)."""
+
+        def watch() -> None:
+            while not self._stopping:
+                try:
+                    image = self._current_image()
+                    with self._cond:
+                        needed = not any(i.image is image for i in self._alive) and not self._starting
+                    if needed:
+                        self.release(self.acquire(image), healthy=True)
+                except Stopping:
+                    return
+                except Exception:  # noqa: BLE001 - the next invoke reports what went wrong
+                    log.exception("pre-warming the local Lambda failed")
+                self._wake.wait(interval)
+
+        self._watcher = threading.Thread(target=watch, name="lambda-prewarm", daemon=True)
+        self._watcher.start()
 
     # --- acquiring and releasing instances -----------------------------------------------------
 
@@ -355,6 +382,9 @@ class InstancePool:
             self._alive.clear()
             self._idle.clear()
             self._cond.notify_all()
+        self._wake.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
         for instance in doomed:
             instance.kill()
         for path in self.workdir.glob("image-*"):

@@ -52,7 +52,8 @@ def _check(result: int, what: str) -> None:
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None) -> None:
     encode = (lambda s: s.encode() if s is not None else None)  # noqa: E731 - local shorthand
     _check(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {target}")
@@ -103,7 +104,7 @@ def main(argv: list[str]) -> int:
         os.setuid(uid)
     os.chdir(spec["cwd"])
     command = spec["command"]
-    os.execv(command[0], command)
+    os.execv(command[0], command)  # noqa: S606 - the pool's own interpreter and arguments
     return 127  # not reached: execv replaces this process or raises
 
 

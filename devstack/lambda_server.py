@@ -35,7 +35,10 @@ def code_fingerprint(apps_dir: Path, packages: tuple[str, ...] = WATCHED_PACKAGE
 
 
 class LambdaServer:
-    """A local Lambda function `function_name` running `handler` from the packages in `apps_dir`."""
+    """A local Lambda function `function_name` running `handler` from the packages in `apps_dir`.
+
+    `build_cache` keeps build outputs (the trained model) across images and restarts; `prewarm`
+    builds and starts an instance as soon as the code changes instead of on the next invoke."""
 
     def __init__(
         self,
@@ -53,6 +56,8 @@ class LambdaServer:
         build_modules: tuple[str, ...] = BUILD_MODULES,
         log_path: Path | None = None,
         body_timeout_seconds: float = 10.0,
+        build_cache: Path | None = None,
+        prewarm: bool = False,
     ) -> None:
         if instances < 1:
             raise ValueError("instances must be at least 1")
@@ -69,6 +74,8 @@ class LambdaServer:
         self.build_modules = build_modules
         self.log_path = log_path
         self.body_timeout_seconds = body_timeout_seconds
+        self.build_cache = build_cache
+        self.prewarm = prewarm
         self.region = self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.faults = FaultInjector()
         self._pool: InstancePool | None = None
@@ -95,7 +102,7 @@ class LambdaServer:
 
     def start(self) -> None:
         """Listen; returns once connections are accepted. The image is built and instances
-        started on first use."""
+        started on first use (at once, with `prewarm`)."""
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - shared by every instance
@@ -103,7 +110,10 @@ class LambdaServer:
             apps_dir=self.apps_dir, packages=self.packages, handler=self.handler, env=self.env,
             size=self.instances, timeout_seconds=self.timeout_seconds, memory_mb=self.memory_mb,
             function_arn=self.function_arn, build_modules=self.build_modules, log_file=self._log_file,
+            build_cache=self.build_cache,
         )
+        if self.prewarm:
+            self._pool.prewarm()
         httpd = InvokeHttpServer((self.host, self.port), InvokeHandler)
         httpd.function = self
         self._httpd = httpd

@@ -105,9 +105,14 @@ class LocalStack:
                 port=s.lambda_port,
                 apps_dir=s.apps_dir,
                 function_name=s.function_name,
-                env=env,
+                # As on Lambda, the model artifact is built into the function's image (MODEL_DIR unset).
+                env={name: value for name, value in env.items() if name != "MODEL_DIR"},
                 instances=s.lambda_instances,
+                timeout_seconds=s.predictor_timeout_seconds,
+                memory_mb=s.predictor_memory_mb,
                 log_path=s.log_dir / "predictor.log",
+                build_cache=s.state_dir / "lambda-build-cache",
+                prewarm=True,
             )
             self._lambda.start()
             self._start_dashboard(env)

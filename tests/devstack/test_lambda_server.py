@@ -460,8 +460,8 @@ def test_a_handler_over_its_memory_size_is_answered_out_of_memory_and_replaced(p
     before = probe(probed, probe="identity").body["pid"]
     reply = probe(probed, probe="allocate", mb=512)
     assert reply.function_error == "Unhandled"
-    assert reply.body == {"errorType": "Runtime.OutOfMemory",
-                          "errorMessage": f"RequestId: {reply.request_id} Error: Runtime exited with error: signal: killed"}
+    message = f"RequestId: {reply.request_id} Error: Runtime exited with error: signal: killed"
+    assert reply.body == {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
     assert probe(probed, probe="allocate", mb=64).body == {"allocated": 64 * 1024 * 1024}
     assert probe(probed, probe="identity").body["pid"] != before
 
