@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.faults import FaultPlan
 from devstack.lambda_server import LambdaServer, code_fingerprint, parse_function_name
+from devstack.stack import LocalStack
 from tests.predictor.lambda_support import (
     APPS,
     FUNCTION,
@@ -32,7 +33,7 @@ from tests.predictor.lambda_support import (
     runtime_children,
     start_server,
 )
-from tests.support import free_port, wait_until
+from tests.support import free_port, stack_settings, wait_until
 
 SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
@@ -483,6 +484,26 @@ def test_an_artifact_only_root_can_read_fails_locally_as_on_lambda(tmp_path):
     assert reply.function_error == "Unhandled"
     assert reply.body["errorType"] == "PermissionError"
     assert "Permission denied" in reply.body["errorMessage"] and ".pkl" in reply.body["errorMessage"]
+
+
+@pytest.mark.slow
+def test_make_dev_runs_the_predictor_as_another_user_with_the_model_built_into_its_image(tmp_path):
+    settings = stack_settings(tmp_path / "state", lambda_instances=1)
+    stack = LocalStack(settings)
+    stack.start()
+    try:
+        server = stack.lambda_server
+        assert (server.timeout_seconds, server.memory_mb) == (30, 1024)  # Pulumi.yaml's defaults
+        reply = invoke(lambda_client(server.url), {"action": "describe"}, function=settings.function_name)
+        assert reply.function_error is None and reply.body["ok"] is True
+        [pid] = server.pool.pids()
+        assert 0 not in status_ids(pid, "Uid:") and 0 not in status_ids(pid, "Gid:")
+        lines = log_lines(settings.log_dir / "predictor.log")
+        [init] = [line for line in lines if line["message"] == "predictor initialised"]
+        assert init["trained_at_init"] is False  # the build step trained it, as the image build does
+        assert init["artifact"].startswith(str(server.pool.workdir))  # inside the function's image
+    finally:
+        stack.stop()
 
 
 # --- injected faults (last: they start an instance) -----------------------------------------
