@@ -13,6 +13,7 @@ output only its owner can read is never cached, so each build that makes one fai
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger("devstack.lambda")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # What apps/predictor/Dockerfile.dockerignore keeps out of the image.
 IGNORED = ("__pycache__", "*.pyc", "*.pkl", ".tmp-*")
@@ -54,18 +57,69 @@ class TaskImage:
     fingerprint: tuple[Any, ...]
 
 
+class Builder:
+    """Runs an image's build modules (`python -m module` each, in the image folder) in a process of
+    their own; with `reserve`, one started ahead of time that has already imported the libraries
+    the previous build used, so a rebuild does not wait for them (devstack.lambda_build_worker)."""
+
+    def __init__(self, modules: tuple[str, ...], env: Mapping[str, str], log_file: IO[bytes] | None) -> None:
+        self.modules = modules
+        self.env = dict(env)
+        self.log_file = log_file
+        self.reserve = False
+        self._preload: list[str] = []
+        self._spare: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "devstack.lambda_build_worker", json.dumps(self._preload)],
+            cwd=REPO_ROOT, env={**self.env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file or subprocess.DEVNULL,
+        )
+
+    def run(self, destination: Path) -> int:
+        """Build in `destination`: the exit status of the first module that failed, else 0."""
+        if not self.modules:
+            return 0
+        worker, self._spare = self._spare or self._start(), None
+        request = {"root": str(destination), "modules": list(self.modules),
+                   "env": {"PYTHONPATH": str(destination), "LAMBDA_TASK_ROOT": str(destination)}}
+        try:
+            out, _ = worker.communicate(json.dumps(request).encode() + b"\n", timeout=BUILD_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+            return -9
+        try:
+            answer = json.loads(out.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            answer = {"status": worker.returncode or 1, "loaded": []}
+        self._preload = answer.get("loaded", [])
+        if self.reserve:
+            self._spare = self._start()
+        return int(answer["status"])
+
+    def close(self) -> None:
+        """End the process kept in reserve, if any."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.kill()
+            spare.wait()
+            for pipe in (spare.stdin, spare.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+
 def build_image(
     *,
     apps_dir: Path,
     packages: tuple[str, ...],
     destination: Path,
     fingerprint: tuple[Any, ...],
-    build_modules: tuple[str, ...],
-    env: Mapping[str, str],
-    log_file: IO[bytes] | None,
+    builder: Builder,
     cache: Path,
 ) -> TaskImage:
-    """Copy the packages into `destination`, run each build module there, then make it read-only.
+    """Copy the packages into `destination`, run the build modules there, then make it read-only.
 
     A build module that fails is logged, not raised: the instance's init then meets the same
     error and reports it as Lambda would (a syntax error, a failing train())."""
@@ -73,17 +127,9 @@ def build_image(
     for package in packages:
         shutil.copytree(apps_dir / package, destination / package, ignore=shutil.ignore_patterns(*IGNORED))
     _restore_outputs(cache, destination)
-    build_env = {**env, "PYTHONPATH": str(destination), "PYTHONDONTWRITEBYTECODE": "1",
-                 "LAMBDA_TASK_ROOT": str(destination)}
-    for module in build_modules:
-        result = subprocess.run(  # noqa: S603 - our own interpreter and a module of the function's code
-            [sys.executable, "-m", module],
-            cwd=destination, env=build_env, stdin=subprocess.DEVNULL,
-            stdout=log_file or subprocess.DEVNULL, stderr=log_file or subprocess.DEVNULL,
-            timeout=BUILD_TIMEOUT_SECONDS, check=False,
-        )
-        if result.returncode != 0:
-            log.warning("image build step failed", extra={"build_module": module, "exit_status": result.returncode})
+    status = builder.run(destination)
+    if status != 0:
+        log.warning("image build step failed", extra={"build_modules": builder.modules, "exit_status": status})
     _keep_outputs(destination, cache)
     make_read_only(destination)
     return TaskImage(destination, fingerprint)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from devstack.lambda_image import TaskImage, build_image, code_fingerprint, remove_image
+from devstack.lambda_image import Builder, TaskImage, build_image, code_fingerprint, remove_image
 from devstack.lambda_runtime_api import Event, Outcome, RuntimeApi
 from devstack.lambda_sandbox import blocked_ancestor
 
@@ -139,6 +139,17 @@ class Instance:
     def _watch(self) -> None:
         self.api.exited(self.process.wait())
 
+    def alive(self) -> bool:
+        """Whether the process still runs (not exited, not a zombie). Popen.poll() cannot tell:
+        it answers None while the watcher thread waits on the process."""
+        if self.process.returncode is not None:
+            return False
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
     def wait_ready(self, timeout: float) -> Outcome | None:
         """None once the runtime asks for its first event; else its init error or exit.
         queue.Empty if it does neither within `timeout` seconds."""
@@ -221,6 +232,7 @@ class InstancePool:
         self.build_cache.mkdir(parents=True, exist_ok=True)
         self._watcher: threading.Thread | None = None
         self._wake = threading.Event()
+        self.builder = Builder(build_modules, self._instance_env(), log_file)
 
     # --- the instances' environment ----------------------------------------------------------
 
@@ -257,8 +269,7 @@ class InstancePool:
             built = build_image(
                 apps_dir=self.apps_dir, packages=self.packages,
                 destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
-                build_modules=self.build_modules, env=self._instance_env(),
-                log_file=self.log_file, cache=self.build_cache,
+                builder=self.builder, cache=self.build_cache,
             )
             with self._cond:
                 self._image = built
@@ -285,6 +296,8 @@ class InstancePool:
     def prewarm(self, interval: float = 0.25) -> None:
         """From now on, build the image as soon as the code changes and start an instance of it,
         so the next invoke after an edit waits for less (its init still happens, as a cold start)."""
+
+        self.builder.reserve = True
 
         def watch() -> None:
             while not self._stopping:
@@ -325,7 +338,7 @@ class InstancePool:
                     raise Stopping
                 while self._idle:
                     instance = self._idle.pop()
-                    if instance.process.poll() is None:
+                    if instance.alive():
                         return instance
                     self._alive.discard(instance)  # died while idle: Lambda would start another
                     dead.append(instance)
@@ -387,6 +400,7 @@ class InstancePool:
             self._watcher.join(timeout=30)
         for instance in doomed:
             instance.kill()
+        self.builder.close()
         for path in self.workdir.glob("image-*"):
             remove_image(path)
         shutil.rmtree(self.workdir, ignore_errors=True)
