@@ -106,6 +106,7 @@ def check_payload(body: bytes) -> bytes:
 class InvokeHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many clients connecting at once are queued, not refused (the default is 5)
     function: Function
 
 

@@ -249,7 +249,7 @@ class InstancePool:
             "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{self.timeout_seconds:g}",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_arn.rsplit(':', 1)[1]}",
             "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-            "AWS_EXECUTION_ENV": "AWS_Lambda_Image",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
         }
 
     # --- images --------------------------------------------------------------------------------
