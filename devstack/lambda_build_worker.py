@@ -1,12 +1,12 @@
 """One image build, in a process started before the build is needed:
 `python -m devstack.lambda_build_worker '["sklearn", ...]'`.
 
-It imports the named third-party packages (those the previous build used), then waits for one
-line on stdin, {"root": image folder, "modules": [...], "env": {...}}, runs each module there as
-`python -m module` would, and answers one line on its original stdout, {"status": exit status,
-"loaded": [the third-party packages this build imported]}. The build's own output goes to stderr
-(the function's log). Only the import of libraries moves earlier: the function's code is imported
-fresh, from the image, by the build itself.
+It imports the named third-party packages (those the previous build used), says {"ready": true}
+on its original stdout, then waits for one line on stdin, {"root": image folder, "modules": [...],
+"env": {...}}, runs each module there as `python -m module` would, and answers one line,
+{"status": exit status, "loaded": [the third-party packages this build imported]}. The build's
+own output goes to stderr (the function's log). Only the import of libraries moves earlier: the
+function's code is imported fresh, from the image, by the build itself.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def main(argv: list[str]) -> int:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 - a preload is only a head start
             continue
+    replies.write(json.dumps({"ready": True}) + "\n")
+    replies.flush()
     line = sys.stdin.readline()
     if not line.strip():
         return 0

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -70,9 +71,9 @@ class Builder:
         self._preload: list[str] = []
         self._spare: subprocess.Popen[bytes] | None = None
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _start(self, preload: bool = True) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "devstack.lambda_build_worker", json.dumps(self._preload)],
+            [sys.executable, "-m", "devstack.lambda_build_worker", json.dumps(self._preload if preload else [])],
             cwd=REPO_ROOT, env={**self.env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file or subprocess.DEVNULL,
         )
@@ -81,7 +82,16 @@ class Builder:
         """Build in `destination`: the exit status of the first module that failed, else 0."""
         if not self.modules:
             return 0
-        worker, self._spare = self._spare or self._start(), None
+        worker, self._spare = self._spare, None
+        if worker is not None and not select.select([worker.stdout], [], [], 0)[0]:
+            # Still importing: a build that needs those libraries waits no longer in a fresh process,
+            # and one that does not (the model unchanged) is much quicker there.
+            self._end(worker)
+            worker = None
+        if worker is None:
+            worker = self._start(preload=False)
+        elif worker.stdout is not None:
+            worker.stdout.readline()  # its "ready"
         request = {"root": str(destination), "modules": list(self.modules),
                    "env": {"PYTHONPATH": str(destination), "LAMBDA_TASK_ROOT": str(destination)}}
         try:
@@ -95,19 +105,27 @@ class Builder:
         except (ValueError, IndexError):
             answer = {"status": worker.returncode or 1, "loaded": []}
         self._preload = answer.get("loaded", [])
-        if self.reserve:
-            self._spare = self._start()
         return int(answer["status"])
+
+    def refill(self) -> None:
+        """With `reserve`, start the next build's process now (call it when the machine is quiet:
+        its imports take CPU that an instance's init would otherwise get)."""
+        if self.reserve and self.modules and self._spare is None:
+            self._spare = self._start()
 
     def close(self) -> None:
         """End the process kept in reserve, if any."""
         spare, self._spare = self._spare, None
         if spare is not None:
-            spare.kill()
-            spare.wait()
-            for pipe in (spare.stdin, spare.stdout):
-                if pipe is not None:
-                    pipe.close()
+            self._end(spare)
+
+    @staticmethod
+    def _end(worker: subprocess.Popen[bytes]) -> None:
+        worker.kill()
+        worker.wait()
+        for pipe in (worker.stdin, worker.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def build_image(

@@ -16,28 +16,24 @@ recycled, so the next invoke runs the new code.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import pwd
 import queue
 import shutil
 import signal
-import site
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from devstack.lambda_image import Builder, TaskImage, build_image, code_fingerprint, remove_image
-from devstack.lambda_runtime_api import Event, Outcome, RuntimeApi
-from devstack.lambda_sandbox import blocked_ancestor
+from devstack.lambda_instance import Instance
+from devstack.lambda_runtime_api import Event, Outcome
+from devstack.lambda_sandbox import Sandbox
 
 log = logging.getLogger("devstack.lambda")
 
@@ -45,134 +41,11 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
-INSTANCE_USER = "nobody"  # the account instances run as when the stack runs as root
-SANDBOX_LAUNCHER = Path(__file__).with_name("lambda_sandbox.py")
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
 
 
 class Stopping(Exception):
     """The pool is stopping: no instance will serve this invoke."""
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    """Who instances run as and what they may use: uid/gid (None: this process's own), the
-    memory limit, and the interpreter folders to expose when the instance user cannot reach them."""
-
-    uid: int | None
-    gid: int | None
-    memory_bytes: int
-    expose: tuple[str, ...]
-    workdir: Path
-
-    @classmethod
-    def for_this_process(cls, memory_mb: int, workdir: Path) -> Sandbox:
-        """As root: run as INSTANCE_USER; as anyone else: as that user (who is not root)."""
-        if os.geteuid() != 0:
-            return cls(None, None, memory_mb * 1024 * 1024, (), workdir)
-        try:
-            account = pwd.getpwnam(INSTANCE_USER)
-        except KeyError:
-            raise RuntimeError(f"The local Lambda runs instances as {INSTANCE_USER!r}; this machine has no such user") \
-                from None
-        uid, gid = account.pw_uid, account.pw_gid
-        needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  *site.getsitepackages()}
-        blocked = sorted(p for p in needed if os.path.isdir(p) and blocked_ancestor(Path(p), uid) is not None)
-        expose = tuple(p for p in blocked if not any(p != q and p.startswith(q + os.sep) for q in blocked))
-        if blocked_ancestor(workdir, uid) is not None:
-            raise RuntimeError(f"The local Lambda's folder {workdir} is not reachable by {INSTANCE_USER!r}")
-        return cls(uid, gid, memory_mb * 1024 * 1024, expose, workdir)
-
-    def tmp_dir(self, name: str) -> Path:
-        """A private writable folder for one instance (its /tmp: TMPDIR)."""
-        path = self.workdir / name
-        path.mkdir(mode=0o700)
-        if self.uid is not None:
-            os.chown(path, self.uid, self.gid if self.gid is not None else -1)
-        return path
-
-    def command(self, command: list[str], cwd: Path) -> list[str]:
-        """`command`, started through the launcher that applies this sandbox."""
-        spec = {"command": command, "cwd": str(cwd), "uid": self.uid, "gid": self.gid,
-                "memory_bytes": self.memory_bytes, "expose": list(self.expose)}
-        return [sys.executable, "-I", "-S", str(SANDBOX_LAUNCHER), json.dumps(spec)]
-
-
-class Instance:
-    """One execution environment: awslambdaric in its sandbox, and its Runtime API."""
-
-    def __init__(self, *, image: TaskImage, sandbox: Sandbox, handler: str, env: Mapping[str, str],
-                 log_file: IO[bytes] | None, name: str) -> None:
-        self.image = image
-        self.ready = False
-        self.api = RuntimeApi()
-        self.tmp = sandbox.tmp_dir(name)
-        child_env = {
-            **env,
-            "AWS_LAMBDA_RUNTIME_API": self.api.address,
-            "LAMBDA_TASK_ROOT": str(image.root),
-            "PYTHONPATH": str(image.root),
-            "TMPDIR": str(self.tmp),
-            "_HANDLER": handler,
-        }
-        try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and launcher
-                sandbox.command([sys.executable, "-m", "awslambdaric", handler], image.root),
-                env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file or subprocess.DEVNULL,
-                stderr=log_file or subprocess.DEVNULL,
-                start_new_session=True,  # its own group: kill() takes anything it started with it
-            )
-        except BaseException:
-            self.api.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            raise
-        self._watcher = threading.Thread(target=self._watch, name=f"lambda-instance-{self.pid}", daemon=True)
-        self._watcher.start()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _watch(self) -> None:
-        self.api.exited(self.process.wait())
-
-    def alive(self) -> bool:
-        """Whether the process still runs (not exited, not a zombie). Popen.poll() cannot tell:
-        it answers None while the watcher thread waits on the process."""
-        if self.process.returncode is not None:
-            return False
-        try:
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state not in ("Z", "X")
-
-    def wait_ready(self, timeout: float) -> Outcome | None:
-        """None once the runtime asks for its first event; else its init error or exit.
-        queue.Empty if it does neither within `timeout` seconds."""
-        outcome = self.api.outcome(timeout)
-        if outcome.kind == "ready":
-            self.ready = True
-            return None
-        return outcome
-
-    def call(self, event: Event, timeout: float) -> Outcome:
-        """Hand the instance one event; its response, error or exit (queue.Empty on timeout)."""
-        self.api.send(event)
-        return self.api.outcome(timeout)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        self.process.wait()
-        self._watcher.join(timeout=2)
-        self.api.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _error(error_type: str, message: str, request_id: str) -> bytes:
@@ -181,8 +54,8 @@ def _error(error_type: str, message: str, request_id: str) -> bytes:
 
 def _exit_message(status: int | None) -> str:
     if status is not None and status < 0:
-        name = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted"}
-        return f"Runtime exited with error: signal: {name.get(signal.Signals(-status), signal.Signals(-status).name)}"
+        names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted"}
+        return f"Runtime exited with error: signal: {names.get(-status, f'signal {-status}')}"
     return f"Runtime exited with error: exit status {status}"
 
 
@@ -281,10 +154,19 @@ class InstancePool:
                                                     "build_ms": round((time.perf_counter() - started) * 1000, 1)})
             for instance in stale:
                 instance.kill()
-            self._prune_images()
+            self._prune_images_locked()
             return built
 
     def _prune_images(self) -> None:
+        """Delete the images no live instance uses (unless a build runs: it prunes when done)."""
+        if not self._build_lock.acquire(blocking=False):
+            return
+        try:
+            self._prune_images_locked()
+        finally:
+            self._build_lock.release()
+
+    def _prune_images_locked(self) -> None:
         with self._cond:
             in_use = {instance.image.root for instance in self._alive}
             if self._image is not None:
@@ -292,6 +174,14 @@ class InstancePool:
         for path in self.workdir.glob("image-*"):
             if path not in in_use:
                 remove_image(path)
+
+    def _refill_builder(self) -> None:
+        if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
+            try:
+                if not self._stopping:
+                    self.builder.refill()
+            finally:
+                self._build_lock.release()
 
     def prewarm(self, interval: float = 0.25) -> None:
         """From now on, build the image as soon as the code changes and start an instance of it,
@@ -438,6 +328,7 @@ class InstancePool:
                 return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
             if failed is not None:
                 return "Unhandled", self._failure(failed, request_id), False
+            self._refill_builder()
         deadline = time.time() + self.timeout_seconds
         event = Event(request_id, payload, int(deadline * 1000), self.function_arn)
         try:

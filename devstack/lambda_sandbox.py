@@ -1,4 +1,5 @@
-"""Start one local Lambda instance the way Lambda runs it: `python -I -S lambda_sandbox.py SPEC`.
+"""Start one local Lambda instance the way Lambda runs it: `python -I -S lambda_sandbox.py SPEC`
+(built by `Sandbox.command`, which decides who the instance runs as and what it may reach).
 
 SPEC is JSON: {"command": [...], "cwd": "...", "uid": int|null, "gid": int|null,
 "memory_bytes": int|null, "expose": [paths]}. The launcher, started as root by the pool, limits
@@ -13,10 +14,13 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pwd
 import resource
+import site
 import stat
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 _CLONE_NEWNS = 0x00020000
@@ -26,6 +30,7 @@ _MS_BIND = 0x1000
 _MS_REC = 0x4000
 _MS_PRIVATE = 0x40000
 _MNT_DETACH = 0x2
+INSTANCE_USER = "nobody"  # the account instances run as when the stack runs as root
 
 
 def blocked_ancestor(path: Path, uid: int) -> Path | None:
@@ -87,6 +92,51 @@ def expose(paths: list[str], uid: int) -> None:
             _check(libc.umount2(str(hold).encode(), _MNT_DETACH), f"umount {hold}")
             hold.rmdir()
         staging.rmdir()
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Who instances run as and what they may use: uid/gid (None: this process's own), the
+    memory limit, and the interpreter folders to expose when the instance user cannot reach them."""
+
+    uid: int | None
+    gid: int | None
+    memory_bytes: int
+    expose: tuple[str, ...]
+    workdir: Path
+
+    @classmethod
+    def for_this_process(cls, memory_mb: int, workdir: Path) -> Sandbox:
+        """As root: run as INSTANCE_USER; as anyone else: as that user (who is not root)."""
+        if os.geteuid() != 0:
+            return cls(None, None, memory_mb * 1024 * 1024, (), workdir)
+        try:
+            account = pwd.getpwnam(INSTANCE_USER)
+        except KeyError:
+            raise RuntimeError(f"The local Lambda runs instances as {INSTANCE_USER!r}; this machine has no such user") \
+                from None
+        uid, gid = account.pw_uid, account.pw_gid
+        needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  *site.getsitepackages()}
+        blocked = sorted(p for p in needed if os.path.isdir(p) and blocked_ancestor(Path(p), uid) is not None)
+        expose = tuple(p for p in blocked if not any(p != q and p.startswith(q + os.sep) for q in blocked))
+        if blocked_ancestor(workdir, uid) is not None:
+            raise RuntimeError(f"The local Lambda's folder {workdir} is not reachable by {INSTANCE_USER!r}")
+        return cls(uid, gid, memory_mb * 1024 * 1024, expose, workdir)
+
+    def tmp_dir(self, name: str) -> Path:
+        """A private writable folder for one instance (its /tmp: TMPDIR)."""
+        path = self.workdir / name
+        path.mkdir(mode=0o700)
+        if self.uid is not None:
+            os.chown(path, self.uid, self.gid if self.gid is not None else -1)
+        return path
+
+    def command(self, command: list[str], cwd: Path) -> list[str]:
+        """`command`, started through the launcher that applies this sandbox."""
+        spec = {"command": command, "cwd": str(cwd), "uid": self.uid, "gid": self.gid,
+                "memory_bytes": self.memory_bytes, "expose": list(self.expose)}
+        return [sys.executable, "-I", "-S", __file__, json.dumps(spec)]
 
 
 def main(argv: list[str]) -> int:
