@@ -28,6 +28,10 @@ class DevSettings:
     region: str = "us-east-1"
     user: str = "demo"
     lambda_instances: int = 2
+    # The predictor's Lambda limits, enforced locally; Pulumi.yaml's predictorTimeoutSeconds and
+    # predictorMemoryMb defaults.
+    predictor_timeout_seconds: int = 30
+    predictor_memory_mb: int = 1024
     max_workers: int = 2
     worker_idle_seconds: float = 30.0  # local workers give up sooner than the cloud's
     log_level: str = "INFO"
@@ -43,6 +47,8 @@ class DevSettings:
             lambda_port=int(environ.get("LAMBDA_PORT", defaults.lambda_port)),
             state_dir=Path(environ.get("DEVSTACK_DIR", defaults.state_dir)),
             lambda_instances=int(environ.get("LAMBDA_INSTANCES", defaults.lambda_instances)),
+            predictor_timeout_seconds=int(environ.get("PREDICTOR_TIMEOUT_SECONDS", defaults.predictor_timeout_seconds)),
+            predictor_memory_mb=int(environ.get("PREDICTOR_MEMORY_MB", defaults.predictor_memory_mb)),
             max_workers=int(environ.get("MAX_WORKERS", defaults.max_workers)),
         )
 

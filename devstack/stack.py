@@ -62,7 +62,8 @@ class LocalStack:
         store = StoreSettings(table=s.table, bucket=s.bucket, region=s.region)
         worker = WorkerSettings(store=store, idle_seconds=s.worker_idle_seconds, log_level=s.log_level,
                                 log_dir=s.log_dir)
-        predictor = PredictorSettings(model_dir=s.state_dir / "model", log_level=s.log_level)
+        # As on Lambda, the model artifact is built into the function's image: no MODEL_DIR.
+        predictor = PredictorSettings(log_level=s.log_level)
         dashboard = DashboardSettings(
             store=store,
             logins={s.user: s.login_password()},
@@ -73,6 +74,7 @@ class LocalStack:
             worker_command=(sys.executable, "-m", "worker", "--drain"),
             local_log_dir=s.log_dir,
             log_level=s.log_level,
+            predictor_timeout_seconds=s.predictor_timeout_seconds + 5,  # as in the cloud: the function's, plus a margin
             proxy_hops=0,  # nothing stands in front locally: X-Forwarded-For is the caller's own
             session_key_file=s.state_dir / "session-key",
         )
@@ -140,7 +142,11 @@ class LocalStack:
                 function_name=s.function_name,
                 env=self.app_env("predictor"),
                 instances=s.lambda_instances,
+                timeout_seconds=s.predictor_timeout_seconds,
+                memory_mb=s.predictor_memory_mb,
                 log_path=s.log_dir / "predictor.log",
+                build_cache=s.state_dir / "lambda-build-cache",
+                prewarm=True,
             )
             self._lambda.start()
             self._start_dashboard(env)

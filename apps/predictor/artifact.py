@@ -23,6 +23,9 @@ from typing import Any
 
 log = logging.getLogger("predictor.artifact")
 
+ARTIFACT_MODE = 0o644  # world-readable: Lambda runs the function as a user other than the build's
+FOLDER_MODE = 0o755
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -42,15 +45,18 @@ def artifact_path(model_module: ModuleType, model_dir: Path) -> Path:
 
 
 def train_and_save(model_module: ModuleType, path: Path) -> Any:
-    """Train the model and write it to `path` atomically (concurrent instances cannot clash);
-    if the folder is read-only (a Lambda without a built artifact) keep it in memory only."""
+    """Train the model and write it to `path` atomically (concurrent instances cannot clash), readable
+    by every user; if the folder is read-only (a Lambda without a built artifact) keep it in memory only."""
     started = time.perf_counter()
     model = model_module.train()
     train_ms = round((time.perf_counter() - started) * 1000, 1)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_readable_folder(path.parent)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
             pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        # NamedTemporaryFile makes 0600 files; the image build runs as root but Lambda runs the
+        # code as another user, who must be able to read the artifact.
+        os.chmod(tmp.name, ARTIFACT_MODE)
         os.replace(tmp.name, path)
         log.info("model trained and cached", extra={"artifact": str(path), "train_ms": train_ms})
     except OSError as error:
@@ -59,6 +65,14 @@ def train_and_save(model_module: ModuleType, path: Path) -> Any:
             extra={"artifact": str(path), "train_ms": train_ms, "error": str(error)},
         )
     return model
+
+
+def _make_readable_folder(folder: Path) -> None:
+    """Create `folder` (and parents) if missing; whatever the umask, a folder made here is 0755."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, FOLDER_MODE)
 
 
 def load_or_train(model_module: ModuleType, model_dir: Path) -> Loaded:
@@ -73,7 +87,8 @@ def load_or_train(model_module: ModuleType, model_dir: Path) -> Loaded:
 
 
 def main() -> int:
-    """Build step: train the model into MODEL_DIR (or next to the code) and print the path."""
+    """Build step: train the model into MODEL_DIR (or next to the code) and print the path; an
+    artifact already there for this version and source is kept (a rebuild with a cache)."""
     from jobkit import logs
 
     from predictor import model
@@ -82,7 +97,8 @@ def main() -> int:
     settings = PredictorSettings.from_env()
     logs.configure("predictor-build", settings.log_level)
     path = artifact_path(model, settings.model_dir)
-    train_and_save(model, path)
+    if not path.exists():
+        train_and_save(model, path)
     if not path.exists():
         print(f"Could not write the model artifact to {path}", file=sys.stderr)
         return 1

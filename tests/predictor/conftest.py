@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from devstack.lambda_server import LambdaServer
-from tests.predictor.lambda_support import APPS, lambda_client, start_server
+from tests.predictor.lambda_support import APPS, lambda_client, readable_dir, start_server
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A MODEL_DIR holding the example model, trained once for the whole run."""
+def model_dir() -> Iterator[Path]:
+    """A MODEL_DIR holding the example model, trained once for the whole run (readable by the
+    local Lambda's instance user, as the image's artifact is by Lambda's)."""
     from predictor import artifact, model
 
-    path = tmp_path_factory.mktemp("model")
+    path = readable_dir("predictor-model-")
     artifact.load_or_train(model, path)
-    return path
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,13 +55,16 @@ def invoke(client: Any, payload: Any, function: str = FUNCTION, raw: bytes | Non
     )
 
 
-def start_server(apps_dir: Path, model_dir: Path, log_path: Path | None = None, **kwargs: Any) -> LambdaServer:
+def start_server(apps_dir: Path, model_dir: Path | None = None, log_path: Path | None = None,
+                 **kwargs: Any) -> LambdaServer:
+    """A started local Lambda of the function in `apps_dir`; MODEL_DIR (if given) must be readable."""
+    env = {"LOG_LEVEL": "INFO", **({"MODEL_DIR": str(model_dir)} if model_dir is not None else {})}
     server = LambdaServer(
         host="127.0.0.1",
         port=free_port(),
         apps_dir=apps_dir,
         function_name=FUNCTION,
-        env={"MODEL_DIR": str(model_dir), "LOG_LEVEL": "INFO"},
+        env=env,
         log_path=log_path,
         **kwargs,
     )
@@ -74,8 +78,18 @@ def copy_apps(destination: Path) -> Path:
     return destination
 
 
-def runtime_children(apps_dir: Path | None = None) -> set[int]:
-    """Pids of this process's live children that are local Lambda instances (of `apps_dir`)."""
+def readable_dir(prefix: str) -> Path:
+    """A new folder every user can read (pytest's tmp_path is owner-only, and the local Lambda's
+    instances run as another user when the tests run as root). The caller removes it."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+def runtime_children(server: LambdaServer) -> set[int]:
+    """Pids of this process's live children that are instances of `server` (AWS's runtime
+    interface client running in one of the server's images)."""
+    images = str(server.pool.workdir)
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -83,18 +97,15 @@ def runtime_children(apps_dir: Path | None = None) -> set[int]:
         try:
             stat = (entry / "stat").read_text()
             cmdline = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         state, parent = fields[0], int(fields[1])
-        if parent != os.getpid() or state == "Z" or b"devstack.lambda_runtime" not in cmdline:
+        if parent != os.getpid() or state == "Z" or b"awslambdaric" not in cmdline:
             continue
-        try:
-            if apps_dir is not None and Path(os.readlink(entry / "cwd")) != apps_dir.resolve():
-                continue
-        except OSError:
-            continue
-        found.add(int(entry.name))
+        if cwd.startswith(images + os.sep):
+            found.add(int(entry.name))
     return found
 
 

@@ -70,6 +70,23 @@ def test_the_build_step_trains_into_model_dir(tmp_path):
     assert path == artifact.artifact_path(model, tmp_path)
 
 
+def test_the_build_step_writes_an_artifact_every_user_can_read(tmp_path):
+    # The image build runs as root; Lambda runs the code as another user, who must read the artifact
+    # (NamedTemporaryFile makes 0600 files) and enter its folders, whatever the build's umask.
+    model_dir = tmp_path / "models" / "v1"
+    result = subprocess.run(
+        [sys.executable, "-m", "predictor.artifact"],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(model_dir)},
+        capture_output=True, text=True, timeout=120, umask=0o077,
+    )
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.parent == model_dir
+    assert path.stat().st_mode & 0o777 == 0o644
+    for folder in (model_dir, model_dir.parent):
+        assert folder.stat().st_mode & 0o777 == 0o755, folder
+
+
 def test_init_happens_once_and_imports_nothing_for_training(model_dir):
     result = run_python(
         """

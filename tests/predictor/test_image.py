@@ -45,3 +45,12 @@ def test_the_build_context_sends_only_the_predictor_and_the_contract():
     assert rules[0] == "*"
     assert {"!jobkit", "!predictor"} <= set(rules)
     assert "predictor/artifacts/*.pkl" in rules
+
+
+def test_everything_the_build_writes_or_copies_is_readable_by_lambdas_user():
+    # Lambda runs the image's code as a non-root user: a checkout made under umask 077 would copy
+    # in 0600 files, so once the model is trained the build opens the code and artifacts to every user.
+    steps = instructions()
+    train = steps.index(("RUN", "python -m predictor.artifact"))
+    assert steps[train + 1] == ("RUN", "chmod -R a+rX jobkit predictor")
+    assert train > max(i for i, (k, _) in enumerate(steps) if k == "COPY")

@@ -152,7 +152,7 @@ def test_twenty_concurrent_invokes_are_all_answered_correctly(client, trained, p
         species_seen.add(best)
     assert len(species_seen) >= 2  # the records span more than one answer
     assert len({r.request_id for r in replies}) == 20
-    assert 1 <= len(runtime_children(predictor_server.apps_dir)) <= predictor_server.instances
+    assert 1 <= len(runtime_children(predictor_server)) <= predictor_server.instances
 
 
 def test_the_first_invoke_of_an_instance_is_a_cold_start_and_init_is_logged(predictor_server, client):

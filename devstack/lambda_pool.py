@@ -1,0 +1,361 @@
+"""The local Lambda's execution environments: a pool of warm instances of the function's image.
+
+Each instance is AWS's runtime interface client (`python -m awslambdaric <handler>`, what the
+Lambda Python base image runs) talking to a Runtime API of its own (devstack.lambda_runtime_api),
+so the handler is imported, invoked and its errors shaped by the same code as on Lambda. As on
+Lambda, an instance runs:
+- as another user when the stack runs as root (`nobody`), with no supplementary groups;
+- over a read-only copy of the code (devstack.lambda_image), with a private writable TMPDIR;
+- with its address space limited to the function's memory size (an out-of-memory handler is
+  answered Runtime.OutOfMemory and replaced);
+- killed and replaced when it passes the function's timeout (Sandbox.Timedout).
+At most `size` instances run at once; further invokes wait for one to be free. Before each invoke
+the packages' .py files are checked; after an edit a new image is built and every instance
+recycled, so the next invoke runs the new code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+from devstack.lambda_image import Builder, TaskImage, build_image, code_fingerprint, remove_image
+from devstack.lambda_instance import Instance
+from devstack.lambda_runtime_api import Event, Outcome
+from devstack.lambda_sandbox import Sandbox
+
+log = logging.getLogger("devstack.lambda")
+
+MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
+# Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
+# slower than Lambda's, so allow more before calling an init hung.
+INIT_TIMEOUT_SECONDS = 60.0
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
+
+
+class Stopping(Exception):
+    """The pool is stopping: no instance will serve this invoke."""
+
+
+def _error(error_type: str, message: str, request_id: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
+
+
+def _exit_message(status: int | None) -> str:
+    if status is not None and status < 0:
+        names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted"}
+        return f"Runtime exited with error: signal: {names.get(-status, f'signal {-status}')}"
+    return f"Runtime exited with error: exit status {status}"
+
+
+class InstancePool:
+    """Warm instances of one function's image, rebuilt when the code changes."""
+
+    def __init__(
+        self,
+        *,
+        apps_dir: Path,
+        packages: tuple[str, ...],
+        handler: str,
+        env: Mapping[str, str],
+        size: int,
+        timeout_seconds: float,
+        memory_mb: int,
+        function_arn: str,
+        build_modules: tuple[str, ...],
+        log_file: IO[bytes] | None,
+        build_cache: Path | None = None,
+    ) -> None:
+        if size < 1:
+            raise ValueError("instances must be at least 1")
+        self.apps_dir = apps_dir
+        self.packages = packages
+        self.handler = handler
+        self.size = size
+        self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
+        self.function_arn = function_arn
+        self.build_modules = build_modules
+        self.log_file = log_file
+        self.env = dict(env)
+        self._cond = threading.Condition()
+        self._build_lock = threading.Lock()
+        self._idle: list[Instance] = []
+        self._alive: set[Instance] = set()
+        self._starting = 0
+        self._stopping = False
+        self._image: TaskImage | None = None
+        self._images_built = 0
+        self._instances_started = 0
+        self.workdir = Path(tempfile.mkdtemp(prefix="ml-proto-lambda-"))
+        os.chmod(self.workdir, 0o755)  # noqa: S103 - the instance user must reach the images in it
+        self.sandbox = Sandbox.for_this_process(memory_mb, self.workdir)
+        self.build_cache = build_cache or self.workdir / "build-cache"
+        self.build_cache.mkdir(parents=True, exist_ok=True)
+        self._watcher: threading.Thread | None = None
+        self._wake = threading.Event()
+        self.builder = Builder(build_modules, self._instance_env(), log_file)
+
+    # --- the instances' environment ----------------------------------------------------------
+
+    def _instance_env(self) -> dict[str, str]:
+        base = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+        return {
+            **base,
+            **self.env,
+            "PYTHONDONTWRITEBYTECODE": "1",  # the code folder is read-only, as on Lambda
+            "PYTHONUNBUFFERED": "1",
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_arn.rsplit(":", 1)[1],
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{self.timeout_seconds:g}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_arn.rsplit(':', 1)[1]}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+        }
+
+    # --- images --------------------------------------------------------------------------------
+
+    def _current_image(self) -> TaskImage:
+        """The image of the code as it is now: built (and every older instance retired) if it changed."""
+        fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        image = self._image
+        if image is not None and image.fingerprint == fingerprint:
+            return image
+        with self._build_lock:
+            image = self._image
+            if image is not None and image.fingerprint == fingerprint:
+                return image
+            self._images_built += 1
+            started = time.perf_counter()
+            built = build_image(
+                apps_dir=self.apps_dir, packages=self.packages,
+                destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
+                builder=self.builder, cache=self.build_cache,
+            )
+            with self._cond:
+                self._image = built
+                stale, self._idle = self._idle, []
+                for instance in stale:
+                    self._alive.discard(instance)
+                self._cond.notify_all()
+            log.info("function image built", extra={"image": str(built.root), "recycled": len(stale),
+                                                    "build_ms": round((time.perf_counter() - started) * 1000, 1)})
+            for instance in stale:
+                instance.kill()
+            self._prune_images_locked()
+            return built
+
+    def _prune_images(self) -> None:
+        """Delete the images no live instance uses (unless a build runs: it prunes when done)."""
+        if not self._build_lock.acquire(blocking=False):
+            return
+        try:
+            self._prune_images_locked()
+        finally:
+            self._build_lock.release()
+
+    def _prune_images_locked(self) -> None:
+        with self._cond:
+            in_use = {instance.image.root for instance in self._alive}
+            if self._image is not None:
+                in_use.add(self._image.root)
+        for path in self.workdir.glob("image-*"):
+            if path not in in_use:
+                remove_image(path)
+
+    def _refill_builder(self) -> None:
+        if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
+            try:
+                if not self._stopping:
+                    self.builder.refill()
+            finally:
+                self._build_lock.release()
+
+    def prewarm(self, interval: float = 0.25) -> None:
+        """From now on, build the image as soon as the code changes and start an instance of it,
+        so the next invoke after an edit waits for less (its init still happens, as a cold start)."""
+
+        self.builder.reserve = True
+
+        def watch() -> None:
+            while not self._stopping:
+                try:
+                    image = self._current_image()
+                    with self._cond:
+                        needed = not any(i.image is image for i in self._alive) and not self._starting
+                    if needed:
+                        self.release(self.acquire(image), healthy=True)
+                except Stopping:
+                    return
+                except Exception:  # noqa: BLE001 - the next invoke reports what went wrong
+                    log.exception("pre-warming the local Lambda failed")
+                self._wake.wait(interval)
+
+        self._watcher = threading.Thread(target=watch, name="lambda-prewarm", daemon=True)
+        self._watcher.start()
+
+    # --- acquiring and releasing instances -----------------------------------------------------
+
+    def acquire(self, image: TaskImage) -> Instance:
+        """A warm idle instance, else a new one while fewer than `size` run, else wait."""
+        while True:
+            dead: list[Instance] = []
+            instance = self._idle_or_slot(dead)
+            for corpse in dead:
+                corpse.kill()
+            if instance is not None:
+                return instance
+            if not dead:
+                return self._spawn(image)
+
+    def _idle_or_slot(self, dead: list[Instance]) -> Instance | None:
+        """An idle live instance; or None with a start slot reserved (or with `dead` to reap)."""
+        with self._cond:
+            while True:
+                if self._stopping:
+                    raise Stopping
+                while self._idle:
+                    instance = self._idle.pop()
+                    if instance.alive():
+                        return instance
+                    self._alive.discard(instance)  # died while idle: Lambda would start another
+                    dead.append(instance)
+                if dead:
+                    return None  # reap them outside the lock, then look again
+                if len(self._alive) + self._starting < self.size:
+                    self._starting += 1
+                    return None
+                self._cond.wait()
+
+    def _spawn(self, image: TaskImage) -> Instance:
+        """Start an instance in the slot reserved by `_idle_or_slot`."""
+        try:
+            with self._cond:
+                self._instances_started += 1
+                name = f"tmp-{self._instances_started}"
+            instance = Instance(image=image, sandbox=self.sandbox, handler=self.handler,
+                                env=self._instance_env(), log_file=self.log_file, name=name)
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._starting -= 1
+            if not self._stopping:
+                self._alive.add(instance)
+                return instance
+        instance.kill()
+        raise Stopping
+
+    def release(self, instance: Instance, healthy: bool) -> None:
+        with self._cond:
+            keep = healthy and not self._stopping and instance.image is self._image
+            if keep:
+                self._idle.append(instance)
+            else:
+                self._alive.discard(instance)
+            self._cond.notify_all()
+        if not keep:
+            instance.kill()
+            self._prune_images()
+
+    def pids(self) -> set[int]:
+        """The process ids of the live instances."""
+        with self._cond:
+            return {instance.pid for instance in self._alive}
+
+    def stop(self) -> None:
+        """Kill every instance and delete the images; no process or folder is left behind."""
+        with self._cond:
+            self._stopping = True
+            doomed = list(self._alive)
+            self._alive.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        self._wake.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+        for instance in doomed:
+            instance.kill()
+        self.builder.close()
+        for path in self.workdir.glob("image-*"):
+            remove_image(path)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- one invoke ----------------------------------------------------------------------------
+
+    def invoke(self, payload: bytes, request_id: str) -> tuple[str | None, bytes]:
+        """Run the handler on `payload` (JSON): (function error or None, response body)."""
+        started = time.perf_counter()
+        try:
+            image = self._current_image()
+            instance = self.acquire(image)
+        except Stopping:
+            return "Unhandled", _error("Runtime.Unavailable", "The endpoint is stopping", request_id)
+        healthy = False
+        cold = not instance.ready
+        try:
+            error, body, healthy = self._run(instance, payload, request_id)
+        finally:
+            self.release(instance, healthy)
+        log.info("invoke", extra={
+            "request_id": request_id, "function_error": error, "cold_start": cold, "instance_pid": instance.pid,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        })
+        return error, body
+
+    def _run(self, instance: Instance, payload: bytes, request_id: str) -> tuple[str | None, bytes, bool]:
+        """(function error, body, whether the instance may serve again)."""
+        if not instance.ready:
+            try:
+                failed = instance.wait_ready(INIT_TIMEOUT_SECONDS)
+            except queue.Empty:
+                log.warning("instance init timed out", extra={"request_id": request_id})
+                message = f"Init timed out after {INIT_TIMEOUT_SECONDS:.2f} seconds"
+                return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
+            if failed is not None:
+                return "Unhandled", self._failure(failed, request_id), False
+            self._refill_builder()
+        deadline = time.time() + self.timeout_seconds
+        event = Event(request_id, payload, int(deadline * 1000), self.function_arn)
+        try:
+            outcome = instance.call(event, self.timeout_seconds)
+        except queue.Empty:
+            log.warning("invoke timed out; replacing the instance", extra={"request_id": request_id})
+            message = f"Task timed out after {self.timeout_seconds:.2f} seconds"
+            return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
+        if outcome.kind == "response":
+            if len(outcome.body) > MAX_RESPONSE_BYTES:
+                message = (f"Response payload size ({len(outcome.body)} bytes) exceeded maximum allowed payload "
+                           f"size ({MAX_RESPONSE_BYTES} bytes).")
+                body = json.dumps({"errorType": "Function.ResponseSizeTooLarge", "errorMessage": message}).encode()
+                return "Unhandled", body, True
+            return None, outcome.body, True
+        if outcome.kind == "error" and outcome.error().get("errorType") != "MemoryError":
+            return "Unhandled", outcome.body, True
+        return "Unhandled", self._failure(outcome, request_id), False
+
+    def _failure(self, outcome: Outcome, request_id: str) -> bytes:
+        """The Invoke answer for an instance that cannot go on: init error, exit, out of memory."""
+        if outcome.kind == "init_error":
+            log.warning("instance failed to initialise", extra={"request_id": request_id, **outcome.error()})
+            return outcome.body
+        if outcome.kind == "error":  # MemoryError under the address-space limit: Lambda's OOM kill
+            log.warning("instance ran out of memory", extra={"request_id": request_id, "memory_mb": self.memory_mb})
+            return _error("Runtime.OutOfMemory", "Runtime exited with error: signal: killed", request_id)
+        log.warning("instance exited during an invoke", extra={"request_id": request_id,
+                                                               "exit_status": outcome.exit_status})
+        return _error("Runtime.ExitError", _exit_message(outcome.exit_status), request_id)
