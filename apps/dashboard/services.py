@@ -29,6 +29,8 @@ class Services:
     # Many viewers polling the same page share one DynamoDB Query per second.
     jobs_cache: TtlCache = field(default_factory=lambda: TtlCache(1.0))
     feedback_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=1))
+    # The batch algorithm's description: re-read often, so a local edit shows within seconds.
+    description_cache: TtlCache = field(default_factory=lambda: TtlCache(2.0, max_entries=1))
 
     def jobs_page(self, token: str | None, fresh: bool = False) -> Page:
         size = self.settings.jobs_page_size
@@ -53,6 +55,20 @@ class Services:
         return self.feedback_cache.get("feedback", load)
 
     def start_worker(self) -> bool:
+        return ensure_worker(self.launcher)
+
+    def batch_description(self) -> dict[str, Any] | None:
+        """What the batch job does, as its worker last published it (None before any worker ran)."""
+        return self.description_cache.get("description", self.store.read_description)
+
+    def warm_worker(self) -> bool:
+        """Start one worker when none runs: it publishes the current description as it starts and
+        is ready when the stakeholder submits. True when one was started."""
+        try:
+            if self.launcher.running() > 0:
+                return False
+        except Exception:  # noqa: BLE001 - a launcher that cannot count is the reconciler's problem
+            return False
         return ensure_worker(self.launcher)
 
 

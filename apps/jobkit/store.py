@@ -178,6 +178,7 @@ class JobStore:
         input_bytes: bytes,
         input_name: str = schema.INPUT_NAME,
         params: dict[str, Any] | None = None,
+        note: str = "",
     ) -> Job:
         """Store the input and create a PENDING job; the same owner and token give the same job."""
         if not client_token or not owner:
@@ -198,6 +199,7 @@ class JobStore:
             created_at=utc_now_iso(now),
             input_key=key,
             input_name=input_name[:200],
+            note=str(note or "").strip()[:200],
             params=params or {},
             max_attempts=self.settings.max_attempts,
             available_at=now,
@@ -271,6 +273,26 @@ class JobStore:
             },
             ExpiresIn=expires_seconds,
         )
+
+    # --- the batch algorithm's description ---------------------------------------------
+
+    def publish_description(self, description: dict[str, Any]) -> None:
+        """Record what the batch job does (title, input rules, parameters) for the dashboard."""
+        self._ddb(
+            "UpdateItem",
+            {"operation": "publish_description"},
+            Key=serialize(schema.DESCRIPTION_KEY),
+            UpdateExpression="SET description = :description, published_at = :now",
+            ExpressionAttributeValues=serialize({":description": description, ":now": utc_now_iso(self.clock())}),
+        )
+
+    def read_description(self) -> dict[str, Any] | None:
+        """The batch algorithm's last published description (with `published_at`), or None if none was."""
+        response = self._ddb("GetItem", {"operation": "read_description"}, Key=serialize(schema.DESCRIPTION_KEY))
+        item = deserialize(response["Item"]) if "Item" in response else None
+        if not item or not isinstance(item.get("description"), dict):
+            return None
+        return {**item["description"], "published_at": item.get("published_at", "")}
 
     # --- the queue: claim, heartbeat, complete, fail, release -----------------------------
 

@@ -1,7 +1,8 @@
 """The batch algorithm: customer-style segmentation of any numeric table. Edit this module freely.
 
 Interface (docs/contracts.md): `run(input_csv, params, progress) -> Result`, `MODEL_VERSION`,
-and `InvalidInput` for problems with the stakeholder's data. Here: standardise the numeric
+and `InvalidInput` for problems with the stakeholder's data; `TITLE`, `DESCRIPTION`, `INPUT` and
+`PARAMS` describe the job to stakeholders (the dashboard's batch form is built from them). Here: standardise the numeric
 columns, try k-means for each k in [k_min, k_max] and keep the k with the best silhouette score,
 then project to 2-D with PCA for a scatter. Output: the input rows plus a `segment` column
 (1 = the largest segment), and charts of the scatter, segment sizes, silhouette per k, and what
@@ -19,18 +20,33 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from worker import charts
-from worker.interface import InvalidInput, Progress, Result
+from worker.interface import Integer, InvalidInput, Progress, Result, TableInput, parse_params
 from worker.tabular import read_table, write_csv
 
-__all__ = ["MODEL_VERSION", "InvalidInput", "Result", "run"]
+__all__ = ["DESCRIPTION", "INPUT", "MODEL_VERSION", "PARAMS", "TITLE", "InvalidInput", "Result", "run"]
 
 MODEL_VERSION = "segments-kmeans-2026.11.22"
 
-DEFAULT_K = (2, 8)
 K_LIMIT = 12
 MIN_ROWS = 10
 MAX_ROWS = 100_000
 MAX_COLUMNS = 100
+
+TITLE = "Customer segments"
+DESCRIPTION = ("Splits the rows of your table into a few groups of similar rows (customers, stores...) "
+               "and says what sets each group apart.")
+INPUT = TableInput(
+    min_rows=MIN_ROWS,
+    max_rows=MAX_ROWS,
+    max_columns=MAX_COLUMNS,
+    min_numeric_columns=2,
+    help="A header row, then one row per customer (or store...). Every numeric column is used; "
+         "text columns such as names or ids are kept in the result but not used.",
+)
+PARAMS = [
+    Integer("k_min", "Fewest segments", 2, K_LIMIT, 2, help="The smallest number of segments to try."),
+    Integer("k_max", "Most segments", 2, K_LIMIT, 8, help="The largest number to try; the clearest split wins."),
+]
 SILHOUETTE_SAMPLE = 3000  # silhouette is O(n^2); a fixed random sample keeps big files fast
 CHART_POINTS = 3000  # the scatter shows at most this many rows
 SEED = 0
@@ -39,7 +55,8 @@ SEED = 0
 def run(input_csv: bytes, params: dict[str, Any], progress: Progress) -> Result:
     k_min, k_max = _k_range(params)
     progress(0.0, "Reading the file")
-    table = read_table(input_csv, min_rows=MIN_ROWS, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    table = read_table(input_csv, min_rows=INPUT.min_rows, max_rows=INPUT.max_rows, max_columns=INPUT.max_columns,
+                       min_numeric=INPUT.min_numeric_columns)
     features = StandardScaler().fit_transform(np.asarray(table.values, dtype=float))
     distinct = len(np.unique(features, axis=0))
     k_max = min(k_max, distinct - 1)
@@ -79,25 +96,12 @@ def run(input_csv: bytes, params: dict[str, Any], progress: Progress) -> Result:
 
 
 def _k_range(params: dict[str, Any]) -> tuple[int, int]:
-    unknown = sorted(set(params) - {"k_min", "k_max"})
-    if unknown:
-        raise InvalidInput(f"Unknown parameter(s) {', '.join(map(repr, unknown))}; this model takes k_min and k_max.")
-    k_min = _whole(params, "k_min", DEFAULT_K[0])
-    k_max = _whole(params, "k_max", max(DEFAULT_K[1], k_min))
-    if not 2 <= k_min <= k_max <= K_LIMIT:
-        raise InvalidInput(f"Need 2 <= k_min <= k_max <= {K_LIMIT}; got k_min={k_min}, k_max={k_max}.")
+    clean = parse_params(PARAMS, params)
+    k_min = clean["k_min"]
+    k_max = clean["k_max"] if params.get("k_max") not in (None, "") else max(clean["k_max"], k_min)
+    if k_min > k_max:
+        raise InvalidInput(f"'Fewest segments' ({k_min}) must not be more than 'Most segments' ({k_max}).")
     return k_min, k_max
-
-
-def _whole(params: dict[str, Any], name: str, default: int) -> int:
-    value = params.get(name, default)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise InvalidInput(f"Parameter '{name}' must be a whole number, got {value!r}.")
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:

@@ -13,6 +13,9 @@ from tests.dashboard.conftest import prop
 from tests.support import wait_until
 
 CSV = b"id,a,b\n1,0.5,2\n2,0.7,3\n3,0.1,1\n"
+# The batch form's parameter fields (none: no description published here) and its optional note.
+NO_PARAMS = [{"id": {"type": "batch-param", "name": "*"}, "property": p, "value": []} for p in ("value", "id")] + [
+    prop("job-note", "value", "")]
 
 
 def data_url(data: bytes, kind: str = "text/csv") -> str:
@@ -26,7 +29,7 @@ def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="custome
         "submit-message.children",
         [prop("job-upload", "contents", contents), prop("sample-submit", "n_clicks", clicks)],
         state=[prop("job-upload", "filename", filename), prop("sample-choice", "value", sample),
-               prop("submit-token", "data", token)],
+               prop("submit-token", "data", token), *NO_PARAMS],
         changed=changed,
     )
 

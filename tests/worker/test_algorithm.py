@@ -8,10 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from jobkit import JobStore
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from worker import algorithm
-from worker.interface import InvalidInput, Result
+from worker.interface import InvalidInput, Result, load_algorithm
+
+from tests.support import wait_until
+from tests.worker.conftest import REPO_ROOT
 
 
 def blobs_csv(centers: int, rows: int = 300, seed: int = 7) -> tuple[bytes, np.ndarray]:
@@ -100,13 +104,13 @@ def test_params_set_the_k_range():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"k": 3}, "Unknown parameter(s) 'k'; this model takes k_min and k_max."),
-        ({"k_min": 1}, "Need 2 <= k_min <= k_max <= 12; got k_min=1, k_max=8."),
-        ({"k_min": 5, "k_max": 4}, "Need 2 <= k_min <= k_max <= 12; got k_min=5, k_max=4."),
-        ({"k_max": 40}, "Need 2 <= k_min <= k_max <= 12; got k_min=2, k_max=40."),
-        ({"k_max": "many"}, "Parameter 'k_max' must be a whole number, got 'many'."),
-        ({"k_max": 3.5}, "Parameter 'k_max' must be a whole number, got 3.5."),
-        ({"k_max": True}, "Parameter 'k_max' must be a whole number, got True."),
+        ({"k": 3}, "Unknown parameter(s) 'k'; this job takes k_max, k_min."),
+        ({"k_min": 1}, "'Fewest segments' must be between 2 and 12, got 1."),
+        ({"k_min": 5, "k_max": 4}, "'Fewest segments' (5) must not be more than 'Most segments' (4)."),
+        ({"k_max": 40}, "'Most segments' must be between 2 and 12, got 40."),
+        ({"k_max": "many"}, "'Most segments' must be a whole number, got 'many'."),
+        ({"k_max": 3.5}, "'Most segments' must be a whole number, got 3.5."),
+        ({"k_max": True}, "'Most segments' must be a whole number, got True."),
     ],
 )
 def test_bad_params_are_refused_before_any_work(params, message):
@@ -128,3 +132,46 @@ def test_a_column_named_segment_is_kept_and_the_new_one_gets_another_name():
     result, _ = run(data)
     header = result.csv.decode().splitlines()[0]
     assert header == "segment,a,b,segment_2"
+
+
+def test_the_algorithm_describes_what_it_does_its_input_and_its_params():
+    description = load_algorithm("worker.algorithm").description
+    assert json.loads(json.dumps(description)) == description  # plain JSON, as published
+    assert description["title"] == "Customer segments" and description["description"].endswith(".")
+    assert description["model_version"] == algorithm.MODEL_VERSION
+    rules = description["input"]
+    assert (rules["min_rows"], rules["max_rows"], rules["min_numeric_columns"]) == (10, 100_000, 2)
+    k_min, k_max = description["params"]
+    assert (k_min["name"], k_min["label"], k_min["type"], k_min["min"], k_min["max"], k_min["default"]) == (
+        "k_min", "Fewest segments", "integer", 2, 12, 2)
+    assert (k_max["name"], k_max["default"]) == ("k_max", 8)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    (b"a,b\n" + b"1,2\n" * 9, "The file has 9 data rows; at least 10 are needed."),
+    (b"name,a\n" + b"x,2\n" * 12, "The model needs at least 2 numeric columns; this file has 1 ('a')."),
+])
+def test_the_description_is_what_run_enforces(rows, message):
+    with pytest.raises(InvalidInput) as error:
+        run(rows)
+    assert str(error.value).startswith(message)
+
+
+def test_a_worker_publishes_the_description_on_start_and_again_after_a_local_edit(store: JobStore, start_worker,
+                                                                                  tmp_path):
+    import shutil
+
+    apps = tmp_path / "apps"
+    for package in ("worker", "jobkit"):
+        shutil.copytree(REPO_ROOT / "apps" / package, apps / package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert store.read_description() is None
+    worker = start_worker("--drain", PYTHONPATH=f"{apps}:{REPO_ROOT}", WORKER_ALGORITHM="worker.algorithm",
+                          WORKER_IDLE_SECONDS="120")
+    first = wait_until(store.read_description, timeout=60, what="the description")
+    assert first["title"] == "Customer segments" and first["params"][0]["label"] == "Fewest segments"
+    source = (apps / "worker" / "algorithm.py").read_text()
+    (apps / "worker" / "algorithm.py").write_text(source.replace('TITLE = "Customer segments"',
+                                                                 'TITLE = "Edited segments"'))
+    edited = wait_until(lambda: (d := store.read_description()) and d["title"] == "Edited segments" and d,
+                        timeout=60, what="the edited description")
+    assert edited["params"] == first["params"] and worker.popen.poll() is None  # the same worker, restarted

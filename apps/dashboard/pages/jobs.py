@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 from jobkit import Job, JobKitError
 
 from dashboard import ui
 from dashboard.auth import current_user
+from dashboard.batch_input import check_against
+from dashboard.pages.predict import check_inputs, field
 from dashboard.services import SAMPLES_DIR, Services, samples
 from dashboard.uploads import UploadRejected, check_csv, decode_upload, human_size
 
@@ -20,6 +24,7 @@ log = logging.getLogger("dashboard.jobs")
 
 FAST_REFRESH_MS = 2000
 SLOW_REFRESH_MS = 20000
+DESCRIPTION_REFRESH_MS = 2000
 
 COLUMNS = [
     {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 2, "minWidth": 180},
@@ -48,16 +53,85 @@ def job_row(job: Job) -> dict[str, Any]:
     }
 
 
+def _description(services: Services) -> dict[str, Any] | None:
+    try:
+        return services.batch_description()
+    except JobKitError as error:
+        log.warning("could not read the batch description", extra={"error": str(error)})
+        return None
+
+
+def description_stamp(description: dict[str, Any] | None) -> str:
+    """What changes when the worker publishes a different description (redraw the form then)."""
+    if not description:
+        return ""
+    content = {k: v for k, v in description.items() if k != "published_at"}  # every worker start republishes
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_rules(description: dict[str, Any]) -> list[str]:
+    """The description's input requirements as sentences a stakeholder can check a file against."""
+    rules = description.get("input") if isinstance(description.get("input"), dict) else {}
+    lines = []
+    if rules.get("help"):
+        lines.append(str(rules["help"]))
+    if isinstance(rules.get("min_rows"), int) and isinstance(rules.get("max_rows"), int):
+        lines.append(f"Between {rules['min_rows']:,} and {rules['max_rows']:,} data rows.")
+    if isinstance(rules.get("min_numeric_columns"), int):
+        lines.append(f"At least {rules['min_numeric_columns']} numeric columns"
+                     + (f", at most {rules['max_columns']} columns in all." if rules.get("max_columns") else "."))
+    for column in rules.get("columns") or []:
+        if isinstance(column, dict) and column.get("name"):
+            need = "Needs" if column.get("required") else "May have"
+            kind = "numbers" if column.get("type") == "number" else "text"
+            lines.append(f"{need} a column '{column['name']}' ({kind})" + (f": {column['help']}" if column.get(
+                "help") else "."))
+    return lines
+
+
+def about(description: dict[str, Any] | None) -> list[Any]:
+    """Title, one sentence and the input rules; or a note while no worker has described the job."""
+    if not description:
+        return [html.H2("Run a batch job", id="batch-title"),
+                html.P("The batch job has not described itself yet: a worker is starting and will "
+                       "publish its description in a few seconds.", className="muted", id="batch-description")]
+    return [
+        html.Div([html.H2(description.get("title") or "Run a batch job", id="batch-title"),
+                  html.Span(f"Model {description.get('model_version', '')}", className="version-pill",
+                            id="batch-version")], className="title-row"),
+        html.P(description.get("description", ""), className="lead", id="batch-description"),
+        html.Div([html.Strong("What the file must hold"),
+                  html.Ul([html.Li(line) for line in input_rules(description)], id="batch-input-rules")],
+                 className="input-rules"),
+    ]
+
+
+def param_fields(description: dict[str, Any] | None) -> list[Any]:
+    """One form field per parameter the description declares (same look as the prediction form)."""
+    specs = [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+    return [field(spec, {"type": "batch-param", "name": spec["name"]}, {"type": "batch-param-error",
+                                                                         "name": spec["name"]}) for spec in specs]
+
+
 def layout(services: Services) -> Any:
     limit = services.settings.upload_max_bytes
+    description = _description(services)
+    services.warm_worker()  # ready for the submit; it publishes the description of the code it runs
     return html.Div(
         [
             html.H1("Batch jobs"),
             html.Section(
                 [
-                    html.H2("Run a batch job"),
-                    html.P(f"Upload a CSV file with a header row and numeric columns (at most {human_size(limit)}), "
-                           "or run one of the bundled samples.", className="muted", id="upload-limit"),
+                    html.Div(about(description), id="batch-about"),
+                    html.Div(param_fields(description), id="batch-params", className="fields param-fields"),
+                    html.Div([
+                        html.Label("Job name or note (optional)", className="field-label", htmlFor="job-note"),
+                        dcc.Input(id="job-note", type="text", maxLength=200, debounce=False, value="",
+                                  placeholder="e.g. March customers, after the price change", className="text"),
+                    ], className="field"),
+                    html.P(f"Upload a CSV file (at most {human_size(limit)}), or run one of the bundled samples. "
+                           "The file is checked against what the job needs before it is submitted.",
+                           className="muted", id="upload-limit"),
                     dcc.Upload(
                         id="job-upload",
                         max_size=limit,
@@ -77,6 +151,8 @@ def layout(services: Services) -> Any:
                     ),
                     dcc.Loading(html.Div(id="submit-message"), type="dot", delay_show=300),
                     dcc.Store(id="submit-token", data=uuid.uuid4().hex),
+                    dcc.Store(id="batch-stamp", data=description_stamp(description)),
+                    dcc.Interval(id="batch-refresh", interval=DESCRIPTION_REFRESH_MS),
                 ],
                 className="card",
             ),
@@ -112,16 +188,29 @@ def layout(services: Services) -> Any:
 
 def submit_input(services: Services, trigger: str, contents: str | None, filename: str | None,
                  sample: str | None) -> tuple[str, bytes]:
-    """(file name, bytes) to submit, from an upload or a sample; UploadRejected when unusable."""
+    """(file name, bytes) to submit, from an upload or a sample; UploadRejected when unusable,
+    including a file that cannot satisfy the batch algorithm's published description."""
     if trigger == "job-upload":
         if not contents:
             raise dash.exceptions.PreventUpdate
         data = decode_upload(contents, services.settings.upload_max_bytes)
         upload = check_csv(filename or "upload.csv", data)
-        return upload.name, upload.data
-    if sample not in samples():
+        name, data = upload.name, upload.data
+    elif sample not in samples():
         raise UploadRejected("Please choose one of the samples.")
-    return sample, (SAMPLES_DIR / sample).read_bytes()
+    else:
+        name, data = sample, (SAMPLES_DIR / sample).read_bytes()
+    check_against(_description(services), name, data)
+    return name, data
+
+
+def job_params(services: Services, values: list[Any] | None,
+               ids: list[dict[str, str]] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's parameters checked against the description: (clean values, problems by name)."""
+    specs = [p for p in (_description(services) or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+    given = {i["name"]: v for i, v in zip(ids or [], values or [], strict=False) if isinstance(i, dict)}
+    specs = [spec for spec in specs if spec["name"] in given]  # a field not on the form gets the default
+    return check_inputs(specs, given)
 
 
 def register(app: dash.Dash, services: Services) -> None:
@@ -135,20 +224,29 @@ def register(app: dash.Dash, services: Services) -> None:
         State("job-upload", "filename"),
         State("sample-choice", "value"),
         State("submit-token", "data"),
+        State({"type": "batch-param", "name": ALL}, "value"),
+        State({"type": "batch-param", "name": ALL}, "id"),
+        State("job-note", "value"),
         prevent_initial_call=True,
         running=[(Output("sample-submit", "disabled"), True, False)],
     )
     def submit(contents: str | None, _clicks: int, filename: str | None, sample: str | None,
-               token: str) -> tuple[Any, Any, Any, Any]:
+               token: str, param_values: list[Any] | None = None, param_ids: list[Any] | None = None,
+               note: str | None = None) -> tuple[Any, Any, Any, Any]:
         trigger = dash.ctx.triggered_id
+        params, problems = job_params(services, param_values, param_ids)
+        if problems:
+            listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+            return ui.notice(f"Please correct the settings ({listed})", notice_id="submit-error"), \
+                dash.no_update, None, dash.no_update
         try:
             name, data = submit_input(services, trigger, contents, filename, sample)
         except UploadRejected as error:
             return ui.notice(str(error), notice_id="submit-error"), dash.no_update, None, dash.no_update
         try:
             # The token was made when this form rendered: a double click submits one job.
-            job = services.store.submit(owner=current_user() or "", client_token=token,
-                                        input_bytes=data, input_name=name)
+            job = services.store.submit(owner=current_user() or "", client_token=token, input_bytes=data,
+                                        input_name=name, params=params, note=str(note or ""))
         except JobKitError as error:
             log.exception("submit failed")
             return ui.notice(f"The job could not be submitted ({error}). Please try again."), dash.no_update, \
@@ -196,3 +294,18 @@ def register(app: dash.Dash, services: Services) -> None:
             ("No older jobs" if index else "")
         return (rows, {"tokens": tokens, "index": index, "next": page.next_token}, index == 0,
                 not page.next_token, FAST_REFRESH_MS if active else SLOW_REFRESH_MS, label)
+
+    @app.callback(
+        Output("batch-about", "children"),
+        Output("batch-params", "children"),
+        Output("batch-stamp", "data"),
+        Input("batch-refresh", "n_intervals"),
+        State("batch-stamp", "data"),
+        prevent_initial_call=True,
+    )
+    def redescribe(_ticks: int, stamp: str | None) -> tuple[Any, Any, Any]:
+        """Redraw the description and the form when the worker published a new one (a local edit)."""
+        description = _description(services)
+        if description_stamp(description) == (stamp or ""):
+            raise dash.exceptions.PreventUpdate
+        return about(description), param_fields(description), description_stamp(description)

@@ -24,29 +24,34 @@ def _field_id(name: str) -> dict[str, str]:
     return {"type": "predict-input", "name": name}
 
 
-def _control(spec: dict[str, Any]) -> Any:
+def _control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
     if spec.get("type") == "choice":
         options = [str(c) for c in spec.get("choices", [])]
-        return dcc.Dropdown(id=_field_id(spec["name"]), options=options, value=spec.get("default"),
+        return dcc.Dropdown(id=control_id, options=options, value=spec.get("default"),
                             clearable=False, className="choice")
     step = spec.get("step", 1 if spec.get("type") == "integer" else "any")
-    return dcc.Input(id=_field_id(spec["name"]), type="number", value=spec.get("default"),
+    return dcc.Input(id=control_id, type="number", value=spec.get("default"),
                      min=spec.get("min"), max=spec.get("max"), step=step, className="number")
 
 
-def _field(spec: dict[str, Any]) -> Any:
+def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str]) -> Any:
+    """A labelled form control for one field description (the predictor's inputs, a batch job's params)."""
     limits = ""
     if spec.get("type") in ("number", "integer") and spec.get("min") is not None and spec.get("max") is not None:
         limits = f"{spec['min']:g} to {spec['max']:g}"
     return html.Div(
         [
             html.Label(spec.get("label") or spec["name"], className="field-label"),
-            _control(spec),
+            _control(spec, control_id),
             html.Small(" · ".join(part for part in (spec.get("help", ""), limits) if part), className="help"),
-            html.Div(id={"type": "field-error", "name": spec["name"]}, className="field-error"),
+            html.Div(id=error_id, className="field-error"),
         ],
         className="field",
     )
+
+
+def _field(spec: dict[str, Any]) -> Any:
+    return field(spec, _field_id(spec["name"]), {"type": "field-error", "name": spec["name"]})
 
 
 def layout(services: Services) -> Any:
