@@ -78,23 +78,65 @@ def run(input_csv: bytes, params: dict[str, Any], progress: Progress) -> Result:
     progress(0.9, f"Found {best} segments; drawing the charts")
     pca = PCA(n_components=2, random_state=SEED)
     xy = pca.fit_transform(features)
+    profile = np.array([features[segments == s].mean(axis=0) for s in range(1, best + 1)])
+    names = segment_names(table.numeric_names, profile)
+    shown = float(pca.explained_variance_ratio_.sum())
+    metrics = {
+        "segments found": best,
+        "separation": round(scores[best], 2),
+        "columns used": ", ".join(table.numeric_names),
+        "columns kept, not used": ", ".join(table.other_names) or "none",
+        "the map shows": f"{shown:.0%} of the differences",
+    }
+    explanations = {
+        "segments found": f"Tried {k_min} to {k_max} segments and kept the number that splits the rows most clearly.",
+        "separation": f"{_separation_words(scores[best])}: 1 means every row clearly belongs to its segment, "
+                      "0 means the segments overlap.",
+        "columns used": "The numeric columns the segments are based on, each weighted equally.",
+        "columns kept, not used": "Text columns (names, ids) are copied to the result but play no part.",
+        "the map shows": "The scatter squeezes every column into two directions; this is how much of the "
+                         "differences between rows those two directions keep.",
+    }
     summary = {
         "model_version": MODEL_VERSION,
         "rows": len(table.rows),
-        "metrics": {
-            "segments": best,
-            "silhouette": round(scores[best], 4),
-            "columns used": ", ".join(table.numeric_names),
-            "columns ignored": ", ".join(table.other_names) or "none",
-            "variance shown in the scatter": round(float(pca.explained_variance_ratio_.sum()), 4),
-        },
-        "charts": _charts(table.numeric_names, features, segments, xy, pca, scores, best),
+        "metrics": metrics,
+        "explanations": explanations,
+        "segments": [{"number": n, "name": name, "rows": int((segments == n).sum())}
+                     for n, name in enumerate(names, start=1)],
+        "charts": _charts(table.numeric_names, names, segments, xy, profile, scores, best),
     }
-    column = _new_column_name(table.header)
-    output = write_csv([*table.header, column], [[*row, int(s)] for row, s in zip(table.rows, segments, strict=True)])
+    header = [*table.header, *_new_column_names(table.header)]
+    output = write_csv(header, [[*row, int(s), names[s - 1]] for row, s in zip(table.rows, segments, strict=True)])
     return Result(csv=output, summary=summary)
 
 
+def _separation_words(score: float) -> str:
+    if score >= 0.7:
+        return "Very clear"
+    if score >= 0.5:
+        return "Clear"
+    if score >= 0.25:
+        return "Some overlap"
+    return "Weak: the segments overlap a lot"
+
+
+def _plain_name(column: str) -> str:
+    return column.replace("_", " ").strip()
+
+
+def segment_names(columns: list[str], profile: np.ndarray, *, stand_out: float = 0.5, most: int = 2) -> list[str]:
+    """A name per segment from what sets it apart: its columns furthest from the average ("High
+    annual spend, low visits per month"), at most `most` of them, each at least `stand_out`
+    standard deviations away; "Close to average" when none is. Names are made unique."""
+    names = []
+    for row in profile:
+        order = sorted(range(len(columns)), key=lambda i: -abs(row[i]))
+        parts = [f"{'high' if row[i] > 0 else 'low'} {_plain_name(columns[i])}"
+                 for i in order[:most] if abs(row[i]) >= stand_out]
+        name = ", ".join(parts) or "close to average"
+        names.append(name[0].upper() + name[1:])
+    return [f"{name} ({n})" if names.count(name) > 1 else name for n, name in enumerate(names, start=1)]
 def _k_range(params: dict[str, Any]) -> tuple[int, int]:
     clean = parse_params(PARAMS, params)
     k_min = clean["k_min"]
@@ -112,59 +154,64 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
     return rank[labels]
 
 
-def _new_column_name(header: list[str]) -> str:
-    name, n = "segment", 1
-    while name in header:
+def _new_column_names(header: list[str]) -> tuple[str, str]:
+    """`segment` and `segment_name`, or numbered variants when the input already has those names."""
+    n, suffix = 1, ""
+    while f"segment{suffix}" in header or f"segment{suffix}_name" in header:
         n += 1
-        name = f"segment_{n}"
-    return name
+        suffix = f"_{n}"
+    return f"segment{suffix}", f"segment{suffix}_name"
 
 
 def _charts(
+    columns: list[str],
     names: list[str],
-    features: np.ndarray,
     segments: np.ndarray,
     xy: np.ndarray,
-    pca: PCA,
+    profile: np.ndarray,
     scores: dict[int, float],
     best: int,
 ) -> list[charts.Chart]:
-    k = int(segments.max())
     shown = np.arange(len(segments))
     if len(shown) > CHART_POINTS:
         shown = np.sort(np.random.default_rng(SEED).choice(shown, CHART_POINTS, replace=False))
-    pc1, pc2 = (f"PC{i + 1} ({ratio:.0%} of variance)" for i, ratio in enumerate(pca.explained_variance_ratio_))
     groups = {
-        f"Segment {s}": (
+        name: (
             [round(float(v), 4) for v in xy[shown][segments[shown] == s, 0]],
             [round(float(v), 4) for v in xy[shown][segments[shown] == s, 1]],
         )
-        for s in range(1, k + 1)
+        for s, name in enumerate(names, start=1)
     }
-    sizes = np.bincount(segments, minlength=k + 1)[1:]
-    profile = [[round(float(v), 3) for v in features[segments == s].mean(axis=0)] for s in range(1, k + 1)]
+    sizes = np.bincount(segments, minlength=best + 1)[1:]
     return [
-        charts.scatter_groups(groups, title="Rows by segment (2-D projection)", x_title=pc1, y_title=pc2),
-        charts.bars(
-            [f"Segment {s}" for s in range(1, k + 1)],
-            [int(n) for n in sizes],
-            title="Rows per segment",
-            x_title="",
-            y_title="rows",
+        charts.explained(
+            charts.scatter_groups(groups, title="A map of the rows, coloured by segment",
+                                  x_title="main difference between rows", y_title="second difference"),
+            "Each dot is a row; rows close together are alike. Well-separated colours mean clear segments.",
         ),
-        charts.line_with_pick(
-            list(scores),
-            [round(v, 4) for v in scores.values()],
-            best,
-            title="How clearly the data splits into k segments",
-            x_title="number of segments (k)",
-            y_title="silhouette score",
+        charts.explained(
+            charts.bars(names, [int(n) for n in sizes], title="Rows in each segment", x_title="", y_title="rows"),
+            "How many rows fell into each segment, largest first.",
         ),
-        charts.heatmap(
-            profile,
-            names,
-            [f"Segment {s}" for s in range(1, k + 1)],
-            title="What sets each segment apart (mean, in standard deviations)",
-            colorbar="std. dev. from average",
+        charts.explained(
+            charts.line_with_pick(
+                list(scores),
+                [round(v, 4) for v in scores.values()],
+                best,
+                title="How clearly the rows split, by number of segments",
+                x_title="number of segments",
+                y_title="separation (0 to 1)",
+            ),
+            f"Higher is clearer; the star marks the {best} segments chosen.",
+        ),
+        charts.explained(
+            charts.heatmap(
+                [[round(float(v), 3) for v in row] for row in profile],
+                [_plain_name(c) for c in columns],
+                names,
+                title="What sets each segment apart",
+                colorbar="vs. the average row",
+            ),
+            "Red: this segment is above the average row in this column; blue: below; white: typical.",
         ),
     ]

@@ -15,11 +15,16 @@ Chart = dict[str, Any]
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": {"text": title},
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}},
+        "xaxis": {"title": {"text": x_title}, "automargin": True},
+        "yaxis": {"title": {"text": y_title}, "automargin": True},
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         **extra,
     }
+
+
+def explained(chart: Chart, explanation: str) -> Chart:
+    """The chart with a one-line explanation for a non-specialist (the dashboard shows it under it)."""
+    return {**chart, "explanation": explanation}
 
 
 def scatter_groups(
@@ -61,7 +66,8 @@ def line_with_pick(
 def heatmap(
     z: Sequence[Sequence[float]], x: Sequence[str], y: Sequence[str], *, title: str, colorbar: str
 ) -> Chart:
-    """A diverging heatmap centred on zero (blue below, red above)."""
+    """A diverging heatmap centred on zero (blue below, red above), its scale in words, and room for
+    long row labels."""
     data = [
         {
             "type": "heatmap",
@@ -71,7 +77,12 @@ def heatmap(
             "colorscale": "RdBu",
             "reversescale": True,
             "zmid": 0,
-            "colorbar": {"title": {"text": colorbar}},
+            "colorbar": {"title": {"text": colorbar}, "tickvals": [-2, -1, 0, 1, 2],
+                         "ticktext": ["far below", "below", "average", "above", "far above"]},
+            "hovertemplate": "%{y}<br>%{x}: %{z:.1f} standard deviations from average<extra></extra>",
         }
     ]
-    return {"data": data, "layout": _layout(title, "", "")}
+    layout = _layout(title, "", "")
+    layout["yaxis"] = {"automargin": True, "autorange": "reversed"}
+    layout["xaxis"] = {"automargin": True}
+    return {"data": data, "layout": layout}

@@ -168,3 +168,27 @@ def test_invalid_inputs_carry_their_fields(lambda_stub):
     with pytest.raises(InvalidInputs) as error:
         predictor_for(lambda_stub).predict(GOOD)
     assert error.value.fields == {"length": "too long"}
+
+
+EXAMPLES = [{"label": "A big red one", "inputs": {"length": 7.5, "petals": 8, "colour": "red"}},
+            {"label": "Unknown field", "inputs": {"height": 3}}]
+
+
+def test_examples_from_describe_fill_the_form_in_one_click(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply({**DESCRIBE, "examples": EXAMPLES} if event["action"] == "describe"
+                                              else good_answer(event))
+    text = page(dash_call)
+    assert "A big red one" in text and "Unknown field" not in text  # an example the form cannot hold is left out
+    ids = [{"type": "predict-input", "name": n} for n in FIELDS]
+    response = dash_call(
+        '{"name":["ALL"],"type":"predict-input"}.value',
+        [[prop({"type": "predict-example", "index": 0}, "n_clicks", 1)]],
+        state=[prop("predict-example-inputs", "data", [EXAMPLES[0]["inputs"]]),
+               [prop(i, "id", i) for i in ids], [prop(i, "value", None) for i in ids]],
+        changed=['{"index":0,"type":"predict-example"}.n_clicks'],
+        outputs=[[{"id": i, "property": "value"} for i in ids]],
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    body = json.loads(response.get_data())["response"]
+    filled = [body[json.dumps({"name": n, "type": "predict-input"}, separators=(",", ":"))]["value"] for n in FIELDS]
+    assert filled == [7.5, 8, "red"]

@@ -46,20 +46,22 @@ def output_rows(result: Result) -> list[dict[str, str]]:
 def test_it_finds_the_planted_number_of_segments(centers):
     data, truth = blobs_csv(centers)
     result, _ = run(data)
-    assert result.summary["metrics"]["segments"] == centers
+    assert result.summary["metrics"]["segments found"] == centers
     segments = [int(row["segment"]) for row in output_rows(result)]
     assert adjusted_rand_score(truth, segments) > 0.95
 
 
-def test_output_is_the_input_plus_a_segment_column_numbered_by_size():
+def test_output_is_the_input_plus_segment_number_and_name_columns_numbered_by_size():
     data, _ = blobs_csv(4, rows=200)
     result, _ = run(data)
     source = list(csv.reader(io.StringIO(data.decode())))
     output = list(csv.reader(io.StringIO(result.csv.decode())))
-    assert output[0] == [*source[0], "segment"]
-    assert [row[:-1] for row in output[1:]] == source[1:]  # ids and names carried through untouched
-    sizes = np.bincount([int(row[-1]) for row in output[1:]])[1:]
+    assert output[0] == [*source[0], "segment", "segment_name"]
+    assert [row[:-2] for row in output[1:]] == source[1:]  # ids and names carried through untouched
+    sizes = np.bincount([int(row[-2]) for row in output[1:]])[1:]
     assert list(sizes) == sorted(sizes, reverse=True)  # segment 1 is the largest
+    names = {row[-2]: row[-1] for row in output[1:]}
+    assert names == {str(s["number"]): s["name"] for s in result.summary["segments"]}
 
 
 def test_summary_follows_the_contract_with_plotly_charts():
@@ -70,18 +72,31 @@ def test_summary_follows_the_contract_with_plotly_charts():
     assert summary["rows"] == 120
     metrics = summary["metrics"]
     assert metrics["columns used"] == "x0, x1, x2"
-    assert metrics["columns ignored"] == "customer_id, name"
-    assert 0.5 < metrics["silhouette"] <= 1
+    assert metrics["columns kept, not used"] == "customer_id, name"
+    assert 0.5 < metrics["separation"] <= 1
+    assert set(summary["explanations"]) == set(metrics)  # every metric is explained in a sentence
+    assert all(text.endswith(".") and len(text) < 160 for text in summary["explanations"].values())
     scatter, sizes, silhouette, profile = summary["charts"]
     for chart in summary["charts"]:
-        assert set(chart) == {"data", "layout"} and chart["layout"]["title"]["text"]
-    assert [trace["name"] for trace in scatter["data"]] == ["Segment 1", "Segment 2", "Segment 3"]
+        assert set(chart) == {"data", "layout", "explanation"} and chart["layout"]["title"]["text"]
+        assert chart["explanation"].endswith(".")
+    names = [segment["name"] for segment in summary["segments"]]
+    assert [trace["name"] for trace in scatter["data"]] == names and len(set(names)) == 3
     assert sum(len(trace["x"]) for trace in scatter["data"]) == 120
     assert sum(sizes["data"][0]["y"]) == 120
     assert silhouette["data"][0]["x"] == list(range(2, 9))
     assert silhouette["data"][1]["x"] == [3]  # the chosen k is marked
     assert max(silhouette["data"][0]["y"]) == silhouette["data"][1]["y"][0]
     assert profile["data"][0]["x"] == ["x0", "x1", "x2"] and len(profile["data"][0]["z"]) == 3
+    assert profile["data"][0]["y"] == names and profile["layout"]["yaxis"]["automargin"]  # long labels fit
+
+
+def test_segments_are_named_by_what_sets_them_apart():
+    columns = ["annual_spend", "visits_per_month", "tenure"]
+    profile = np.array([[1.4, 0.9, 0.1], [-1.2, 0.2, -0.3], [0.1, -0.2, 0.3], [0.1, -0.1, 0.2]])
+    assert algorithm.segment_names(columns, profile) == [
+        "High annual spend, high visits per month", "Low annual spend",
+        "Close to average (3)", "Close to average (4)"]
 
 
 def test_progress_goes_forward_and_names_each_k():
@@ -97,7 +112,7 @@ def test_progress_goes_forward_and_names_each_k():
 def test_params_set_the_k_range():
     data, _ = blobs_csv(5, rows=200)
     result, _ = run(data, {"k_min": "2", "k_max": 3})
-    assert result.summary["metrics"]["segments"] in (2, 3)
+    assert result.summary["metrics"]["segments found"] in (2, 3)
     assert result.summary["charts"][2]["data"][0]["x"] == [2, 3]
 
 
@@ -131,7 +146,7 @@ def test_a_column_named_segment_is_kept_and_the_new_one_gets_another_name():
     data = b"segment,a,b\n" + b"".join(f"s{n},{n % 3},{n % 5}\n".encode() for n in range(30))
     result, _ = run(data)
     header = result.csv.decode().splitlines()[0]
-    assert header == "segment,a,b,segment_2"
+    assert header == "segment,a,b,segment_2,segment_2_name"
 
 
 def test_the_algorithm_describes_what_it_does_its_input_and_its_params():

@@ -31,6 +31,9 @@ COLUMNS = [
     {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 130},
     # The value combines status and progress so the cell redraws when either changes.
     {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 170},
+    # A failed job's reason, a running job's step, or the file name of a job given a name.
+    {"field": "details", "headerName": "Details", "flex": 2, "minWidth": 200, "tooltipField": "details",
+     "cellClass": "details-cell"},
     {"field": "created", "headerName": "Created", "width": 200},
     {"field": "duration", "headerName": "Duration", "width": 120},
     {"field": "owner", "headerName": "Owner", "width": 120},
@@ -38,10 +41,20 @@ COLUMNS = [
 ]
 
 
+def job_details(job: Job) -> str:
+    """What a stakeholder should know at a glance: why it failed, what it is doing, or its file."""
+    if job.status.value == "FAILED":
+        return f"Failed: {job.error or 'no reason was recorded'}"
+    if job.status.is_active and job.message:
+        return job.message
+    return job.input_name if job.note else ""
+
+
 def job_row(job: Job) -> dict[str, Any]:
     return {
         "job_id": job.job_id,
-        "input_name": job.input_name or job.job_id[:8],
+        "input_name": job.note or job.input_name or job.job_id[:8],
+        "details": job_details(job),
         "status": job.status.value,
         "progress": round(job.progress, 3),
         "progress_key": f"{job.status.value}:{job.progress:.3f}",

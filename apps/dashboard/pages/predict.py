@@ -64,6 +64,7 @@ def layout(services: Services) -> Any:
             html.A("Try again", href="/predict", className="button"),
         ])
     inputs = model["inputs"]
+    examples = usable_examples(model)
     return html.Div(
         [
             html.Div([
@@ -71,6 +72,12 @@ def layout(services: Services) -> Any:
                 html.Span(f"Model {model.get('model_version', '')}", className="version-pill", id="model-version"),
             ], className="title-row"),
             html.P(model.get("description", ""), className="lead"),
+            html.Div([html.Span("Try an example:", className="muted"),
+                      *[html.Button(example["label"], id={"type": "predict-example", "index": n}, n_clicks=0,
+                                    className="example") for n, example in enumerate(examples)]],
+                     className="button-row examples", id="predict-examples",
+                     style={} if examples else {"display": "none"}),
+            dcc.Store(id="predict-example-inputs", data=[example["inputs"] for example in examples]),
             html.Div(
                 [
                     html.Section([
@@ -91,6 +98,14 @@ def layout(services: Services) -> Any:
             dcc.Store(id="predict-schema", data=inputs),
         ]
     )
+
+
+def usable_examples(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The describe's examples that name a label and only inputs the form has."""
+    names = {spec["name"] for spec in model.get("inputs", [])}
+    return [example for example in model.get("examples") or []
+            if isinstance(example, dict) and isinstance(example.get("label"), str)
+            and isinstance(example.get("inputs"), dict) and set(example["inputs"]) <= names]
 
 
 def _finite(value: Any) -> float | None:
@@ -153,6 +168,26 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
 
 
 def register(app: dash.Dash, services: Services) -> None:
+    @app.callback(
+        Output({"type": "predict-input", "name": ALL}, "value"),
+        Input({"type": "predict-example", "index": ALL}, "n_clicks"),
+        State("predict-example-inputs", "data"),
+        State({"type": "predict-input", "name": ALL}, "id"),
+        State({"type": "predict-input", "name": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def fill_example(clicks: list[int], examples: list[dict[str, Any]], ids: list[dict[str, str]],
+                     values: list[Any]) -> list[Any]:
+        """One click on an example fills the form with its inputs (the others keep their values)."""
+        trigger = dash.ctx.triggered_id
+        if not trigger or not any(clicks or []):
+            raise dash.exceptions.PreventUpdate
+        try:
+            example = examples[int(trigger["index"])]
+        except (IndexError, KeyError, TypeError, ValueError):
+            raise dash.exceptions.PreventUpdate from None
+        return [example.get(i["name"], value) for i, value in zip(ids, values, strict=True)]
+
     @app.callback(
         Output("predict-result", "children"),
         Output({"type": "field-error", "name": ALL}, "children"),
