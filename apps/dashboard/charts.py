@@ -3,7 +3,6 @@ build the dashboard's own feedback chart."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,16 +45,10 @@ class VersionFeedback:
         return self.up / self.total if self.total else 0.0
 
 
-def summarise_feedback(items: Iterable[Any]) -> list[VersionFeedback]:
-    """Thumbs up and down per model version, newest versions (by latest feedback) first."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    latest: dict[str, str] = {}
-    for item in items:
-        version = item.model_version or "(unknown version)"
-        counts[version][0 if item.rating > 0 else 1] += 1
-        latest[version] = max(latest.get(version, ""), item.created_at)
-    order = sorted(counts, key=lambda v: latest[v], reverse=True)
-    return [VersionFeedback(v, counts[v][0], counts[v][1]) for v in order]
+def summarise_feedback(rows: Iterable[dict[str, Any]]) -> list[VersionFeedback]:
+    """The store's per-version counts (newest version first) as VersionFeedback, empty ones left out."""
+    return [VersionFeedback(row.get("model_version") or "(unknown version)", int(row.get("up", 0)),
+                            int(row.get("down", 0))) for row in rows if row.get("up") or row.get("down")]
 
 
 def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
@@ -68,8 +61,11 @@ def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
             {"type": "bar", "orientation": "h", "name": "Thumbs down", "y": versions,
              "x": [s.down for s in reversed(summary)], "marker": {"color": DOWN_COLOUR}},
         ],
+        # The legend sits above the plot, right-aligned under the title: clear of the axis title below.
         "layout": {"title": {"text": "Feedback per model version"}, "barmode": "stack",
-                   "xaxis": {"title": {"text": "Feedback entries"}, "dtick": 1 if max(
-                       [s.total for s in summary] or [0]) <= 10 else None},
-                   "yaxis": {"automargin": True}, "legend": {"orientation": "h", "y": -0.25}},
+                   "xaxis": {"title": {"text": "votes"}, "dtick": 1 if max(
+                       [s.total for s in summary] or [0]) <= 10 else None, "automargin": True},
+                   "yaxis": {"automargin": True},
+                   "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+                   "margin": {"t": 80}},
     }

@@ -7,7 +7,8 @@ One table holds three kinds of item, each keyed by `pk`/`sk`:
 
   job         pk=job#<id>         sk=job
   prediction  pk=prediction#<id>  sk=prediction
-  feedback    pk=<target's pk>    sk=feedback#<created_at>#<user>
+  feedback    pk=<target's pk>    sk=feedback#<user>        one vote per user per target
+  vote count  pk=feedback-summary sk=version#<model version>  up/down counters over every vote
   algorithm   pk=algorithm#batch  sk=description    what the batch job does (the worker publishes it)
 
 Two sparse global secondary indexes serve every read on a request path (nothing Scans):

@@ -177,9 +177,16 @@ def body(services: Services, job: Job) -> list[Any]:
     if job.status is JobStatus.FAILED and job.expires_at:
         parts.append(html.P(_retention(services, job).replace("Results", "Failed jobs"), className="muted"))
     if job.status is JobStatus.SUCCEEDED:  # feedback is about a result: none on running or failed jobs
-        parts.append(html.Section([html.H2("Feedback on this job"), widget("job", job.job_id)], className="card",
-                                  id="job-feedback"))
+        parts.append(html.Section([html.H2("Feedback on this job"), widget("job", job.job_id, _my_vote(services, job))],
+                                  className="card", id="job-feedback"))
     return parts
+
+
+def _my_vote(services: Services, job: Job) -> Any:
+    try:
+        return services.store.get_vote("job", job.job_id, current_user() or "")
+    except JobKitError:
+        return None  # the buttons still work; they just do not show the earlier choice
 
 
 def layout(services: Services, job_id: str) -> Any:
