@@ -9,8 +9,8 @@ from typing import Any
 
 from dash import dcc, html
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+# No toolbar: plotly draws it over the chart's title. Dragging still zooms, a double click resets.
+GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#1f2933"}
 UP_COLOUR, DOWN_COLOUR = "#2f9e44", "#e03131"
 

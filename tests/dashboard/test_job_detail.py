@@ -41,6 +41,7 @@ def test_succeeded_job_shows_timeline_metrics_charts_download_and_retention(dash
                  "Feedback on this job"):
         assert text in page, text
     assert "Tries" not in page  # one try: nothing to say about retries
+    assert '"displayModeBar": false' in page  # plotly's toolbar would cover the chart titles
     url = _download_url(page)
     query = parse_qs(urlparse(url).query)
     assert query["X-Amz-Expires"] == ["900"]

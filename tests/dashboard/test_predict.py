@@ -192,3 +192,14 @@ def test_examples_from_describe_fill_the_form_in_one_click(dash_call, lambda_stu
     body = json.loads(response.get_data())["response"]
     filled = [body[json.dumps({"name": n, "type": "predict-input"}, separators=(",", ":"))]["value"] for n in FIELDS]
     assert filled == [7.5, 8, "red"]
+
+
+def test_the_pages_menu_item_is_active_and_slash_is_predict(dash_call):
+    def classes(path):
+        body = dash_call.call("nav-predict.className", [prop("url", "pathname", path)])
+        return [body[f"nav-{name}"]["className"] for name in ("predict", "jobs", "feedback")]
+
+    assert classes("/") == ["nav-link active", "nav-link", "nav-link"]
+    assert classes("/jobs/" + "a" * 32) == ["nav-link", "nav-link active", "nav-link"]
+    assert classes("/feedback/") == ["nav-link", "nav-link", "nav-link active"]
+    assert classes("/nowhere") == ["nav-link", "nav-link", "nav-link"]

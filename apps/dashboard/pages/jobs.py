@@ -37,8 +37,22 @@ COLUMNS = [
     {"field": "created", "headerName": "Created", "width": 200},
     {"field": "duration", "headerName": "Duration", "width": 120},
     {"field": "owner", "headerName": "Owner", "width": 120},
-    {"field": "model_version", "headerName": "Model version", "flex": 1, "minWidth": 160},
+    {"field": "model_version", "headerName": "Model version", "minWidth": 240, "tooltipField": "model_version"},
 ]
+
+
+EMPTY = "No jobs yet: upload a CSV above or run a sample, and it appears here."
+
+
+def page_label(index: int, size: int, rows: int, more: bool) -> Any:
+    """What the table shows: a count when everything fits on one page, else which jobs; our own
+    empty state (the grid's overlay is off)."""
+    if not rows:
+        return "No older jobs." if index else html.Span(EMPTY, id="jobs-empty")
+    if index == 0 and not more:
+        return f"{rows} job" + ("s" if rows > 1 else "")
+    first = index * size + 1
+    return f"Jobs {first}–{first + rows - 1}, newest first"
 
 
 def job_details(job: Job) -> str:
@@ -180,7 +194,7 @@ def layout(services: Services) -> Any:
                         getRowId="params.data.job_id",
                         defaultColDef={"sortable": False, "resizable": True},
                         dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True,
-                                         "overlayNoRowsTemplate": "No jobs yet: upload a CSV or run a sample."},
+                                         "suppressNoRowsOverlay": True, "tooltipShowDelay": 300},
                         className="ag-theme-alpine jobs-grid",
                         style={"width": "100%"},
                     ),
@@ -303,8 +317,7 @@ def register(app: dash.Dash, services: Services) -> None:
         rows = [job_row(job) for job in page.items]
         active = any(job.status.is_active for job in page.items)
         size = services.settings.jobs_page_size
-        label = f"Page {index + 1} · jobs {index * size + 1}-{index * size + len(rows)}" if rows else \
-            ("No older jobs" if index else "")
+        label = page_label(index, size, len(rows), bool(page.next_token))
         return (rows, {"tokens": tokens, "index": index, "next": page.next_token}, index == 0,
                 not page.next_token, FAST_REFRESH_MS if active else SLOW_REFRESH_MS, label)
 

@@ -168,6 +168,11 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
 
 
 def register(app: dash.Dash, services: Services) -> None:
+    # The header (app.py) marks the page's section; "/" shows this page, so Predict is active there.
+    @app.callback(*[Output(f"nav-{name}", "className") for name in ui.NAV_SECTIONS], Input("url", "pathname"))
+    def mark_active_section(pathname: str | None) -> list[str]:
+        return ui.nav_classes(pathname)
+
     @app.callback(
         Output({"type": "predict-input", "name": ALL}, "value"),
         Input({"type": "predict-example", "index": ALL}, "n_clicks"),
