@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 from dashboard.pages.job_detail import cloudwatch_url
@@ -42,11 +43,26 @@ def test_succeeded_job_shows_timeline_metrics_charts_download_and_retention(dash
         assert text in page, text
     assert "Tries" not in page  # one try: nothing to say about retries
     assert '"displayModeBar": false' in page  # plotly's toolbar would cover the chart titles
-    url = _download_url(page)
+    assert _download_url(page) == f"/jobs/{job.job_id}/result.csv"  # signed when clicked, not when drawn
+
+
+def test_the_download_is_signed_when_clicked_and_only_for_signed_in_users(dash_call, alice, app, store):
+    job = succeeded_job(store)
+    first = alice.get(f"/jobs/{job.job_id}/result.csv")
+    assert first.status_code == 302
+    url = first.headers["Location"]
     query = parse_qs(urlparse(url).query)
-    assert query["X-Amz-Expires"] == ["900"]
+    assert query["X-Amz-Expires"] == ["300"]
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - moto on loopback
         assert response.read() == b"id,a,segment\n1,2,1\n"
+    signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - signed).total_seconds()) < 60  # signed at the click, however old the page
+    pending = store.submit(owner="bob", client_token="p", input_bytes=b"a\n1\n")
+    assert alice.get(f"/jobs/{pending.job_id}/result.csv").status_code == 409
+    assert alice.get("/jobs/not-a-job/result.csv").status_code == 404
+    assert alice.get(f"/jobs/{'0' * 32}/result.csv").status_code == 404
+    anonymous = app.server.test_client().get(f"/jobs/{job.job_id}/result.csv")
+    assert anonymous.status_code in (302, 401) and "X-Amz" not in anonymous.headers.get("Location", "")
 
 
 def _download_url(page_json: str) -> str:

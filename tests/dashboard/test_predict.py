@@ -203,3 +203,30 @@ def test_the_pages_menu_item_is_active_and_slash_is_predict(dash_call):
     assert classes("/jobs/" + "a" * 32) == ["nav-link", "nav-link active", "nav-link"]
     assert classes("/feedback/") == ["nav-link", "nav-link", "nav-link active"]
     assert classes("/nowhere") == ["nav-link", "nav-link", "nav-link"]
+
+
+def refresh_form(dash_call, answer_version, form_version, schema=DESCRIBE["inputs"]):
+    return dash_call("model-version.children", [prop("answer-version", "data", answer_version)],
+                     state=[prop("predict-form-version", "data", form_version), prop("predict-schema", "data", schema)],
+                     changed=["answer-version.data"])
+
+
+def test_an_answer_from_a_new_model_version_refreshes_the_forms_description(dash_call, lambda_stub):
+    page(dash_call)  # the form was drawn from stub-model-1 (and describe is cached for 30 s)
+    result, _, _ = outputs(predict(dash_call, GOOD))
+    assert '"id": "answer-version"' in json.dumps(result) and "stub-model-1" in json.dumps(result)
+    assert refresh_form(dash_call, "stub-model-1", "stub-model-1").status_code == 204  # same: nothing to do
+
+    edited = {**DESCRIBE, "model_version": "stub-model-2",
+              "inputs": [*DESCRIBE["inputs"], {"name": "width", "label": "Width (cm)", "type": "number",
+                                               "min": 0.1, "max": 3.0, "step": 0.1, "default": 1.0}]}
+    lambda_stub.respond = lambda event: Reply(edited if event["action"] == "describe" else good_answer(event))
+    response = refresh_form(dash_call, "stub-model-2", "stub-model-1")
+    assert response.status_code == 200
+    body = json.loads(response.get_data())["response"]
+    assert body["model-version"]["children"] == "Model stub-model-2"  # header and answer agree
+    assert body["predict-form-version"]["data"] == "stub-model-2"
+    assert "Width (cm)" in json.dumps(body["predict-fields"]["children"])
+    assert body["predict-schema"]["data"] == edited["inputs"]
+    assert "model changed" in json.dumps(body["predict-form-note"]["children"])
+    assert [e["action"] for e in lambda_stub.events].count("describe") == 2  # the cache was dropped once

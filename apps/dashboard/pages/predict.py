@@ -82,7 +82,8 @@ def layout(services: Services) -> Any:
                 [
                     html.Section([
                         html.H2("Inputs"),
-                        html.Div([_field(spec) for spec in inputs], className="fields"),
+                        html.Div([_field(spec) for spec in inputs], className="fields", id="predict-fields"),
+                        html.Div(id="predict-form-note"),
                         html.Div(id="predict-message"),
                         html.Button("Predict", id="predict-button", className="primary", n_clicks=0),
                     ], className="card"),
@@ -96,6 +97,7 @@ def layout(services: Services) -> Any:
                 className="two-columns",
             ),
             dcc.Store(id="predict-schema", data=inputs),
+            dcc.Store(id="predict-form-version", data=model.get("model_version", "")),
         ]
     )
 
@@ -157,6 +159,7 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
                   html.Div(str(label), className="prediction-label", id="prediction-label")]),
         html.Div([html.Span(f"Model {outcome.model_version}", className="version-pill"),
                   html.Span(timing, className="latency", id="prediction-latency")], className="meta-row"),
+        dcc.Store(id="answer-version", data=outcome.model_version),  # the form follows it (refresh_form)
     ]
     if outcome.chart:
         parts.append(charts.graph(outcome.chart, "prediction-chart", height=320))
@@ -192,6 +195,38 @@ def register(app: dash.Dash, services: Services) -> None:
         except (IndexError, KeyError, TypeError, ValueError):
             raise dash.exceptions.PreventUpdate from None
         return [example.get(i["name"], value) for i, value in zip(ids, values, strict=True)]
+
+    @app.callback(
+        Output("model-version", "children"),
+        Output("model-title", "children"),
+        Output("predict-form-version", "data"),
+        Output("predict-fields", "children"),
+        Output("predict-schema", "data"),
+        Output("predict-form-note", "children"),
+        Input("answer-version", "data"),
+        State("predict-form-version", "data"),
+        State("predict-schema", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_form(answer_version: str | None, form_version: str | None,
+                     specs: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        """An answer from another model version than the form's: the model was edited or deployed
+        since the page loaded. Describe it again so the header (and the form, if its inputs
+        changed) match the answer."""
+        if not answer_version or answer_version == form_version:
+            raise dash.exceptions.PreventUpdate
+        services.predictor.forget_description()
+        try:
+            model = services.predictor.describe()
+        except PredictorUnavailable:
+            raise dash.exceptions.PreventUpdate from None
+        inputs = model["inputs"]
+        same_form = inputs == specs
+        note = None if same_form else ui.notice(
+            "The model changed while this page was open; the form now shows its new inputs.", "info")
+        return (f"Model {model.get('model_version', '')}", model.get("title") or "Predict",
+                model.get("model_version", ""), dash.no_update if same_form else [_field(s) for s in inputs],
+                dash.no_update if same_form else inputs, note)
 
     @app.callback(
         Output("predict-result", "children"),
