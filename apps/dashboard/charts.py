@@ -26,8 +26,9 @@ def graph(chart: Any, graph_id: str | dict[str, Any] | None = None, height: int 
     layout = {"template": "plotly_white", "font": FONT, "height": height,
               "margin": {"l": 50, "r": 20, "t": 50, "b": 45}, **(chart.get("layout") or {})}
     kwargs = {"id": graph_id} if graph_id is not None else {}
+    # A responsive graph takes its container's height: give it one, whatever wraps it.
     return dcc.Graph(figure={"data": chart["data"], "layout": layout}, config=GRAPH_CONFIG,
-                     className="chart", **kwargs)
+                     className="chart", style={"height": f"{layout['height']}px"}, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,10 @@ def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
             {"type": "bar", "orientation": "h", "name": "Thumbs down", "y": versions,
              "x": [s.down for s in reversed(summary)], "marker": {"color": DOWN_COLOUR}},
         ],
-        # The legend sits above the plot, right-aligned under the title: clear of the axis title below.
+        # The legend sits right of the plot, top-aligned: clear of the title above and the axis title below.
         "layout": {"title": {"text": "Feedback per model version"}, "barmode": "stack",
                    "xaxis": {"title": {"text": "votes"}, "dtick": 1 if max(
                        [s.total for s in summary] or [0]) <= 10 else None, "automargin": True},
                    "yaxis": {"automargin": True},
-                   "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-                   "margin": {"t": 80}},
+                   "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}},
     }

@@ -190,7 +190,8 @@ def _charts(
             "Each dot is a row; rows close together are alike. Well-separated colours mean clear segments.",
         ),
         charts.explained(
-            charts.bars(names, [int(n) for n in sizes], title="Rows in each segment", x_title="", y_title="rows"),
+            charts.bars(names, [int(n) for n in sizes], title="Rows in each segment", x_title="rows", y_title="",
+                        horizontal=True),
             "How many rows fell into each segment, largest first.",
         ),
         charts.explained(

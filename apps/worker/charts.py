@@ -39,10 +39,19 @@ def scatter_groups(
 
 
 def bars(
-    labels: Sequence[str], values: Sequence[float], *, title: str, x_title: str, y_title: str
+    labels: Sequence[str], values: Sequence[float], *, title: str, x_title: str, y_title: str,
+    horizontal: bool = False,
 ) -> Chart:
-    data = [{"type": "bar", "x": list(labels), "y": list(values), "text": [str(v) for v in values]}]
-    return {"data": data, "layout": _layout(title, x_title, y_title)}
+    """A bar per label with its value written on it; `horizontal` leaves room for long labels
+    (the first label on top; `x_title` then names the values)."""
+    text = [str(v) for v in values]
+    if not horizontal:
+        data = [{"type": "bar", "x": list(labels), "y": list(values), "text": text}]
+        return {"data": data, "layout": _layout(title, x_title, y_title)}
+    data = [{"type": "bar", "orientation": "h", "y": list(labels), "x": list(values), "text": text}]
+    layout = _layout(title, x_title, y_title)
+    layout["yaxis"]["autorange"] = "reversed"
+    return {"data": data, "layout": layout}
 
 
 def line_with_pick(
@@ -74,8 +83,7 @@ def heatmap(
             "z": [list(row) for row in z],
             "x": list(x),
             "y": list(y),
-            "colorscale": "RdBu",
-            "reversescale": True,
+            "colorscale": [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]],  # below blue, above red
             "zmid": 0,
             "colorbar": {"title": {"text": colorbar}, "tickvals": [-2, -1, 0, 1, 2],
                          "ticktext": ["far below", "below", "average", "above", "far above"]},

@@ -62,6 +62,8 @@ def big_csv(path: Path, rows: int) -> Path:
 
 
 def upload(browser, path: Path) -> None:
+    # dcc.Upload's component loads asynchronously: its file input may appear after the page's text.
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#job-upload input[type=file]")))
     browser.find_element(By.CSS_SELECTOR, "#job-upload input[type=file]").send_keys(str(path))
 
 
@@ -176,6 +178,7 @@ def test_batch_job_runs_to_success_with_charts_and_a_download(browser, stack, tm
     wait(browser, 60).until(lambda b: any(
         e.text.endswith("%") and e.text != "0%"
         for e in b.find_elements(By.CSS_SELECTOR, "#jobs-grid .progress-label")))
+    browser.execute_script("document.getElementById('jobs-grid').closest('section').scrollIntoView()")
     browser.save_screenshot(str(TOUR / "jobs.png"))
     assert "March customers" in browser.find_element(By.ID, "jobs-grid").text
     browser.find_element(By.CSS_SELECTOR, "#jobs-grid a.job-link").click()

@@ -83,7 +83,7 @@ def test_summary_follows_the_contract_with_plotly_charts():
     names = [segment["name"] for segment in summary["segments"]]
     assert [trace["name"] for trace in scatter["data"]] == names and len(set(names)) == 3
     assert sum(len(trace["x"]) for trace in scatter["data"]) == 120
-    assert sum(sizes["data"][0]["y"]) == 120
+    assert sum(sizes["data"][0]["x"]) == 120 and sizes["data"][0]["y"] == names  # long names fit, horizontally
     assert silhouette["data"][0]["x"] == list(range(2, 9))
     assert silhouette["data"][1]["x"] == [3]  # the chosen k is marked
     assert max(silhouette["data"][0]["y"]) == silhouette["data"][1]["y"][0]

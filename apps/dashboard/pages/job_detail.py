@@ -73,7 +73,7 @@ def local_logs(settings: DashboardSettings, job_id: str) -> Any:
                        html.Tbody([log_row(line) for line in lines])], className="table logs-table") if lines \
         else html.P("No log lines mention this job yet.", className="muted")
     return html.Section([html.H2("Worker logs"), html.P(f"{len(lines)} lines from the local worker.log, "
-                                                        "as of this page's loading (newest last).",
+                                                        "newest last.",
                                                         className="muted"), body],
                         className="card", id="job-logs")
 
@@ -168,7 +168,8 @@ def body(services: Services, job: Job) -> list[Any]:
         parts.append(ui.notice(f"Cancelled by {job.cancelled_by or 'someone'}.", "info"))
     parts.append(html.Div([
         html.Section([html.H2("Results"), *(results(services, job) if job.status is JobStatus.SUCCEEDED else [
-            html.P("Results appear here when the job succeeds.", className="muted")])], className="card grow"),
+            html.P("Results appear here when the job succeeds.", className="muted")])],
+            className="card grow" + (" wide" if job.status is JobStatus.SUCCEEDED else "")),
         html.Section([html.H2("Details"), timeline(job)], className="card"),
     ], className="detail-columns"))
     if job.status is JobStatus.FAILED and job.expires_at:
@@ -207,7 +208,7 @@ def layout(services: Services, job_id: str) -> Any:
             *([link] if link else []),
         ], className="button-row actions"),
         html.Div(id="job-action-message"),
-        *([logs] if (logs := local_logs(services.settings, job.job_id)) else []),
+        html.Div(local_logs(services.settings, job.job_id), id="job-logs-box"),
         dcc.Store(id="job-id", data=job.job_id),
         dcc.Store(id="job-changed"),
         dcc.Interval(id="job-refresh", interval=REFRESH_MS, disabled=not job.status.is_active),
@@ -226,6 +227,7 @@ def register(app: dash.Dash, services: Services) -> None:
         Output("job-refresh", "disabled"),
         Output("cancel-job", "style"),
         Output("retry-job", "style"),
+        Output("job-logs-box", "children"),
         Input("job-refresh", "n_intervals"),
         Input("job-changed", "data"),
         State("job-id", "data"),
@@ -237,7 +239,8 @@ def register(app: dash.Dash, services: Services) -> None:
         except JobKitError:
             raise dash.exceptions.PreventUpdate from None
         return (body(services, job), not job.status.is_active, _shown(job.status.is_active),
-                _shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)))
+                _shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)),
+                local_logs(services.settings, job.job_id))  # new lines while it runs
 
     @app.callback(
         Output("job-action-message", "children"),
