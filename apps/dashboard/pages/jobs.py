@@ -26,18 +26,19 @@ FAST_REFRESH_MS = 2000
 SLOW_REFRESH_MS = 20000
 DESCRIPTION_REFRESH_MS = 2000
 
+# Widths add up to the page's 1,088 px table, so every column, model version included, shows whole.
 COLUMNS = [
-    {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 2, "minWidth": 180},
-    {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 130},
+    {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 1, "minWidth": 140},
+    {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 105},
     # The value combines status and progress so the cell redraws when either changes.
-    {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 170},
+    {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 135},
     # A failed job's reason, a running job's step, or the file name of a job given a name.
-    {"field": "details", "headerName": "Details", "flex": 2, "minWidth": 200, "tooltipField": "details",
+    {"field": "details", "headerName": "Details", "flex": 1, "minWidth": 140, "tooltipField": "details",
      "cellClass": "details-cell"},
-    {"field": "created", "headerName": "Created", "width": 200},
-    {"field": "duration", "headerName": "Duration", "width": 120},
-    {"field": "owner", "headerName": "Owner", "width": 120},
-    {"field": "model_version", "headerName": "Model version", "minWidth": 240, "tooltipField": "model_version"},
+    {"field": "created", "headerName": "Created", "width": 185},
+    {"field": "duration", "headerName": "Duration", "width": 90},
+    {"field": "owner", "headerName": "Owner", "width": 85},
+    {"field": "model_version", "headerName": "Model version", "width": 200, "tooltipField": "model_version"},
 ]
 
 
