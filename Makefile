@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard apps/*/requirements.txt)
 
-.PHONY: help venv dev test test-fast lint bench browser clean
+STACK ?= dev
+
+.PHONY: help venv dev test test-fast lint bench browser clean up down preflight cloud-test cost
 
 # Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
 -include docker.mk
@@ -17,6 +19,9 @@ help:
 	@echo "make test   install what the tests need and run them all"
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
+	@echo "make up STACK=dev     pre-flight checks, then pulumi up of the stack (make down: pulumi destroy)"
+	@echo "make cost STACK=dev   monthly idle cost of the stack, resource by resource, and the cost per use"
+	@echo "make cloud-test       deploy a throwaway stack, smoke-test it, destroy it (needs an AWS account)"
 	@echo "make docker-help   build and run the images, for those with a Docker engine"
 
 $(STAMP): $(REQUIREMENTS)
@@ -52,6 +57,22 @@ lint: venv
 
 bench: venv
 	$(PY) -m bench
+
+# The cloud (deploy/): each target first checks the Pulumi CLI, Docker with buildx and AWS credentials.
+up: venv
+	$(PY) -m deploy up --stack $(STACK)
+
+down: venv
+	$(PY) -m deploy down --stack $(STACK)
+
+cost: venv
+	$(PY) -m deploy.cost --stack $(STACK)
+
+preflight: venv
+	$(PY) -m deploy preflight --stack $(STACK)
+
+cloud-test: venv
+	$(PY) -m deploy cloud-test
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .hypothesis

@@ -1,7 +1,7 @@
 """The dashboard's Dash callbacks as the browser posts them to `/_dash-update-component`.
 
-Shared by the load test (bench/locustfile.py) and the fault tests, so both speak to the real
-dashboard exactly as a stakeholder's browser does.
+Shared by the load test (bench/locustfile.py), the fault tests and the cloud smoke test
+(deploy/smoke.py), so all speak to the real dashboard exactly as a stakeholder's browser does.
 """
 
 from __future__ import annotations

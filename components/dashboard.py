@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from dashboard.settings import SECRET_VARIABLES, EcsWorkerSettings, ServerSettings
+from dashboard.settings import DashboardSettings as DashboardAppSettings
+from jobkit.settings import StoreSettings as AppStoreSettings
 
-from components.environment import SharedEnv, container_environment
+from components.environment import app_env, container_environment
 from components.iam import (
     DASHBOARD_STORE,
     Statement,
@@ -26,6 +29,8 @@ from components.iam import (
     service_role,
 )
 from components.network import Network, https_egress
+from components.settings import OfficeHours
+from components.sleep import DashboardSleep, SleepArgs
 
 CONTAINER_NAME = "dashboard"
 PORT = 8050
@@ -79,11 +84,18 @@ class DashboardArgs:
     table_arn: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     jobs_prefix: str
-    env: SharedEnv
+    store: AppStoreSettings  # what every app is told about the job store (names may be Outputs)
+    log_level: str
     predictor_target: pulumi.Input[str]
     predictor_timeout_seconds: int
     predictor_arns: Sequence[pulumi.Input[str]]
     worker: WorkerLaunch
+    sleep_function_name: str
+    office_hours: OfficeHours | None = None  # None: always on
+    sleep_after_minutes: int = 0  # 0: never sleeps
+    capacity_provider: str = "FARGATE"
+    on_demand_base: int = 1
+    cluster_capacity: pulumi.Resource | None = None  # the cluster's FARGATE/FARGATE_SPOT association
     passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
 
 
@@ -184,13 +196,27 @@ class Dashboard(pulumi.ComponentResource):
                 interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
             opts=child,
         )
-        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        sleeps = args.sleep_after_minutes > 0
+        waker_group = None
+        if sleeps:
+            # While the dashboard sleeps the listener's weights send visitors here (see components/sleep.py).
+            waker_group = aws.lb.TargetGroup(f"{name}-waker-tg", target_type="lambda", opts=child)
+            forward = [aws.lb.ListenerDefaultActionArgs(type="forward", forward=aws.lb.ListenerDefaultActionForwardArgs(
+                target_groups=[
+                    aws.lb.ListenerDefaultActionForwardTargetGroupArgs(arn=target_group.arn, weight=1),
+                    aws.lb.ListenerDefaultActionForwardTargetGroupArgs(arn=waker_group.arn, weight=0),
+                ]))]
+        else:
+            forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        # The sleeper and the waker own the weights once created: an update must not undo a sleep.
+        forwarding = pulumi.ResourceOptions(parent=self.load_balancer,
+                                            ignore_changes=["defaultActions"] if sleeps else None)
         listeners = []
         if https:
             listeners.append(aws.lb.Listener(
                 f"{name}-https", load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
                 ssl_policy=TLS_POLICY, certificate_arn=args.certificate_arn, default_actions=forward,
-                opts=pulumi.ResourceOptions(parent=self.load_balancer)))
+                opts=forwarding))
             http_actions = [aws.lb.ListenerDefaultActionArgs(
                 type="redirect",
                 redirect=aws.lb.ListenerDefaultActionRedirectArgs(port="443", protocol="HTTPS",
@@ -199,7 +225,8 @@ class Dashboard(pulumi.ComponentResource):
             http_actions = forward
         listeners.append(aws.lb.Listener(
             f"{name}-http", load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
-            default_actions=http_actions, opts=pulumi.ResourceOptions(parent=self.load_balancer)))
+            default_actions=http_actions,
+            opts=pulumi.ResourceOptions(parent=self.load_balancer) if https else forwarding))
 
         # --- roles ----------------------------------------------------------------------------
         worker = args.worker
@@ -236,40 +263,49 @@ class Dashboard(pulumi.ComponentResource):
         )
 
         # --- task definition and service ------------------------------------------------------
-        environment = {
-            **args.env.variables(),
-            "PREDICTOR_FUNCTION": args.predictor_target,
+        # The dashboard's own settings objects write its environment; the logins come from SSM.
+        app = DashboardAppSettings(
+            store=args.store,
+            logins={},
+            predictor_function=args.predictor_target,
+            region=args.store.region,
+            upload_max_bytes=args.upload_max_bytes,
+            launcher="ecs",
+            max_workers=worker.max_workers,
+            ecs=EcsWorkerSettings(
+                cluster=args.cluster_name,
+                task_definition=worker.family,
+                subnets=tuple(args.network.subnet_ids),
+                security_groups=(worker.security_group_id,),
+                capacity_provider=worker.capacity_provider,
+                assign_public_ip=args.network.assign_public_ip,
+                container_name=worker.container_name,
+            ),
+            worker_log_group=worker.log_group_name,
+            log_level=args.log_level,
             # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
-            "PREDICTOR_TIMEOUT_SECONDS": str(args.predictor_timeout_seconds + 5),
+            predictor_timeout_seconds=args.predictor_timeout_seconds + 5,
+        )
+        server = ServerSettings(
+            workers=args.server_workers,
+            threads=args.server_threads,
             # gunicorn must keep idle connections open longer than the ALB does, or the ALB reuses
             # a connection gunicorn just closed and the stakeholder gets a 502.
-            "GUNICORN_KEEPALIVE": str(_alb_idle_timeout(args) + 5),
-            "GUNICORN_WORKERS": str(args.server_workers),
-            "GUNICORN_THREADS": str(args.server_threads),
-            "UPLOAD_MAX_BYTES": str(args.upload_max_bytes),
-            "WORKER_LAUNCHER": "ecs",
-            "MAX_WORKERS": str(worker.max_workers),
-            "ECS_CLUSTER": args.cluster_name,
-            "WORKER_TASK_DEFINITION": worker.family,
-            "WORKER_CONTAINER_NAME": worker.container_name,
-            "WORKER_SUBNETS": ",".join(args.network.subnet_ids),
-            "WORKER_SECURITY_GROUPS": worker.security_group_id,
-            "WORKER_CAPACITY_PROVIDER": worker.capacity_provider,
-            "WORKER_ASSIGN_PUBLIC_IP": "ENABLED" if args.network.assign_public_ip else "DISABLED",
-            "WORKER_LOG_GROUP": worker.log_group_name,
-        }
+            keepalive=_alb_idle_timeout(args) + 5,
+            log_level=args.log_level.lower(),
+        )
         container = {
             "name": CONTAINER_NAME,
             "image": args.image_uri,
             "essential": True,
             "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
-            "environment": container_environment(environment),
+            "environment": app_env(app, server, leave_out=SECRET_VARIABLES).apply(container_environment),
             "secrets": [{"name": LOGINS_VARIABLE, "valueFrom": logins_parameter.arn}],
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": args.log_group_name,
-                    "awslogs-region": args.env.region,
+                    "awslogs-region": args.store.region,
                     "awslogs-stream-prefix": CONTAINER_NAME,
                 },
             },
@@ -293,7 +329,7 @@ class Dashboard(pulumi.ComponentResource):
             cluster=args.cluster_arn,
             task_definition=task_definition.arn,
             desired_count=args.desired_count,
-            launch_type="FARGATE",
+            **_capacity(args),
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.network.subnet_ids),
@@ -313,8 +349,10 @@ class Dashboard(pulumi.ComponentResource):
             triggers={"loginsVersion": logins_parameter.version.apply(str)},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # The target group must be attached to the ALB before a service can use it.
-                depends_on=[*listeners, execution_policy],
+                # The target group must be attached to the ALB before a service can use it, and a capacity
+                # provider strategy needs the providers associated with the cluster.
+                depends_on=[*listeners, execution_policy,
+                            *([args.cluster_capacity] if args.cluster_capacity else [])],
                 # Autoscaling owns the running count after creation.
                 ignore_changes=["desiredCount"],
             ),
@@ -324,10 +362,29 @@ class Dashboard(pulumi.ComponentResource):
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", self.service.name),
-            min_capacity=args.min_count,
+            # Office hours and sleep need room for zero tasks; the opening action raises the floor by day.
+            min_capacity=0 if args.office_hours or sleeps else args.min_count,
             max_capacity=args.max_count,
             opts=child,
         )
+        if args.office_hours:
+            hours = args.office_hours
+            # A sleeping dashboard is not started at opening: the first visit wakes it.
+            opening_floor = 0 if sleeps else args.min_count
+            for action, cron, low, high in (("open", hours.open_cron, opening_floor, args.max_count),
+                                            ("close", hours.close_cron, 0, 0)):
+                aws.appautoscaling.ScheduledAction(
+                    f"{name}-{action}",
+                    name=pulumi.Output.concat(args.family, f"-{action}"),
+                    service_namespace=scaling.service_namespace,
+                    scalable_dimension=scaling.scalable_dimension,
+                    resource_id=scaling.resource_id,
+                    schedule=cron,
+                    timezone=hours.time_zone,
+                    scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                        min_capacity=low, max_capacity=high),
+                    opts=pulumi.ResourceOptions(parent=scaling),
+                )
         aws.appautoscaling.Policy(
             f"{name}-cpu-tracking",
             policy_type="TargetTrackingScaling",
@@ -346,10 +403,37 @@ class Dashboard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=scaling),
         )
 
+        if waker_group is not None:
+            DashboardSleep(f"{name}-sleep", SleepArgs(
+                function_name=args.sleep_function_name,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                service_name=self.service.name,
+                service_arn=self.service.id,  # an ECS service's id is its ARN
+                listener_arn=listeners[0].arn,  # the forwarding one: HTTPS when there is a certificate
+                load_balancer_arn_suffix=self.load_balancer.arn_suffix,
+                dashboard_target_group=target_group,
+                waker_target_group=waker_group,
+                awake_count=args.min_count,  # a visit wakes the fewest tasks autoscaling keeps
+                sleep_after_minutes=args.sleep_after_minutes,
+                log_retention_days=args.log_retention_days,
+                log_level=args.log_level,
+            ), opts=child)
+
         host = args.domain_name or self.load_balancer.dns_name
         self.url = pulumi.Output.concat("https://" if https else "http://", host)
         self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,
                                "logGroup": self.log_group.name})
+
+
+def _capacity(args: DashboardArgs) -> dict:
+    """Regular Fargate, or Spot beyond an on-demand base (a capacity provider strategy)."""
+    if args.capacity_provider != "FARGATE_SPOT":
+        return {"launch_type": "FARGATE"}
+    return {"capacity_provider_strategies": [
+        aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE", base=args.on_demand_base, weight=0),
+        aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE_SPOT", weight=1),
+    ]}
 
 
 def _alb_idle_timeout(args: DashboardArgs) -> int:

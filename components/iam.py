@@ -94,9 +94,6 @@ DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb
 # Worker: claim, heartbeat, complete, fail, release (Query, UpdateItem, GetItem); input and results.
 WORKER_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
                            ("s3:GetObject", "s3:PutObject"))
-# Predictor: answers only; the dashboard records the prediction. A model that must write to the
-# store needs more here.
-PREDICTOR_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:Query"), ("s3:GetObject",))
 
 
 def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str],
@@ -107,7 +104,9 @@ def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[
     return [
         Statement("JobTable", access.table, [table_arn, index_arn]),
         Statement("JobObjects", access.objects, [objects_arn]),
-        # ListBucket only lets a missing object answer 404 (NoSuchKey) rather than 403.
+        # ListBucket lets a missing object answer 404 (NoSuchKey) rather than 403 (AccessDenied).
+        # AWS does not say whether a grant under an s3:prefix condition counts for that, so the
+        # worker treats both answers alike and the local twin answers 403 (devstack/strict_aws.py).
         Statement("JobListing", ["s3:ListBucket"], [bucket_arn],
                   {"StringLike": {"s3:prefix": [f"{prefix}*"]}}),
     ]

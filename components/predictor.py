@@ -7,16 +7,21 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from predictor.settings import PredictorSettings as PredictorAppSettings
 
-from components.environment import SharedEnv
-from components.iam import PREDICTOR_STORE, job_store_statements, log_statement, service_role
+from components.environment import LAMBDA_RESERVED, app_env
+from components.iam import log_statement, service_role
 
 LIVE_ALIAS = "live"
 
 
 @dataclass(frozen=True)
 class PredictorArgs:
-    """The predictor image, its size and concurrency, and the job store it may use."""
+    """The predictor image, its size and concurrency, and what it is told.
+
+    The function's environment is exactly what `app.to_env()` writes (less names Lambda reserves);
+    the predictor reads no job-store variable, so its role grants no job-store access.
+    """
 
     function_name: str
     image_uri: pulumi.Input[str]
@@ -28,10 +33,7 @@ class PredictorArgs:
     provisioned_concurrency: int
     reserved_concurrency: int
     log_retention_days: int
-    table_arn: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    jobs_prefix: str
-    env: SharedEnv
+    app: PredictorAppSettings
 
 
 class RealtimePredictor(pulumi.ComponentResource):
@@ -60,10 +62,9 @@ class RealtimePredictor(pulumi.ComponentResource):
         role, role_policy = service_role(
             f"{name}-role",
             "lambda.amazonaws.com",
-            [*job_store_statements(args.table_arn, args.bucket_arn, args.jobs_prefix, PREDICTOR_STORE),
-             log_statement(self.log_group.arn)],
+            [log_statement(self.log_group.arn)],
             parent=self,
-            description="ml-proto predictor: read the job table and job files, write its own log group",
+            description="ml-proto predictor: write its own log group",
         )
         pull = aws.ecr.RepositoryPolicy(
             f"{name}-lambda-pull",
@@ -84,7 +85,7 @@ class RealtimePredictor(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             reserved_concurrent_executions=args.reserved_concurrency,
             publish=provisioned,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.env.variables(for_lambda=True)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=app_env(args.app, leave_out=LAMBDA_RESERVED)),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text",
                                                                  log_group=self.log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, role_policy, pull]),

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 from jobkit import schema
+from jobkit.settings import StoreSettings as AppStoreSettings
+from predictor.settings import PredictorSettings as PredictorAppSettings
+from worker.settings import WorkerSettings as WorkerAppSettings
 
 from components.app_image import AppImage, AppImageArgs
 from components.dashboard import Dashboard, DashboardArgs, WorkerLaunch
-from components.environment import SharedEnv
 from components.job_store import JobStore, JobStoreArgs
 from components.network import resolve_network
 from components.predictor import PredictorArgs, RealtimePredictor
@@ -48,19 +50,19 @@ class MlPrototype(pulumi.ComponentResource):
             deletion_protection=s.store.deletion_protection,
         ), opts=child)
         table_arn, bucket_arn = self.store.table.arn, self.store.bucket.arn
-        env = SharedEnv(
-            table_name=self.store.table.name,
-            bucket_name=self.store.bucket.bucket,
+        # What every app is told about the job store: jobkit's own settings, names still Outputs.
+        app_store = AppStoreSettings(
+            table=self.store.table.name,
+            bucket=self.store.bucket.bucket,
             region=region,
-            job_lease_seconds=s.store.job_lease_seconds,
-            job_max_attempts=s.store.job_max_attempts,
-            job_retry_backoff_seconds=s.store.job_retry_backoff_seconds,
-            result_retention_days=s.store.result_retention_days,
-            log_level=s.log_level,
+            lease_seconds=s.store.job_lease_seconds,
+            max_attempts=s.store.job_max_attempts,
+            retention_days=s.store.result_retention_days,
+            retry_backoff_seconds=s.store.job_retry_backoff_seconds,
         )
 
         self.images = {
-            app: AppImage(app, AppImageArgs(app=app, platform=s.platform, images_to_keep=s.images_to_keep),
+            app: AppImage(app, AppImageArgs(app=app, platform=s.app_platform(app), images_to_keep=s.images_to_keep),
                           opts=child)
             for app in APPS
         }
@@ -70,16 +72,13 @@ class MlPrototype(pulumi.ComponentResource):
             image_uri=self.images["predictor"].image_uri,
             repository_arn=self.images["predictor"].repository.arn,
             repository_name=self.images["predictor"].repository.name,
-            architecture=s.lambda_architecture,
+            architecture=s.lambda_architecture("predictor"),
             memory_mb=s.predictor.memory_mb,
             timeout_seconds=s.predictor.timeout_seconds,
             provisioned_concurrency=s.predictor.provisioned_concurrency,
             reserved_concurrency=s.predictor.reserved_concurrency,
             log_retention_days=s.log_retention_days,
-            table_arn=table_arn,
-            bucket_arn=bucket_arn,
-            jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            app=PredictorAppSettings(log_level=s.log_level),
         ), opts=child)
 
         # One cluster for the dashboard service and the worker tasks; both Fargate providers are
@@ -89,7 +88,7 @@ class MlPrototype(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="disabled")],
             opts=child,
         )
-        aws.ecs.ClusterCapacityProviders(
+        cluster_capacity = aws.ecs.ClusterCapacityProviders(
             "cluster-capacity",
             cluster_name=self.cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
@@ -105,15 +104,18 @@ class MlPrototype(pulumi.ComponentResource):
             repository_arn=self.images["worker"].repository.arn,
             cpu=s.worker.cpu,
             memory_mb=s.worker.memory_mb,
-            cpu_architecture=s.cpu_architecture,
-            idle_seconds=s.worker.idle_seconds,
-            heartbeat_seconds=s.worker.heartbeat_seconds,
+            cpu_architecture=s.cpu_architecture("worker"),
             log_retention_days=s.log_retention_days,
             network=network,
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            app=WorkerAppSettings(
+                store=app_store,
+                idle_seconds=s.worker.idle_seconds,
+                heartbeat_seconds=s.worker.heartbeat_seconds,
+                log_level=s.log_level,
+            ),
         ), opts=child)
 
         d = s.dashboard
@@ -125,7 +127,7 @@ class MlPrototype(pulumi.ComponentResource):
             repository_arn=self.images["dashboard"].repository.arn,
             cpu=d.cpu,
             memory_mb=d.memory_mb,
-            cpu_architecture=s.cpu_architecture,
+            cpu_architecture=s.cpu_architecture("dashboard"),
             desired_count=d.desired_count,
             min_count=d.min_count,
             max_count=d.max_count,
@@ -145,7 +147,8 @@ class MlPrototype(pulumi.ComponentResource):
             table_arn=table_arn,
             bucket_arn=bucket_arn,
             jobs_prefix=schema.JOBS_PREFIX,
-            env=env,
+            store=app_store,
+            log_level=s.log_level,
             predictor_target=self.predictor.invoke_target,
             predictor_timeout_seconds=s.predictor.timeout_seconds,
             predictor_arns=self.predictor.invoke_arns,
@@ -160,6 +163,12 @@ class MlPrototype(pulumi.ComponentResource):
                 execution_role_arn=self.worker.execution_role.arn,
                 max_workers=s.worker.max_workers,
             ),
+            sleep_function_name=f"{prefix}-dashboard-sleep",
+            office_hours=d.office_hours,
+            sleep_after_minutes=d.sleep_after_minutes,
+            capacity_provider=d.capacity_provider,
+            on_demand_base=d.on_demand_base,
+            cluster_capacity=cluster_capacity,
         ), opts=child)
 
         self.register_outputs({

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,12 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 LAMBDA_MEMORY_MB = (128, 10240)
 LAMBDA_TIMEOUT_SECONDS = (1, 900)
 USER_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+APPS = ("dashboard", "predictor", "worker")
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+OFFICE_HOURS = re.compile(r"^\s*(?P<days>[A-Za-z]{3}(?:\s*-\s*[A-Za-z]{3})?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*"
+                          r"(?P<end>\d{1,2}:\d{2})\s*$")
+# The sleeper looks every this many minutes, so a shorter idle time could not be honoured.
+SLEEPER_PERIOD_MINUTES = 5
 
 
 def fargate_memory_choices(cpu: int) -> tuple[int, ...]:
@@ -46,6 +53,38 @@ def fargate_memory_choices(cpu: int) -> tuple[int, ...]:
 
 class ConfigError(pulumi.RunError, ValueError):
     """A stack config value the program refuses; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """A weekly window (e.g. Mon-Fri 08:00-19:00) in an IANA time zone; the dashboard runs only inside it."""
+
+    first_day: str
+    last_day: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+    time_zone: str
+
+    @property
+    def days(self) -> int:
+        return WEEKDAYS.index(self.last_day) - WEEKDAYS.index(self.first_day) + 1
+
+    @property
+    def hours_per_week(self) -> float:
+        return self.days * ((self.end[0] - self.start[0]) + (self.end[1] - self.start[1]) / 60)
+
+    def _cron(self, at: tuple[int, int]) -> str:
+        days = self.first_day if self.days == 1 else f"{self.first_day}-{self.last_day}"
+        return f"cron({at[1]} {at[0]} ? * {days} *)"
+
+    @property
+    def open_cron(self) -> str:
+        """Application Auto Scaling cron (minutes hours day-of-month month day-of-week year) at opening."""
+        return self._cron(self.start)
+
+    @property
+    def close_cron(self) -> str:
+        return self._cron(self.end)
 
 
 @dataclass(frozen=True)
@@ -108,6 +147,10 @@ class DashboardSettings:
     domain_name: str
     upload_max_bytes: int
     users: tuple[str, ...]
+    office_hours: OfficeHours | None  # None: always on
+    sleep_after_minutes: int  # 0: never sleeps when idle
+    capacity_provider: str
+    on_demand_base: int  # with FARGATE_SPOT: this many tasks stay on regular Fargate
     # Configured passwords by user; users not listed get a generated one. Never printed.
     passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -117,6 +160,7 @@ class Settings:
     """Everything the stack's config says, validated."""
 
     platform: str
+    arm64_apps: tuple[str, ...]
     log_retention_days: int
     log_level: str
     images_to_keep: int
@@ -126,15 +170,17 @@ class Settings:
     worker: WorkerSettings
     dashboard: DashboardSettings
 
-    @property
-    def lambda_architecture(self) -> str:
-        """`x86_64` or `arm64`, matching the images' platform."""
-        return PLATFORMS[self.platform]
+    def app_platform(self, app: str) -> str:
+        """The image platform of one app: linux/arm64 when listed in arm64Apps, else `platform`."""
+        return "linux/arm64" if app in self.arm64_apps else self.platform
 
-    @property
-    def cpu_architecture(self) -> str:
-        """ECS runtime platform: `X86_64` or `ARM64`, matching the images' platform."""
-        return PLATFORMS[self.platform].upper()
+    def lambda_architecture(self, app: str) -> str:
+        """`x86_64` or `arm64`, matching the app's image platform."""
+        return PLATFORMS[self.app_platform(app)]
+
+    def cpu_architecture(self, app: str) -> str:
+        """ECS runtime platform: `X86_64` or `ARM64`, matching the app's image platform."""
+        return PLATFORMS[self.app_platform(app)].upper()
 
     @classmethod
     def from_config(cls) -> Settings:
@@ -147,6 +193,7 @@ class Settings:
         read = _Reader(source)
         settings = cls(
             platform=read.choice("platform", tuple(PLATFORMS)),
+            arm64_apps=read.apps("arm64Apps"),
             log_retention_days=read.choice_int("logRetentionDays", LOG_RETENTION_DAYS),
             log_level=read.choice("logLevel", LOG_LEVELS),
             images_to_keep=read.integer("imagesToKeep", minimum=1, maximum=1000),
@@ -192,6 +239,10 @@ class Settings:
                 upload_max_bytes=read.integer("uploadMaxBytes", minimum=1024, maximum=6 * 1024 * 1024 * 1024),
                 users=read.user_names("dashboardUsers"),
                 passwords=read.passwords("dashboardPasswords"),
+                office_hours=read.office_hours("dashboardOfficeHours", "timeZone"),
+                sleep_after_minutes=read.integer("dashboardSleepAfterMinutes", minimum=0, maximum=10080),
+                capacity_provider=read.choice("dashboardCapacityProvider", CAPACITY_PROVIDERS),
+                on_demand_base=read.integer("dashboardOnDemandBase", minimum=0, maximum=100),
             ),
         )
         _check_combinations(settings)
@@ -222,18 +273,26 @@ def _check_combinations(s: Settings) -> None:
     if d.certificate_arn and not d.certificate_arn.startswith("arn:"):
         raise ConfigError(f"{NAMESPACE}:certificateArn: {d.certificate_arn!r} is not an ACM certificate ARN")
     p = s.predictor
+    if p.reserved_concurrency == 0:
+        raise ConfigError(f"{NAMESPACE}:predictorReservedConcurrency: 0 throttles every prediction; use -1 to "
+                          f"leave the predictor unreserved, or a positive cap")
     if p.reserved_concurrency >= 0 and p.provisioned_concurrency > p.reserved_concurrency:
         raise ConfigError(f"{NAMESPACE}:predictorProvisionedConcurrency: {p.provisioned_concurrency} exceeds "
                           f"predictorReservedConcurrency={p.reserved_concurrency}")
-    if s.worker.capacity_provider == "FARGATE_SPOT" and s.platform == "linux/arm64":
-        raise ConfigError(f"{NAMESPACE}:workerCapacityProvider: FARGATE_SPOT does not run ARM64 tasks; "
-                          f"use FARGATE or platform linux/amd64")
+    for app, provider in (("worker", s.worker.capacity_provider), ("dashboard", s.dashboard.capacity_provider)):
+        if provider == "FARGATE_SPOT" and s.app_platform(app) == "linux/arm64":
+            raise ConfigError(f"{NAMESPACE}:{app}CapacityProvider: FARGATE_SPOT does not run ARM64 tasks; "
+                              f"use FARGATE, or leave {app} out of arm64Apps with platform linux/amd64")
+    if 0 < d.sleep_after_minutes < SLEEPER_PERIOD_MINUTES:
+        raise ConfigError(f"{NAMESPACE}:dashboardSleepAfterMinutes: {d.sleep_after_minutes} is shorter than the "
+                          f"{SLEEPER_PERIOD_MINUTES} minutes between two looks; use 0 (never) or "
+                          f"{SLEEPER_PERIOD_MINUTES} or more")
     n = s.network
     if n.vpc_id and not n.subnet_ids:
         raise ConfigError(f"{NAMESPACE}:subnetIds: give the subnets of vpcId={n.vpc_id} (two or more, "
                           f"in different availability zones)")
-    if n.subnet_ids and not n.vpc_id:
-        raise ConfigError(f"{NAMESPACE}:vpcId: give the VPC that subnetIds belong to")
+    if len(set(n.subnet_ids)) != len(n.subnet_ids):
+        raise ConfigError(f"{NAMESPACE}:subnetIds: {list(n.subnet_ids)} names a subnet twice")
     if n.subnet_ids and len(n.subnet_ids) < 2:
         raise ConfigError(f"{NAMESPACE}:subnetIds: an Application Load Balancer needs two or more subnets "
                           f"in different availability zones")
@@ -354,6 +413,35 @@ class _Reader:
         if len(set(users)) != len(users):
             raise self._fail(key, list(users), "a list without repeated names")
         return users
+
+    def apps(self, key: str) -> tuple[str, ...]:
+        values = self.strings(key)
+        for value in values:
+            if value not in APPS:
+                raise self._fail(key, value, f"an app name ({', '.join(APPS)})")
+        return values
+
+    def office_hours(self, key: str, zone_key: str) -> OfficeHours | None:
+        """`Mon-Fri 08:00-19:00` (one day or a day range, start before end) in the zone `zone_key` names."""
+        value = self.string(key)
+        zone = self.string(zone_key)
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise self._fail(zone_key, zone, "an IANA time zone such as UTC or Europe/Berlin") from None
+        if not value:
+            return None
+        expected = "a weekly window such as 'Mon-Fri 08:00-19:00' (days Mon..Sun, 24-hour times, start before end)"
+        match = OFFICE_HOURS.match(value)
+        if not match:
+            raise self._fail(key, value, expected)
+        first, _, last = match["days"].replace(" ", "").upper().partition("-")
+        last = last or first
+        times = [tuple(int(part) for part in match[name].split(":")) for name in ("start", "end")]
+        if (first not in WEEKDAYS or last not in WEEKDAYS or WEEKDAYS.index(first) > WEEKDAYS.index(last)
+                or any(h > 23 or m > 59 for h, m in times) or times[0] >= times[1]):
+            raise self._fail(key, value, expected)
+        return OfficeHours(first, last, times[0], times[1], zone)  # type: ignore[arg-type]
 
     def passwords(self, key: str) -> dict[str, str]:
         value = self.string(key)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from worker.settings import WorkerSettings as WorkerAppSettings
 
-from components.environment import SharedEnv, container_environment
+from components.environment import app_env, container_environment
 from components.iam import WORKER_STORE, image_pull_statements, job_store_statements, log_statement, service_role
 from components.network import Network, https_egress
 
@@ -19,7 +20,11 @@ CONTAINER_NAME = "worker"
 
 @dataclass(frozen=True)
 class WorkerArgs:
-    """The worker image, its task size, logs, network and the job store it may use."""
+    """The worker image, its task size, logs, network, the job store it may use, and what it is told.
+
+    `app` is the worker's own settings object (its store's table and bucket may be Outputs): the
+    task's environment is exactly what `app.to_env()` writes.
+    """
 
     family: str
     log_group_name: str
@@ -28,14 +33,12 @@ class WorkerArgs:
     cpu: int
     memory_mb: int
     cpu_architecture: str
-    idle_seconds: int
-    heartbeat_seconds: int
     log_retention_days: int
     network: Network
     table_arn: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     jobs_prefix: str
-    env: SharedEnv
+    app: WorkerAppSettings
 
 
 class BatchWorker(pulumi.ComponentResource):
@@ -72,23 +75,18 @@ class BatchWorker(pulumi.ComponentResource):
         )
         https_egress(f"{name}-https-out", self.security_group.id, parent=self.security_group)
 
-        environment = {
-            **args.env.variables(),
-            "WORKER_IDLE_SECONDS": str(args.idle_seconds),
-            "WORKER_HEARTBEAT_SECONDS": str(args.heartbeat_seconds),
-        }
         container = {
             "name": CONTAINER_NAME,
             "image": args.image_uri,
             "essential": True,
-            "environment": container_environment(environment),
+            "environment": app_env(args.app).apply(container_environment),
             # Fargate sends SIGTERM, then SIGKILL after this: time to hand the job back.
             "stopTimeout": 60,
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": args.log_group_name,
-                    "awslogs-region": args.env.region,
+                    "awslogs-region": args.app.store.region,
                     "awslogs-stream-prefix": CONTAINER_NAME,
                 },
             },

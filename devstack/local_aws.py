@@ -4,7 +4,8 @@ from the job contract's own definitions (the same objects the Pulumi JobStore us
 `LocalAws` serves moto's WSGI app through a thin middleware that counts every API call by
 operation (for benchmarks: calls per job, across all processes) and can inject AWS-shaped
 faults at a set rate (throttling, 5xx, connection resets before or after the call took effect)
-for the fault-injection tests. With no fault plan it is plain moto.
+for the fault-injection tests. Behind it, `StrictAws` refuses the requests AWS would refuse and
+moto would not (devstack/strict_aws.py; on unless a test asks for plain moto).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.faults import FaultInjector, reset_connection
+from devstack.strict_aws import StrictAws
 
 log = logging.getLogger("devstack.aws")
 
@@ -104,11 +106,16 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class LocalAws:
-    """moto's server on host:port in a background thread, behind TrafficMiddleware."""
+    """moto's server on host:port in a background thread, behind StrictAws and TrafficMiddleware.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 5055) -> None:
+    `strict=False` gives plain moto: only for a test that shows what the strict layer adds.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5055, strict: bool = True) -> None:
         self.host, self.port = host, port
-        self.traffic = TrafficMiddleware(DomainDispatcherApplication(create_backend_app))
+        moto: Callable[..., Iterable[bytes]] = DomainDispatcherApplication(create_backend_app)
+        self.strict = StrictAws(moto) if strict else None
+        self.traffic = TrafficMiddleware(self.strict or moto)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,17 +142,7 @@ class LocalAws:
 
 def app_env(settings: StoreSettings, endpoint: str) -> dict[str, str]:
     """The environment variables an app process needs to use this store on the local AWS."""
-    return {
-        **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": settings.region,
-        "JOBS_TABLE": settings.table,
-        "JOBS_BUCKET": settings.bucket,
-        "JOB_LEASE_SECONDS": str(settings.lease_seconds),
-        "JOB_MAX_ATTEMPTS": str(settings.max_attempts),
-        "JOB_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
-        "AWS_MAX_ATTEMPTS": str(settings.aws_max_attempts),
-    }
+    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, **settings.to_env()}
 
 
 def local_client(service: str, endpoint: str, region: str) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -30,6 +29,9 @@ class DevSettings:
     user: str = "demo"
     lambda_instances: int = 2
     max_workers: int = 2
+    worker_idle_seconds: float = 30.0  # local workers give up sooner than the cloud's
+    log_level: str = "INFO"
+    # Test and benchmark knobs laid over every app's environment (e.g. a shorter idle time).
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -71,6 +73,3 @@ class DevSettings:
             ) as file:
                 file.write(secrets.token_urlsafe(12))
         return path.read_text().strip()
-
-    def logins_json(self) -> str:
-        return json.dumps({self.user: self.login_password()})

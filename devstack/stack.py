@@ -18,7 +18,11 @@ import time
 import urllib.error
 import urllib.request
 
+from dashboard.settings import SECRET_VARIABLES, DashboardSettings, ServerSettings
 from jobkit import JobStore, StoreSettings
+from jobkit.settings import merge_env
+from predictor.settings import PredictorSettings
+from worker.settings import WorkerSettings
 
 from devstack.lambda_server import LambdaServer
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
@@ -44,26 +48,50 @@ class LocalStack:
         """The local dashboard login: (user, password)."""
         return self.settings.user, self.settings.login_password()
 
-    def app_env(self) -> dict[str, str]:
-        """The environment every local app process gets: the cloud's variables, pointed here."""
+    def app_env(self, app: str | None = None) -> dict[str, str]:
+        """The environment of one local app process -- "dashboard", "predictor" or "worker" -- as the
+        app's own settings write it (`to_env()`, as in the cloud), plus boto3's local endpoints.
+
+        The dashboard's includes the worker's (the workers it starts inherit it, less its logins).
+        Without `app`: what every non-dashboard process may see, all apps' variables but no logins.
+        """
         s = self.settings
+        store = StoreSettings(table=s.table, bucket=s.bucket, region=s.region)
+        worker = WorkerSettings(store=store, idle_seconds=s.worker_idle_seconds, log_level=s.log_level,
+                                log_dir=s.log_dir)
+        predictor = PredictorSettings(model_dir=s.state_dir / "model", log_level=s.log_level)
+        dashboard = DashboardSettings(
+            store=store,
+            logins={s.user: s.login_password()},
+            predictor_function=s.function_name,
+            region=s.region,
+            launcher="subprocess",
+            max_workers=s.max_workers,
+            worker_command=(sys.executable, "-m", "worker", "--drain"),
+            local_log_dir=s.log_dir,
+            log_level=s.log_level,
+        )
+        server = ServerSettings(bind=f"{s.host}:{s.dashboard_port}", workers=1, threads=16,
+                                log_level=s.log_level.lower())
+        envs = {
+            "worker": [worker.to_env()],
+            "predictor": [predictor.to_env()],
+            "dashboard": [dashboard.to_env(), server.to_env(), worker.to_env()],
+        }
+        if app is None:
+            written = {name: value for name, value in merge_env(*(e for group in envs.values() for e in group)).items()
+                       if name not in SECRET_VARIABLES}
+        else:
+            written = merge_env(*envs[app])
         return {
             **LOCAL_CREDENTIALS,
             "PYTHONPATH": str(s.apps_dir),
             "PYTHONUNBUFFERED": "1",
-            "AWS_REGION": s.region,
+            "AWS_REGION": s.region,  # Lambda sets it for the predictor; the others write it themselves
             "AWS_DEFAULT_REGION": s.region,
             "AWS_ENDPOINT_URL": s.aws_url,
             "AWS_ENDPOINT_URL_LAMBDA": s.lambda_url,
-            "JOBS_TABLE": s.table,
-            "JOBS_BUCKET": s.bucket,
-            "PREDICTOR_FUNCTION": s.function_name,
-            "WORKER_LAUNCHER": "subprocess",
-            "WORKER_COMMAND": f"{sys.executable} -m worker --drain",
-            "MAX_WORKERS": str(s.max_workers),
-            "WORKER_IDLE_SECONDS": "30",
-            "LOCAL_LOG_DIR": str(s.log_dir),
-            "MODEL_DIR": str(s.state_dir / "model"),
+            **written,
             **s.extra_env,
         }
 
@@ -96,7 +124,7 @@ class LocalStack:
     def start(self, timeout: float = 90.0) -> None:
         s = self.settings
         s.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.app_env()
+        env = self.app_env("dashboard")
         try:
             self._aws = LocalAws(s.host, s.aws_port).start()
             bootstrap(s.aws_url, s.region, s.table, s.bucket)
@@ -105,7 +133,7 @@ class LocalStack:
                 port=s.lambda_port,
                 apps_dir=s.apps_dir,
                 function_name=s.function_name,
-                env=env,
+                env=self.app_env("predictor"),
                 instances=s.lambda_instances,
                 log_path=s.log_dir / "predictor.log",
             )
@@ -128,8 +156,7 @@ class LocalStack:
         # A session of its own: stop() ends the dashboard and every worker it launched at once.
         self._dashboard = subprocess.Popen(
             command,
-            env={**os.environ, **env, "DASHBOARD_LOGINS": s.logins_json(),  # the dashboard's alone
-                 "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "16"},
+            env={**os.environ, **env},
             cwd=s.state_dir,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -3,6 +3,8 @@
 After a submit the dashboard calls `ensure_worker()`; a `Reconciler` thread (one per process)
 does the same every few seconds while claimable jobs exist, so a failed launch or a dead
 worker never leaves a job waiting forever. Workers drain the queue and exit on their own.
+A launcher that cannot start workers says so loudly: an error log line with the AWS error, and
+`launch_health(launcher)` for the jobs page's banner.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ import logging
 import os
 import subprocess
 import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from dashboard.settings import DashboardSettings, EcsWorkerSettings
 
@@ -38,19 +46,90 @@ class Launcher(Protocol):
         """Start one worker (raises on failure)."""
 
 
+@dataclass(frozen=True)
+class LaunchFailure:
+    """Why the last attempt to start a worker failed, and when (time.time())."""
+
+    at: float
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+
+class LaunchHealth:
+    """The last failure to start a worker through one launcher, until a later attempt succeeds.
+
+    One per launcher, so one per dashboard process; each process's reconciler finds a failure on
+    its own within one interval. Thread-safe: request threads and the reconciler share it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._failure: LaunchFailure | None = None
+        self._lock = threading.Lock()
+
+    def failed(self, code: str, message: str) -> None:
+        with self._lock:
+            self._failure = LaunchFailure(self.clock(), code, message)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failure = None
+
+    def recent_failure(self, within: float = 300.0) -> LaunchFailure | None:
+        """The last failure if it happened in the last `within` seconds (stale ones mean nobody
+        has tried since: no job was waiting)."""
+        with self._lock:
+            failure = self._failure
+        return failure if failure is not None and self.clock() - failure.at <= within else None
+
+
+_health: weakref.WeakKeyDictionary[Any, LaunchHealth] = weakref.WeakKeyDictionary()
+_health_lock = threading.Lock()
+
+
+def launch_health(launcher: Launcher) -> LaunchHealth:
+    """The LaunchHealth of this launcher object (made on first use)."""
+    with _health_lock:
+        health = _health.get(launcher)
+        if health is None:
+            health = _health[launcher] = LaunchHealth()
+        return health
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """(code, message) of a launch failure: AWS's error code and message when AWS refused."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return details.get("Code", "") or "ClientError", details.get("Message", "") or str(error)
+    if isinstance(error, LaunchRefused):
+        return error.code, error.message
+    return type(error).__name__, str(error)
+
+
 def ensure_worker(launcher: Launcher) -> bool:
-    """Start a worker unless `max_workers` already run; True when one was started."""
+    """Start a worker unless `max_workers` already run; True when one was started.
+
+    Never raises: a failure is logged as an error with AWS's error code and message, and kept in
+    `launch_health(launcher)` until an attempt succeeds. The reconciler tries again.
+    """
+    health = launch_health(launcher)
     try:
         running = launcher.running()
-        if running >= launcher.max_workers:
-            return False
-        launcher.launch()
-        log.info("worker launched", extra={"running_before": running})
-        return True
-    except Exception:
-        # The reconciler tries again; a stakeholder's submit must not fail because of this.
-        log.exception("could not launch a worker")
+        if running < launcher.max_workers:
+            launcher.launch()
+            log.info("worker launched", extra={"running_before": running})
+    except Exception as error:  # a stakeholder's submit must not fail because of this
+        code, message = describe_error(error)
+        health.failed(code, message)
+        log.error("workers cannot be started", exc_info=not isinstance(error, (ClientError, LaunchRefused)),
+                  extra={"error_code": code, "error_message": message,
+                         "operation": getattr(error, "operation_name", None)})
         return False
+    health.succeeded()
+    return running < launcher.max_workers
 
 
 class SubprocessLauncher:
@@ -103,6 +182,14 @@ class SubprocessLauncher:
                 child.wait()
 
 
+class LaunchRefused(RuntimeError):
+    """RunTask answered without starting a task (its `failures` say why)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
 class EcsLauncher:
     """RunTask of the worker's task definition on Fargate (or Fargate Spot)."""
 
@@ -110,17 +197,30 @@ class EcsLauncher:
         self.ecs, self.settings, self.max_workers = ecs, settings, max_workers
 
     def running(self) -> int:
-        count, token = 0, None
+        """Workers this dashboard started that are neither stopped nor stopping.
+
+        ListTasks: "When you specify startedBy as the filter, it must be the only filter", so no
+        desiredStatus here. It "might" also list recently stopped tasks (moto lists every stopped
+        one), so DescribeTasks (up to 100 a call) tells which still run: one extra call at most
+        while fewer than 100 workers exist, none when no worker does.
+        """
+        arns, token = [], None
         while True:
-            kwargs: dict[str, Any] = {"cluster": self.settings.cluster, "startedBy": STARTED_BY,
-                                      "desiredStatus": "RUNNING"}
+            kwargs: dict[str, Any] = {"cluster": self.settings.cluster, "startedBy": STARTED_BY}
             if token:
                 kwargs["nextToken"] = token
             page = self.ecs.list_tasks(**kwargs)
-            count += len(page.get("taskArns", []))
+            arns += page.get("taskArns", [])
             token = page.get("nextToken")
-            if not token or count >= self.max_workers:
-                return count
+            if not token:
+                break
+        count = 0
+        for start in range(0, len(arns), 100):
+            tasks = self.ecs.describe_tasks(cluster=self.settings.cluster, tasks=arns[start:start + 100])["tasks"]
+            count += sum(1 for task in tasks if "STOPPED" not in (task.get("lastStatus"), task.get("desiredStatus")))
+            if count >= self.max_workers:
+                break
+        return count
 
     def run_task_kwargs(self) -> dict[str, Any]:
         s = self.settings
@@ -145,7 +245,9 @@ class EcsLauncher:
         response = self.ecs.run_task(**self.run_task_kwargs())
         failures = response.get("failures") or []
         if failures or not response.get("tasks"):
-            raise RuntimeError(f"RunTask started no task: {failures}")
+            first = failures[0] if failures else {}
+            reason = " ".join(filter(None, (first.get("reason"), first.get("detail")))) or "no reason given"
+            raise LaunchRefused("RunTaskFailure", f"RunTask started no task: {reason}")
         log.info("worker task started", extra={"task_arn": response["tasks"][0].get("taskArn")})
 
 

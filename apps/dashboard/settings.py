@@ -1,4 +1,4 @@
-"""Typed dashboard settings, read once from the environment (docs/contracts.md lists them)."""
+"""Typed dashboard settings, read once from the environment and written back by `to_env()`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobkit import StoreSettings
+from jobkit.settings import env_number, merge_env
 
 DEFAULT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+# Never written as plain environment in the cloud: the task definition reads it from SSM.
+SECRET_VARIABLES = frozenset({"DASHBOARD_LOGINS"})
 
 
 class SettingsError(RuntimeError):
@@ -46,6 +49,21 @@ class EcsWorkerSettings:
     capacity_provider: str = "FARGATE"
     assign_public_ip: bool = False
     container_name: str = ""
+
+    def to_env(self) -> dict[str, str]:
+        """The WORKER_* and ECS_CLUSTER variables DashboardSettings.from_env reads when WORKER_LAUNCHER=ecs."""
+        env = {
+            "ECS_CLUSTER": self.cluster,
+            "WORKER_TASK_DEFINITION": self.task_definition,
+            "WORKER_SUBNETS": ",".join(self.subnets),
+            "WORKER_CAPACITY_PROVIDER": self.capacity_provider,
+            "WORKER_ASSIGN_PUBLIC_IP": "ENABLED" if self.assign_public_ip else "DISABLED",
+        }
+        if self.security_groups:
+            env["WORKER_SECURITY_GROUPS"] = ",".join(self.security_groups)
+        if self.container_name:
+            env["WORKER_CONTAINER_NAME"] = self.container_name
+        return env
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,34 @@ class DashboardSettings:
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
 
+    def to_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s.
+
+        Pulumi and the local stack build the dashboard's environment only through this; both keep
+        SECRET_VARIABLES (the logins) out of every other process (the cloud passes them from SSM).
+        """
+        env = {
+            "PREDICTOR_FUNCTION": self.predictor_function,
+            "UPLOAD_MAX_BYTES": str(self.upload_max_bytes),
+            "WORKER_LAUNCHER": self.launcher,
+            "MAX_WORKERS": str(self.max_workers),
+            "LOG_LEVEL": self.log_level,
+            "DESCRIBE_CACHE_SECONDS": env_number(self.describe_cache_seconds),
+            "PREDICTOR_TIMEOUT_SECONDS": env_number(self.predictor_timeout_seconds),
+            "RECONCILE_SECONDS": env_number(self.reconcile_seconds),
+            "DASHBOARD_PROXY_HOPS": str(self.proxy_hops),
+            "DASHBOARD_LOGINS": json.dumps(self.logins),
+        }
+        if self.worker_command:
+            env["WORKER_COMMAND"] = shlex.join(self.worker_command)
+        if self.worker_log_group:
+            env["WORKER_LOG_GROUP"] = self.worker_log_group
+        if self.local_log_dir is not None:
+            env["LOCAL_LOG_DIR"] = str(self.local_log_dir)
+        if self.ecs is not None:
+            env.update(self.ecs.to_env())
+        return merge_env(self.store.to_env(), env)
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -160,3 +206,15 @@ class ServerSettings:
             log_level=environ.get("LOG_LEVEL", "info").lower(),
             **numbers,
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s."""
+        return {
+            "GUNICORN_BIND": self.bind,
+            "GUNICORN_WORKERS": str(self.workers),
+            "GUNICORN_THREADS": str(self.threads),
+            "GUNICORN_TIMEOUT": str(self.timeout),
+            "GUNICORN_KEEPALIVE": str(self.keepalive),
+            "GUNICORN_ACCESS_LOG": "json" if self.access_log else "none",
+            "LOG_LEVEL": self.log_level.upper(),
+        }

@@ -1,4 +1,4 @@
-"""Typed settings for the job store, read once from the environment."""
+"""Typed settings for the job store, read once from the environment and written back the same way."""
 
 from __future__ import annotations
 
@@ -7,12 +7,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
+def env_number(value: float) -> str:
+    """A number as an environment value: whole numbers without a fraction ("60", not "60.0")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def merge_env(*envs: Mapping[str, str]) -> dict[str, str]:
+    """One environment from several settings' `to_env()`; a name two of them write must agree."""
+    merged: dict[str, str] = {}
+    for env in envs:
+        for name, value in env.items():
+            if merged.setdefault(name, value) != value:
+                raise ValueError(f"{name} is written twice with different values: {merged[name]!r} and {value!r}")
+    return merged
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Where the job table and bucket are, and the queue's timing rules.
 
-    Pulumi sets these variables in the cloud; the local stack sets them on a laptop.
-    AWS endpoints and credentials come from boto3's own configuration (AWS_ENDPOINT_URL...).
+    Pulumi sets these variables in the cloud; the local stack sets them on a laptop, both through
+    `to_env()`. AWS endpoints and credentials come from boto3's own configuration (AWS_ENDPOINT_URL...).
     """
 
     table: str
@@ -40,3 +57,16 @@ class StoreSettings:
             retry_backoff_seconds=float(environ.get("JOB_RETRY_BACKOFF_SECONDS", 2)),
             aws_max_attempts=int(environ.get("AWS_MAX_ATTEMPTS", 6)),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s."""
+        return {
+            "JOBS_TABLE": self.table,
+            "JOBS_BUCKET": self.bucket,
+            "AWS_REGION": self.region,
+            "JOB_LEASE_SECONDS": env_number(self.lease_seconds),
+            "JOB_MAX_ATTEMPTS": str(self.max_attempts),
+            "RESULT_RETENTION_DAYS": str(self.retention_days),
+            "JOB_RETRY_BACKOFF_SECONDS": env_number(self.retry_backoff_seconds),
+            "AWS_MAX_ATTEMPTS": str(self.aws_max_attempts),
+        }

@@ -1,4 +1,4 @@
-"""Typed settings for the predictor, read once per instance from the environment."""
+"""Typed settings for the predictor, read once per instance from the environment, written by `to_env()`."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ class PredictorSettings:
             model_dir=Path(environ.get("MODEL_DIR") or DEFAULT_MODEL_DIR),
             log_level=(environ.get("LOG_LEVEL") or "INFO").upper(),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s.
+
+        MODEL_DIR is written only when it is not the folder next to the code: a path on the machine
+        that runs Pulumi means nothing inside the image.
+        """
+        env = {"LOG_LEVEL": self.log_level}
+        if self.model_dir != DEFAULT_MODEL_DIR:
+            env["MODEL_DIR"] = str(self.model_dir)
+        return env

@@ -33,6 +33,9 @@ from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker.runner")
 
+# What S3 answers GetObject for a missing key: NoSuchKey (404) to a caller allowed s3:ListBucket,
+# AccessDenied (403) to one that is not (S3 API Reference, GetObject, Permissions).
+MISSING_INPUT_CODES = ("NoSuchKey", "AccessDenied")
 _TICK = 0.1  # how often the supervisor looks at the algorithm, the stop flag and the heartbeat
 _MAX_ERROR = 500
 
@@ -217,8 +220,12 @@ class Worker:
         try:
             data = self.store.read_input(job)
         except StoreUnavailable as error:
-            if not (isinstance(error.__cause__, ClientError) and error_code(error.__cause__) == "NoSuchKey"):
+            code = error_code(error.__cause__) if isinstance(error.__cause__, ClientError) else ""
+            if code not in MISSING_INPUT_CODES:
                 raise
+            # S3 answers AccessDenied, not NoSuchKey, for a missing key to a caller without
+            # s3:ListBucket; trying again cannot help either way.
+            log.error("the job's input cannot be read", extra={"error_code": code, "key": job.input_key})
             self.store.fail(job, "The job's input file is missing; submit it again.", retryable=False)
             return Outcome.FAILED
         beat = Heartbeat(

@@ -1,4 +1,4 @@
-"""Typed worker settings, read once from the environment (see docs/contracts.md)."""
+"""Typed worker settings, read once from the environment and written back by `to_env()`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobkit import StoreSettings
+from jobkit.settings import env_number, merge_env
 
 # The job store's numeric variables (read by jobkit), checked here so a typo names its variable.
 _STORE_NUMBERS = {
@@ -84,3 +85,20 @@ class WorkerSettings:
             log_level=level,
             log_dir=Path(log_dir) if log_dir else None,
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, holding these settings: from_env(s.to_env()) == s.
+
+        Pulumi (the worker's task definition) and the local stack build the worker's environment
+        only through this, so a variable added here reaches the cloud and the laptop alike.
+        """
+        env = {
+            "WORKER_IDLE_SECONDS": env_number(self.idle_seconds),
+            "WORKER_HEARTBEAT_SECONDS": env_number(self.heartbeat_seconds),
+            "WORKER_POLL_SECONDS": env_number(self.poll_seconds),
+            "WORKER_ALGORITHM": self.algorithm,
+            "LOG_LEVEL": self.log_level,
+        }
+        if self.log_dir is not None:
+            env["LOCAL_LOG_DIR"] = str(self.log_dir)
+        return merge_env(self.store.to_env(), env)

@@ -1,18 +1,36 @@
-"""Worker launchers: a real subprocess locally; ECS RunTask against moto (API shape only: moto
-records the task but runs nothing). And the reconciler that starts workers for waiting jobs."""
+"""Worker launchers: a real subprocess locally; ECS RunTask against moto behind the strict layer
+(API shape only: moto records the task but runs nothing). The reconciler that starts workers for
+waiting jobs, and how loudly a launcher that cannot start workers says so."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import os
 import sys
 from pathlib import Path
 
 import boto3
 import pytest
-from dashboard.launcher import STARTED_BY, EcsLauncher, Reconciler, SubprocessLauncher, ensure_worker
+import requests
+from botocore.exceptions import ClientError
+from dashboard.app import build_services, create_app
+from dashboard.auth import LoginThrottle
+from dashboard.launcher import (
+    STARTED_BY,
+    EcsLauncher,
+    LaunchHealth,
+    Reconciler,
+    SubprocessLauncher,
+    ensure_worker,
+    launch_health,
+)
 from dashboard.settings import DashboardSettings, EcsWorkerSettings, SettingsError
+from jobkit.logs import JsonFormatter
 
-from tests.support import wait_until
+from tests.dashboard.conftest import DashCaller, predictor_for, prop, sign_in
+from tests.support import count_aws_calls, wait_until
 
 CHILD = """
 import os, sys, time
@@ -64,7 +82,8 @@ def test_ensure_worker_respects_max_workers(launcher):
 def test_a_failing_launch_is_logged_not_raised(tmp_path, caplog):
     broken = SubprocessLauncher(("/nonexistent/worker",), 1, tmp_path)
     assert ensure_worker(broken) is False
-    assert "could not launch a worker" in caplog.text
+    assert "workers cannot be started" in caplog.text
+    assert launch_health(broken).recent_failure().code == "FileNotFoundError"
 
 
 def test_reconciler_starts_a_worker_only_when_a_job_waits(launcher, store):
@@ -88,6 +107,18 @@ def test_reconciler_thread_runs_on_its_own(launcher, store):
 
 @pytest.fixture
 def ecs(aws_endpoint):
+    """A cluster, the worker's task definition and a VPC in moto. moto moves a task one state
+    towards STOPPED each time it is described; here a task runs until it is stopped, as a worker
+    with a long job does."""
+    requests.post(f"{aws_endpoint}/moto-api/state-manager/set-transition", timeout=5,
+                  json={"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}},
+                  ).raise_for_status()
+    yield _ecs_resources()
+    requests.post(f"{aws_endpoint}/moto-api/state-manager/unset-transition", timeout=5,
+                  json={"model_name": "ecs::task"})
+
+
+def _ecs_resources():
     client = boto3.client("ecs", region_name="us-east-1")
     cluster = client.create_cluster(clusterName=f"ml-proto-{os.urandom(4).hex()}")["cluster"]["clusterArn"]
     task = client.register_task_definition(
@@ -124,6 +155,120 @@ def test_ecs_launcher_run_task_shape_against_moto(ecs, provider):
     assert not ensure_worker(launcher)
     tasks = client.list_tasks(cluster=cluster, startedBy=STARTED_BY)["taskArns"]
     assert len(tasks) == 2
+
+
+def ecs_settings(ecs, **changes) -> EcsWorkerSettings:
+    _, cluster, task, subnets, group = ecs
+    settings = EcsWorkerSettings(cluster=cluster, task_definition=task, subnets=subnets, security_groups=(group,))
+    return dataclasses.replace(settings, **changes)
+
+
+def test_the_strict_layer_refuses_the_old_list_tasks_call_and_the_launcher_passes(ecs, local_aws):
+    client, cluster = ecs[0], ecs[1]
+    with pytest.raises(ClientError) as refused:  # what running() sent before: startedBy with desiredStatus
+        client.list_tasks(cluster=cluster, startedBy=STARTED_BY, desiredStatus="RUNNING")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+    refusals_before = sum(local_aws.strict.refused.values())
+    launcher = EcsLauncher(client, ecs_settings(ecs), max_workers=1)
+    assert launcher.running() == 0
+    assert ensure_worker(launcher) is True
+    assert launcher.running() == 1 and ensure_worker(launcher) is False  # max reached, not an error
+    assert launch_health(launcher).recent_failure() is None
+    assert sum(local_aws.strict.refused.values()) == refusals_before  # nothing the launcher sent was refused
+
+
+def test_running_counts_only_workers_that_have_not_stopped(ecs):
+    client, cluster = ecs[0], ecs[1]
+    launcher = EcsLauncher(client, ecs_settings(ecs), max_workers=2)
+    with count_aws_calls(client) as idle:
+        assert launcher.running() == 0
+    assert idle == {"ecs.ListTasks": 1}  # no worker: no DescribeTasks
+    assert ensure_worker(launcher) and ensure_worker(launcher)
+    with count_aws_calls(client) as busy:
+        assert launcher.running() == 2
+    assert busy == {"ecs.ListTasks": 1, "ecs.DescribeTasks": 1}
+    first = client.list_tasks(cluster=cluster, startedBy=STARTED_BY)["taskArns"][0]
+    client.stop_task(cluster=cluster, task=first, reason="worker exited")
+    # ListTasks may still list a stopped task (moto lists them all); it is not a running worker.
+    assert len(client.list_tasks(cluster=cluster, startedBy=STARTED_BY)["taskArns"]) == 2
+    assert launcher.running() == 1
+    assert ensure_worker(launcher) is True and launcher.running() == 2
+
+
+def test_a_launcher_that_cannot_start_workers_logs_the_aws_error_until_it_can(ecs, caplog):
+    launcher = EcsLauncher(ecs[0], ecs_settings(ecs, cluster="no-such-cluster"), max_workers=1)
+    with caplog.at_level(logging.ERROR, logger="dashboard.launcher"):
+        assert ensure_worker(launcher) is False
+    (record,) = [r for r in caplog.records if r.getMessage() == "workers cannot be started"]
+    line = json.loads(JsonFormatter("dashboard").format(record))  # the JSON line the dashboard writes
+    assert (line["level"], line["operation"], line["error_code"], line["error_message"]) == (
+        "ERROR", "ListTasks", "ClusterNotFoundException", "Cluster not found.")
+    failure = launch_health(launcher).recent_failure()
+    assert str(failure) == "ClusterNotFoundException: Cluster not found."
+
+    launcher.settings = ecs_settings(ecs)  # the cause is fixed: the next attempt clears the failure
+    assert ensure_worker(launcher) is True
+    assert launch_health(launcher).recent_failure() is None
+
+
+class NoCapacityEcs:
+    """AWS's answer when Fargate has no capacity: RunTask succeeds as a call but starts no task."""
+
+    def list_tasks(self, **_: object) -> dict:
+        return {"taskArns": []}
+
+    def run_task(self, **_: object) -> dict:
+        return {"tasks": [], "failures": [{"arn": "arn:aws:ecs:us-east-1:1:container-instance/x",
+                                           "reason": "Capacity is unavailable at this time."}]}
+
+
+def test_a_run_task_that_starts_nothing_is_a_failure_with_its_reason(ecs):
+    launcher = EcsLauncher(NoCapacityEcs(), ecs_settings(ecs), max_workers=1)
+    assert ensure_worker(launcher) is False
+    assert str(launch_health(launcher).recent_failure()) == (
+        "RunTaskFailure: RunTask started no task: Capacity is unavailable at this time.")
+
+
+def test_a_launch_failure_counts_as_recent_for_five_minutes():
+    now = [1000.0]
+    health = LaunchHealth(clock=lambda: now[0])
+    health.failed("AccessDeniedException", "not authorized to perform: ecs:RunTask")
+    now[0] += 300
+    assert health.recent_failure().code == "AccessDeniedException"
+    now[0] += 1  # nobody tried since (no job waited): the banner goes
+    assert health.recent_failure() is None
+
+
+def test_the_jobs_page_says_when_workers_cannot_be_started(ecs, dashboard_settings, store, lambda_stub, clock):
+    launcher = EcsLauncher(ecs[0], ecs_settings(ecs, cluster="no-such-cluster"), max_workers=1)
+    services = build_services(dashboard_settings, store=store, predictor=predictor_for(lambda_stub),
+                              launcher=launcher)
+    app = create_app(dashboard_settings, services=services, throttle=LoginThrottle(clock=clock), reconcile=False)
+    client = app.server.test_client()
+    sign_in(client)
+    call = DashCaller(app, client)
+
+    def banner() -> str:
+        return json.dumps(call.call("launcher-banner.children", [prop("jobs-refresh", "n_intervals", 1)]))
+
+    assert "Workers cannot be started" not in banner()
+    submitted = call.call(  # a stakeholder runs a sample: the job is queued, the launch fails
+        "submit-message.children",
+        [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
+        state=[prop("job-upload", "filename", None), prop("sample-choice", "value", "store-sites.csv"),
+               prop("submit-token", "data", "t-banner")],
+        changed=["sample-submit.n_clicks"],
+    )
+    assert "Job submitted" in json.dumps(submitted)
+    assert "Workers cannot be started: " in banner() and "ClusterNotFoundException: Cluster not found." in banner()
+    page = json.dumps(call.call("page.children", [prop("url", "pathname", "/jobs")]))
+    assert "Workers cannot be started: " in page  # also on a fresh page load
+
+    launcher.settings = dataclasses.replace(launcher.settings, cluster=ecs[1])
+    assert services.start_worker() is True
+    assert "Workers cannot be started" not in banner()
 
 
 def test_ecs_settings_come_from_the_environment(store_settings):

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from jobkit.schema import TABLE
 
+from tests.envcheck import every_app_variable
 from tests.images.context import APPS, REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-CONTRACT = REPO_ROOT / "docs" / "contracts.md"
-# boto3's own settings, which the contract relies on without listing each one.
+# boto3's own settings, which the apps rely on without reading them themselves.
 BOTO3_STANDARD = {"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 REQUIRED = {
     "dashboard": {"JOBS_TABLE", "JOBS_BUCKET", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA",
@@ -31,12 +31,8 @@ def compose() -> dict:
 
 
 def contract_variables() -> set[str]:
-    """Every variable named in the first column of docs/contracts.md's environment table."""
-    names = set()
-    for line in CONTRACT.read_text().splitlines():
-        if line.startswith("| `"):
-            names |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
-    return names
+    """Every variable an app reads, as the apps' own settings classes write them (tests/envcheck.py)."""
+    return every_app_variable() | {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA"}
 
 
 def interpolate(value: str, environ: dict[str, str]) -> str:
@@ -73,11 +69,11 @@ def test_each_app_service_builds_from_apps_with_its_own_dockerfile(compose, serv
 
 def test_environment_uses_only_contract_variables_and_what_each_app_needs(compose):
     known = contract_variables() | BOTO3_STANDARD
-    assert {"JOBS_TABLE", "AWS_ENDPOINT_URL_LAMBDA", "DASHBOARD_LOGINS"} <= known  # the table was parsed
+    assert {"JOBS_TABLE", "AWS_ENDPOINT_URL_LAMBDA", "DASHBOARD_LOGINS", "WORKER_IDLE_SECONDS"} <= known
     for name, spec in compose["services"].items():
         env = spec.get("environment") or {}
         unknown = set(env) - known if name != "moto" else set()
-        assert not unknown, f"{name} sets variables docs/contracts.md does not define: {unknown}"
+        assert not unknown, f"{name} sets variables no app's settings read: {unknown}"
         missing = REQUIRED.get(name, set()) - set(env)
         assert not missing, f"{name} lacks {missing}"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.infra.harness import ROOT
+from deploy.mock_program import ROOT
 
 RUN_TIMEOUT_SECONDS = 90
 SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
@@ -35,7 +35,7 @@ class Resource:
 
 
 class Deployment:
-    """Resources, exports and the error of one run (see tests/infra/harness.py)."""
+    """Resources, exports and the error of one run (see deploy/mock_program.py)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -98,8 +98,17 @@ class Deployment:
     def container_env(self, family_suffix: str) -> dict[str, str]:
         return {item["name"]: item["value"] for item in self.container(family_suffix).get("environment", [])}
 
+    def scheduled_actions(self) -> dict[str, dict[str, Any]]:
+        """The dashboard's office-hours actions by name suffix ("open", "close")."""
+        return {r.inputs["name"].rsplit("-", 1)[1]: r.inputs
+                for r in self.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+
+    def sleep_env(self) -> dict[str, str]:
+        """The sleep/wake function's environment (dashboardSleepAfterMinutes > 0 only)."""
+        return self.one("aws:lambda/function:Function", "dashboard-sleep-function").inputs["environment"]["variables"]
+
     def lambda_env(self) -> dict[str, str]:
-        return self.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+        return self.one("aws:lambda/function:Function", "predictor-function").inputs["environment"]["variables"]
 
     # --- IAM ---------------------------------------------------------------------------------
 
@@ -128,7 +137,7 @@ def run_program(stack: str, out_dir: Path, overrides: dict[str, str] | None = No
                 secrets: tuple[str, ...] = ()) -> Deployment:
     """Run __main__.py for `stack` in a fresh process (Pulumi's runtime state is global)."""
     out = out_dir / f"{stack}-{abs(hash((tuple(sorted((overrides or {}).items())), secrets)))}.json"
-    command = [sys.executable, "-m", "tests.infra.harness", "--stack", stack, "--out", str(out)]
+    command = [sys.executable, "-m", "deploy.mock_program", "--stack", stack, "--out", str(out)]
     for key, value in (overrides or {}).items():
         command += ["--set", f"{key}={value}"]
     for key in secrets:

@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from dashboard.settings import SECRET_VARIABLES, DashboardSettings, ServerSettings
+from jobkit.settings import merge_env
+from predictor.settings import PredictorSettings
+from worker.settings import WorkerSettings
 
 from components import settings as settings_module
-from tests.infra.contract import APPS, contract_variables
+from deploy.mock_program import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
 
-# Variables the contract lists that the cloud deliberately does not set as plain environment.
-NOT_PLAIN_ENV = {
-    # A secret: it comes through the task definition's `secrets` from SSM (see test_security).
-    ("dashboard", "DASHBOARD_LOGINS"),
-    # Lambda reserves AWS_REGION and sets it itself; a function that sets it is refused.
-    ("predictor", "AWS_REGION"),
-    # A test and benchmark knob; the image's default module is the production algorithm.
-    ("worker", "WORKER_ALGORITHM"),
-}
+APPS = ("dashboard", "predictor", "worker")
 
 
 def image_for(d: Deployment, app: str):
     return d.one("awsx:ecr:Image", f"{app}-image")
-
-
-def test_the_contract_table_is_parsed(deployment: Deployment) -> None:
-    needed = contract_variables()
-    # Guards the parser itself: a silently empty list would make the env test pass vacuously.
-    assert {"JOBS_TABLE", "JOBS_BUCKET", "AWS_REGION", "LOG_LEVEL"} <= needed["worker"]
-    assert {"ECS_CLUSTER", "WORKER_TASK_DEFINITION", "PREDICTOR_FUNCTION"} <= needed["dashboard"]
-    assert not any(name.startswith("AWS_ENDPOINT_URL") for names in needed.values() for name in names)
 
 
 def test_three_images_are_built_from_their_own_dockerfiles(deployment: Deployment) -> None:
@@ -59,7 +47,7 @@ def test_each_repository_expires_old_images(deployment: Deployment) -> None:
 
 
 def test_the_lambda_is_image_based_and_runs_the_predictor_image(deployment: Deployment) -> None:
-    function = deployment.one("aws:lambda/function:Function")
+    function = deployment.one("aws:lambda/function:Function", "predictor-function")
     assert function.inputs["packageType"] == "Image"
     assert function.inputs["imageUri"] == image_for(deployment, "predictor").outputs["imageUri"]
     assert "@sha256:" in function.inputs["imageUri"]
@@ -83,17 +71,23 @@ def test_the_service_and_the_batch_task_run_their_images(deployment: Deployment)
             settings_module.PLATFORMS[deployment.setting("platform")].upper()
 
 
-def test_every_contract_variable_is_set_for_every_app(deployment: Deployment) -> None:
-    env_of = {
-        "dashboard": deployment.container_env("-dashboard"),
-        "worker": deployment.container_env("-worker"),
-        "predictor": deployment.lambda_env(),
-    }
-    for app, names in contract_variables().items():
-        missing = {n for n in names if n not in env_of[app] and (app, n) not in NOT_PLAIN_ENV}
-        assert not missing, f"{app} lacks {sorted(missing)}"
-        assert all(value not in ("", None) for value in env_of[app].values()), env_of[app]
-    assert "AWS_REGION" not in env_of["predictor"]
+def test_each_app_is_given_exactly_what_its_settings_write(deployment: Deployment) -> None:
+    """Read back with the app's own from_env, each environment is what that app's to_env writes: no
+    variable the app reads is missing, none it does not read is set."""
+    worker = deployment.container_env("-worker")
+    assert WorkerSettings.from_env(worker).to_env() == worker
+    predictor = deployment.lambda_env()
+    assert PredictorSettings.from_env(predictor).to_env() == predictor
+    dashboard = deployment.container_env("-dashboard")
+    with_logins = {**dashboard, "DASHBOARD_LOGINS": '{"someone": "a-password"}'}
+    written = merge_env(DashboardSettings.from_env(with_logins).to_env(), ServerSettings.from_env(dashboard).to_env())
+    assert {name: value for name, value in written.items() if name not in SECRET_VARIABLES} == dashboard
+    # The logins are the one secret, and they come from SSM, not plain environment.
+    assert [s["name"] for s in deployment.container("-dashboard")["secrets"]] == sorted(SECRET_VARIABLES)
+    assert "AWS_REGION" not in predictor  # Lambda reserves it
+    for env in (worker, predictor, dashboard):
+        assert all(value not in ("", None) for value in env.values()), env
+        assert not any(name.startswith("AWS_ENDPOINT_URL") for name in env)
 
 
 def test_environment_names_the_resources_this_stack_created(deployment: Deployment) -> None:
@@ -101,7 +95,9 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
     table = d.one("aws:dynamodb/table:Table").outputs["name"]
     bucket = d.one("aws:s3/bucket:Bucket").outputs["bucket"]
     worker_sg = d.one("aws:ec2/securityGroup:SecurityGroup", "worker-sg").id
-    for env in (d.container_env("-dashboard"), d.container_env("-worker"), d.lambda_env()):
+    # The predictor reads no job-store variable (PredictorSettings), so it is told none.
+    assert d.lambda_env() == {"LOG_LEVEL": d.setting("logLevel")}
+    for env in (d.container_env("-dashboard"), d.container_env("-worker")):
         assert env["JOBS_TABLE"] == table == d.exports["table"]
         assert env["JOBS_BUCKET"] == bucket == d.exports["bucket"]
         assert env["JOB_LEASE_SECONDS"] == str(d.setting("jobLeaseSeconds"))
@@ -134,15 +130,17 @@ def test_environment_names_the_resources_this_stack_created(deployment: Deployme
 
 def test_logs_go_to_log_groups_this_stack_created_with_retention(deployment: Deployment) -> None:
     groups = {g.inputs["name"]: g for g in deployment.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    sleeper = [f"/aws/lambda/ml-proto-{deployment.stack}-dashboard-sleep"] if deployment.of_type(
+        "ml-proto:index:DashboardSleep") else []
     assert set(groups) == {deployment.exports[k] for k in ("dashboardLogGroup", "predictorLogGroup",
-                                                           "workerLogGroup")}
+                                                           "workerLogGroup")} | set(sleeper)
     for group in groups.values():
         assert group.inputs["retentionInDays"] == deployment.setting("logRetentionDays")
     for suffix in ("-dashboard", "-worker"):
         log = deployment.container(suffix)["logConfiguration"]
         assert log["logDriver"] == "awslogs"
         assert log["options"]["awslogs-group"] in groups
-    function = deployment.one("aws:lambda/function:Function")
+    function = deployment.one("aws:lambda/function:Function", "predictor-function")
     assert function.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{function.inputs['name']}"
     assert function.inputs["loggingConfig"]["logGroup"] in groups
 
@@ -159,12 +157,17 @@ def test_the_worker_can_use_either_fargate_provider(deployment: Deployment) -> N
 
 
 def test_the_alb_forwards_to_port_8050_and_checks_health(deployment: Deployment) -> None:
-    group = deployment.one("aws:lb/targetGroup:TargetGroup")
+    group = deployment.one("aws:lb/targetGroup:TargetGroup", "dashboard-tg")
     assert group.inputs["port"] == 8050 and group.inputs["targetType"] == "ip"
     assert group.inputs["healthCheck"]["path"] == "/health"
     (listener,) = deployment.of_type("aws:lb/listener:Listener")  # no certificate in either stack file
     assert listener.inputs["port"] == 80
-    assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": group.outputs["arn"]}]
+    if deployment.setting("dashboardSleepAfterMinutes"):  # weighted: the sleeper moves visitors to the waker
+        waker = deployment.one("aws:lb/targetGroup:TargetGroup", "dashboard-waker-tg")
+        assert listener.inputs["defaultActions"] == [{"type": "forward", "forward": {"targetGroups": [
+            {"arn": group.outputs["arn"], "weight": 1}, {"arn": waker.outputs["arn"], "weight": 0}]}}]
+    else:
+        assert listener.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": group.outputs["arn"]}]
     service = deployment.one("aws:ecs/service:Service")
     assert service.inputs["loadBalancers"] == [
         {"targetGroupArn": group.outputs["arn"], "containerName": "dashboard", "containerPort": 8050}]
@@ -178,7 +181,9 @@ def test_the_service_rolls_back_bad_deploys_and_scales_on_cpu(deployment: Deploy
     assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert service.inputs["desiredCount"] == deployment.setting("dashboardDesiredCount")
     target = deployment.one("aws:appautoscaling/target:Target")
-    assert target.inputs["minCapacity"] == deployment.setting("dashboardMinCount")
+    # Office hours and sleep scale to zero; otherwise the floor is dashboardMinCount.
+    scales_to_zero = deployment.setting("dashboardOfficeHours") or deployment.setting("dashboardSleepAfterMinutes")
+    assert target.inputs["minCapacity"] == (0 if scales_to_zero else deployment.setting("dashboardMinCount"))
     assert target.inputs["maxCapacity"] == deployment.setting("dashboardMaxCount")
     assert target.inputs["resourceId"] == f"service/{deployment.exports['cluster']}/{service.outputs['name']}"
     policy = deployment.one("aws:appautoscaling/policy:Policy")
@@ -205,17 +210,26 @@ def test_every_resource_belongs_to_a_component(deployment: Deployment) -> None:
             continue
         assert top in deployment.ancestors(resource), f"{resource.name} is not under MlPrototype"
     kinds = {r.type for r in deployment.resources if r.type.startswith("ml-proto:")}
+    sleep = {"ml-proto:index:DashboardSleep"} if deployment.setting("dashboardSleepAfterMinutes") else set()
     assert kinds == {"ml-proto:index:MlPrototype", "ml-proto:index:JobStore", "ml-proto:index:AppImage",
-                     "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard"}
+                     "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard",
+                     *sleep}
 
 
 def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -> None:
-    from tests.infra.harness import DEFAULT_SUBNETS, DEFAULT_VPC
-
     assert any(i["token"] == "aws:ec2/getVpc:getVpc" and i["args"].get("default") for i in deployment.invokes)
-    assert deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == DEFAULT_SUBNETS
     network = deployment.one("aws:ecs/service:Service").inputs["networkConfiguration"]
-    assert network["subnets"] == DEFAULT_SUBNETS and network["assignPublicIp"] is True
+    assert network["assignPublicIp"] is True
     for group in deployment.of_type("aws:ec2/securityGroup:SecurityGroup"):
         assert group.inputs["vpcId"] == DEFAULT_VPC
     assert not [r for r in deployment.resources if r.type.startswith("aws:ec2/natGateway")]
+
+
+def test_the_load_balancer_spans_two_default_subnets_in_two_zones(deployment: Deployment) -> None:
+    """One public IPv4 address per subnet the ALB spans: two, not the default VPC's six."""
+    subnets = deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"]
+    assert len(subnets) == 2 and len({DEFAULT_SUBNET_ZONES[s] for s in subnets}) == 2
+    # The first two zones by name, whatever order EC2 lists the subnets in.
+    assert subnets == CHOSEN_SUBNETS
+    assert deployment.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == CHOSEN_SUBNETS
+    assert deployment.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(CHOSEN_SUBNETS)

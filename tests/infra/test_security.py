@@ -19,7 +19,18 @@ WILDCARD_RESOURCE_ALLOWED = {
     "ecr:GetAuthorizationToken": None,
     # ecs:ListTasks supports no task resource; it is narrowed by the ecs:cluster condition instead.
     "ecs:ListTasks": "ecs:cluster",
+    # The dashboard's sleeper reads the listener, target health and request counts: ELB Describe*
+    # and CloudWatch metric reads support no resource-level permissions.
+    "elasticloadbalancing:DescribeListeners": None,
+    "elasticloadbalancing:DescribeTargetHealth": None,
+    "cloudwatch:GetMetricStatistics": None,
 }
+SLEEPER_WILDCARDS = {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth",
+                     "cloudwatch:GetMetricStatistics"}
+
+
+def sleeps(deployment: Deployment) -> bool:
+    return int(deployment.setting("dashboardSleepAfterMinutes")) > 0
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -92,7 +103,7 @@ def test_wildcard_resources_only_where_aws_requires_them(deployment: Deployment)
                 conditions = {k for block in statement["Condition"].values() for k in block}
                 assert condition_key in conditions, f"{where}: {actions[0]} on * without {condition_key}"
             seen.add(actions[0])
-    assert seen == set(WILDCARD_RESOURCE_ALLOWED)
+    assert seen == set(WILDCARD_RESOURCE_ALLOWED) - (set() if sleeps(deployment) else SLEEPER_WILDCARDS)
 
 
 def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
@@ -104,27 +115,32 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
     pull_and_log = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents"}
     assert {name: actions_of(s) for name, s in roles.items()} == {
-        # The dashboard records predictions; the predictor only reads.
-        "predictor-role": {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket",
-                           "logs:CreateLogStream", "logs:PutLogEvents"},
+        # The dashboard records predictions; the predictor reads no store at all, it only logs.
+        "predictor-role": {"logs:CreateLogStream", "logs:PutLogEvents"},
         "worker-task-role": worker_store,
         "worker-execution-role": pull_and_log,
         "dashboard-task-role": store | {"lambda:InvokeFunction", "ecs:RunTask",
                                         "iam:PassRole", "ecs:DescribeTasks", "ecs:ListTasks"},
         "dashboard-execution-role": pull_and_log | {"ssm:GetParameters"},
+        # Sleep when idle, wake on visit: set the dashboard's count and switch the listener, nothing else.
+        **({"dashboard-sleep-role": {"logs:CreateLogStream", "logs:PutLogEvents", "ecs:DescribeServices",
+                                     "ecs:UpdateService", "ecs:ListTasks", "elasticloadbalancing:ModifyListener"}
+                                    | SLEEPER_WILDCARDS}
+           if sleeps(deployment) else {}),
     }
     trusted = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Service"]
                for r in deployment.of_type("aws:iam/role:Role")}
     assert trusted == {"predictor-role": "lambda.amazonaws.com", "worker-task-role": "ecs-tasks.amazonaws.com",
                        "worker-execution-role": "ecs-tasks.amazonaws.com",
                        "dashboard-task-role": "ecs-tasks.amazonaws.com",
-                       "dashboard-execution-role": "ecs-tasks.amazonaws.com"}
+                       "dashboard-execution-role": "ecs-tasks.amazonaws.com",
+                       **({"dashboard-sleep-role": "lambda.amazonaws.com"} if sleeps(deployment) else {})}
 
 
 def test_store_access_is_this_table_and_this_bucket_only(deployment: Deployment) -> None:
     table = deployment.one("aws:dynamodb/table:Table").outputs["arn"]
     bucket = deployment.one("aws:s3/bucket:Bucket").outputs["arn"]
-    for role in ("predictor-role", "worker-task-role", "dashboard-task-role"):
+    for role in ("worker-task-role", "dashboard-task-role"):
         for statement in deployment.role_statements()[role]:
             services = {a.split(":")[0] for a in statement["Action"]}
             if services == {"dynamodb"}:
@@ -152,7 +168,7 @@ def test_the_dashboard_may_start_and_watch_only_its_workers(deployment: Deployme
     describe = _statement(d, "dashboard-task-role", "DescribeWorkerTasks")
     assert describe["Resource"] == [cluster.replace(":cluster/", ":task/") + "/*"]
     invoke = _statement(d, "dashboard-task-role", "InvokePredictor")
-    assert invoke["Resource"] == [d.one("aws:lambda/function:Function").outputs["arn"]]
+    assert invoke["Resource"] == [d.one("aws:lambda/function:Function", "predictor-function").outputs["arn"]]
 
 
 def test_execution_roles_pull_only_their_own_image_and_write_only_their_own_logs(deployment: Deployment) -> None:
@@ -220,7 +236,7 @@ def test_the_worker_has_no_inbound_rules(deployment: Deployment) -> None:
 
 def test_every_log_group_has_retention(deployment: Deployment) -> None:
     groups = deployment.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == 3
+    assert len(groups) == (4 if sleeps(deployment) else 3)
     assert all(g.inputs.get("retentionInDays", 0) > 0 for g in groups)
 
 

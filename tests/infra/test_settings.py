@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from components.network import choose_subnets
 from components.settings import NAMESPACE, ConfigError, Settings
-from tests.infra.harness import ROOT, project_schema, stack_config
+from deploy.concurrency import MIN_UNRESERVED, concurrency_problem
+from deploy.mock_program import ROOT, project_schema, stack_config
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -71,9 +73,13 @@ def test_defaults_read_into_typed_values() -> None:
     settings = Settings.from_values(defaults("demo"))
     assert settings.dashboard.desired_count == 2 and settings.store.point_in_time_recovery is True
     assert settings.dashboard.allowed_cidrs == ("0.0.0.0/0",)
-    assert settings.lambda_architecture == "x86_64" and settings.cpu_architecture == "X86_64"
+    assert settings.lambda_architecture("predictor") == "x86_64" and settings.cpu_architecture("worker") == "X86_64"
     arm = Settings.from_values(defaults("demo", platform="linux/arm64"))
-    assert arm.lambda_architecture == "arm64" and arm.cpu_architecture == "ARM64"
+    assert arm.lambda_architecture("predictor") == "arm64" and arm.cpu_architecture("dashboard") == "ARM64"
+    one = Settings.from_values(defaults("demo", arm64Apps=["predictor"]))
+    assert one.lambda_architecture("predictor") == "arm64" and one.app_platform("predictor") == "linux/arm64"
+    assert one.cpu_architecture("dashboard") == "X86_64" and one.app_platform("worker") == "linux/amd64"
+    assert settings.dashboard.office_hours is not None and settings.dashboard.office_hours.hours_per_week == 55
 
 
 BAD_VALUES = [
@@ -94,7 +100,9 @@ BAD_VALUES = [
     ("assignPublicIp", {"assignPublicIp": "yes"}),
     ("dashboardDesiredCount", {"dashboardDesiredCount": 5, "dashboardMaxCount": 2}),
     ("subnetIds", {"vpcId": "vpc-123"}),
-    ("vpcId", {"subnetIds": ["subnet-1", "subnet-2"]}),
+    ("subnetIds", {"subnetIds": ["subnet-1", "subnet-1"]}),               # one subnet named twice
+    ("subnetIds", {"subnetIds": ["subnet-1"]}),                           # an ALB needs two zones
+    ("predictorReservedConcurrency", {"predictorReservedConcurrency": 0}),  # would throttle every call
     ("dashboardUsers", {"dashboardUsers": ["ok", "not ok"]}),
     ("dashboardUsers", {"dashboardUsers": []}),
     ("certificateArn", {"certificateArn": "my-cert"}),
@@ -148,3 +156,29 @@ def test_the_real_program_refuses_a_bad_value_before_creating_anything(
     assert run.error["type"] == "ConfigError"
     assert run.error["message"].startswith(f"{NAMESPACE}:{key}"), run.error["message"]
     assert run.resources == [], [r.name for r in run.resources]
+
+
+def test_subnets_are_chosen_by_zone_then_id_whatever_order_they_come_in() -> None:
+    import itertools
+
+    listed = [("subnet-9", "us-east-1b"), ("subnet-1", "us-east-1c"), ("subnet-5", "us-east-1a"),
+              ("subnet-2", "us-east-1a"), ("subnet-7", "us-east-1d")]
+    for order in itertools.permutations(listed):
+        assert choose_subnets(order) == ("subnet-2", "subnet-9")  # 1a's first id, then 1b's
+    with pytest.raises(Exception, match="availability zone"):
+        choose_subnets([("subnet-1", "us-east-1a"), ("subnet-2", "us-east-1a")])
+
+
+@pytest.mark.parametrize("stack", ["dev", "demo"])
+def test_the_committed_stacks_deploy_in_a_new_account_with_a_quota_of_ten(stack: str) -> None:
+    """Neither stack reserves or provisions Lambda concurrency, so `make up`'s pre-flight passes them there."""
+    settings = Settings.from_values(defaults(stack))
+    assert concurrency_problem(settings.predictor, limit=10, unreserved=10) == ""
+
+
+def test_the_concurrency_rule_is_documented_where_the_keys_are() -> None:
+    schema = project_schema()
+    for key in ("predictorReservedConcurrency", "predictorProvisionedConcurrency"):
+        assert f"minus {MIN_UNRESERVED}" in schema[key]["description"] or \
+            f"keeps {MIN_UNRESERVED} free" in schema[key]["description"], key
+        assert "new accounts may have 10" in schema[key]["description"], key

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.infra.harness import ROOT
+from deploy.cost import open_hours_per_week
+from deploy.mock_program import (
+    CHOSEN_SUBNETS,
+    DEFAULT_SUBNET_ZONES,
+    DEFAULT_VPC,
+    OTHER_VPC_SUBNET,
+    ROOT,
+    SAME_ZONE_SUBNET,
+)
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -45,6 +53,26 @@ def _scaling(d: Deployment) -> dict[str, Any]:
     return d.one("aws:appautoscaling/target:Target").inputs
 
 
+def _predictor(d: Deployment) -> dict[str, Any]:
+    return d.one("aws:lambda/function:Function", "predictor-function").inputs
+
+
+def _min_count(d: Deployment) -> int:
+    """Tasks while open: what a visit wakes (sleeping stacks), the opening floor (office hours), or the floor."""
+    if d.of_type("ml-proto:index:DashboardSleep"):
+        return int(d.sleep_env()["AWAKE_COUNT"])
+    actions = d.scheduled_actions()
+    return actions["open"]["scalableTargetAction"]["minCapacity"] if actions else _scaling(d)["minCapacity"]
+
+
+def _office_hours(d: Deployment) -> str:
+    """The window the open and close actions span, as written in a stack file (Mon-Fri 08:00-19:00)."""
+    actions = d.scheduled_actions()
+    _, window = open_hours_per_week(actions["open"]["schedule"], actions["close"]["schedule"])
+    days, hours = window.split(" ")
+    return f"{'-'.join(day.title() for day in days.split('-'))} {hours}"
+
+
 # Where each stack-file key shows up in what the program declares.
 OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "aws:region": lambda d: d.container_env("-dashboard")["AWS_REGION"],
@@ -55,8 +83,8 @@ OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "ml-proto:resultRetentionDays": _lifecycle_days,
     "ml-proto:pointInTimeRecovery": lambda d: _table(d)["pointInTimeRecovery"]["enabled"],
     "ml-proto:deletionProtection": lambda d: _table(d)["deletionProtectionEnabled"],
-    "ml-proto:predictorMemoryMb": lambda d: d.one("aws:lambda/function:Function").inputs["memorySize"],
-    "ml-proto:predictorTimeoutSeconds": lambda d: d.one("aws:lambda/function:Function").inputs["timeout"],
+    "ml-proto:predictorMemoryMb": lambda d: _predictor(d)["memorySize"],
+    "ml-proto:predictorTimeoutSeconds": lambda d: _predictor(d)["timeout"],
     "ml-proto:workerCpu": lambda d: int(d.task_definition("-worker").inputs["cpu"]),
     "ml-proto:workerMemoryMb": lambda d: int(d.task_definition("-worker").inputs["memory"]),
     "ml-proto:workerCapacityProvider": lambda d: d.container_env("-dashboard")["WORKER_CAPACITY_PROVIDER"],
@@ -64,11 +92,14 @@ OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "ml-proto:dashboardCpu": lambda d: int(d.task_definition("-dashboard").inputs["cpu"]),
     "ml-proto:dashboardMemoryMb": lambda d: int(d.task_definition("-dashboard").inputs["memory"]),
     "ml-proto:dashboardDesiredCount": lambda d: _service(d)["desiredCount"],
-    "ml-proto:dashboardMinCount": lambda d: _scaling(d)["minCapacity"],
+    "ml-proto:dashboardMinCount": _min_count,
     "ml-proto:dashboardMaxCount": lambda d: _scaling(d)["maxCapacity"],
     "ml-proto:dashboardWorkers": lambda d: int(d.container_env("-dashboard")["GUNICORN_WORKERS"]),
     "ml-proto:dashboardThreads": lambda d: int(d.container_env("-dashboard")["GUNICORN_THREADS"]),
     "ml-proto:dashboardUsers": lambda d: list(json.loads(d.exports["dashboardLogins"])),
+    "ml-proto:timeZone": lambda d: d.scheduled_actions()["open"]["timezone"],
+    "ml-proto:dashboardOfficeHours": _office_hours,
+    "ml-proto:dashboardSleepAfterMinutes": lambda d: int(d.sleep_env()["SLEEP_AFTER_MINUTES"]),
 }
 
 
@@ -126,7 +157,7 @@ def test_provisioned_concurrency_goes_through_an_alias_the_dashboard_invokes(
         run_with: Callable[..., Deployment]) -> None:
     run = run_with("demo", predictorProvisionedConcurrency="2", predictorReservedConcurrency="10")
     assert run.error is None, run.error
-    function = run.one("aws:lambda/function:Function")
+    function = run.one("aws:lambda/function:Function", "predictor-function")
     assert function.inputs["publish"] is True and function.inputs["reservedConcurrentExecutions"] == 10
     alias = run.one("aws:lambda/alias:Alias")
     assert alias.inputs["functionVersion"] == function.outputs["version"]
@@ -165,6 +196,45 @@ def test_arm64_builds_arm_images_and_runs_arm_lambda_and_tasks(run_with: Callabl
     run = run_with("demo", platform="linux/arm64")
     assert run.error is None, run.error
     assert {i.inputs["platform"] for i in run.of_type("awsx:ecr:Image")} == {"linux/arm64"}
-    assert run.one("aws:lambda/function:Function").inputs["architectures"] == ["arm64"]
+    assert run.one("aws:lambda/function:Function", "predictor-function").inputs["architectures"] == ["arm64"]
     assert {t.inputs["runtimePlatform"]["cpuArchitecture"]
             for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition")} == {"ARM64"}
+
+
+def test_subnet_ids_choose_the_default_vpcs_subnets(run_with: Callable[..., Deployment]) -> None:
+    chosen = [s for s in DEFAULT_SUBNET_ZONES if s not in CHOSEN_SUBNETS][:2]
+    run = run_with("demo", subnetIds=json.dumps(chosen))
+    assert run.error is None, run.error
+    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == chosen
+    assert run.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == chosen
+    assert run.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(chosen)
+    assert {g.inputs["vpcId"] for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")} == {DEFAULT_VPC}
+    # Each configured subnet was looked up (its zone and VPC checked); none was listed or guessed.
+    looked_up = [i["args"]["id"] for i in run.invokes if i["token"] == "aws:ec2/getSubnet:getSubnet"]
+    assert sorted(looked_up) == sorted(chosen)
+    assert not [i for i in run.invokes if i["token"] == "aws:ec2/getSubnets:getSubnets"]
+
+
+@pytest.mark.parametrize(("subnets", "problem"), [
+    ([CHOSEN_SUBNETS[0], OTHER_VPC_SUBNET], f"{OTHER_VPC_SUBNET} not in the default VPC"),
+    ([CHOSEN_SUBNETS[0], SAME_ZONE_SUBNET], "1 availability zone(s) (us-east-1a)"),
+])
+def test_subnet_ids_an_alb_cannot_use_are_refused_before_anything_is_created(
+        run_with: Callable[..., Deployment], subnets: list[str], problem: str) -> None:
+    run = run_with("dev", subnetIds=json.dumps(subnets))
+    assert run.error is not None and problem in run.error["message"], run.error
+    assert not [r for r in run.resources if not r.type.startswith("ml-proto:")]
+
+
+def test_what_an_idle_stack_holds_public_ipv4_addresses_for(deployments: dict[str, Deployment]) -> None:
+    """The idle cost's largest parts (README's table is computed from these): one ALB, one public IPv4
+    address per subnet it spans, one per running dashboard task; worker tasks hold one only while they run."""
+    held = {}
+    for stack, d in deployments.items():
+        (alb,) = d.of_type("aws:lb/loadBalancer:LoadBalancer")
+        assert alb.inputs["internal"] is False
+        service = _service(d)
+        assert service["networkConfiguration"]["assignPublicIp"] is True
+        assert len(d.of_type("aws:ecs/service:Service")) == 1  # no service keeps workers running
+        held[stack] = len(alb.inputs["subnets"]) + service["desiredCount"]
+    assert held == {"dev": 2 + 1, "demo": 2 + 2}

@@ -177,16 +177,20 @@ def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(sto
     assert len(result.splitlines()) == 151
 
 
-def test_bad_params_or_a_missing_input_fail_the_job_at_once(store):
+def test_bad_params_or_a_missing_input_fail_the_job_at_once(store, caplog):
     odd = store.submit(owner="alice", client_token="odd", input_bytes=INPUT, params="k=3")
     lost = submit(store, "lost")
     store.s3.delete_object(Bucket=store.settings.bucket, Key=lost.input_key)
     worker = make_worker(store, mode=Mode.DRAIN, idle_seconds=0)
-    worker.run()
+    with caplog.at_level(logging.ERROR, logger="worker.runner"):
+        worker.run()
     assert worker.outcomes == [Outcome.FAILED, Outcome.FAILED]
     assert store.get(odd.job_id).error == "The job's parameters must be a JSON object."
     assert store.get(lost.job_id).error == "The job's input file is missing; submit it again."
     assert {store.get(job.job_id).attempts for job in (odd, lost)} == {1}
+    # As on AWS for a role without an unconditioned s3:ListBucket: a missing key reads as AccessDenied.
+    (record,) = [r for r in caplog.records if r.getMessage() == "the job's input cannot be read"]
+    assert record.error_code == "AccessDenied" and record.key == lost.input_key
 
 
 def test_a_draining_worker_restarts_between_jobs_when_its_code_changes(store, tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from jobkit import Job, JobKitError
 from dashboard import ui
 from dashboard.auth import current_user
 from dashboard.batch_input import check_against
+from dashboard.launcher import launch_health
 from dashboard.pages.predict import check_inputs, field
 from dashboard.services import SAMPLES_DIR, Services, samples
 from dashboard.uploads import UploadRejected, check_csv, decode_upload, human_size
@@ -148,6 +149,7 @@ def layout(services: Services) -> Any:
     return html.Div(
         [
             html.H1("Batch jobs"),
+            html.Div(launcher_banner(services), id="launcher-banner"),
             html.Section(
                 [
                     html.Div(about(description), id="batch-about"),
@@ -242,6 +244,8 @@ def job_params(services: Services, values: list[Any] | None,
 
 
 def register(app: dash.Dash, services: Services) -> None:
+    register_launcher_banner(app, services)
+
     @app.callback(
         Output("submit-message", "children"),
         Output("submit-token", "data"),
@@ -336,3 +340,22 @@ def register(app: dash.Dash, services: Services) -> None:
         if description_stamp(description) == (stamp or ""):
             raise dash.exceptions.PreventUpdate
         return about(description), param_fields(description), description_stamp(description)
+
+# --- the launcher banner: workers that cannot be started are said so, not left as a silent queue ---
+
+def launcher_banner(services: Services) -> Any:
+    """A banner while this process's launcher failed recently (the AWS error included); else nothing."""
+    failure = launch_health(services.launcher).recent_failure()
+    if failure is None:
+        return None
+    return html.Div(
+        [html.Strong("Workers cannot be started: "), str(failure),
+         html.Br(), "Jobs wait in the queue until this is fixed; the dashboard keeps trying."],
+        className="alert error", role="alert", id="launcher-failure",
+    )
+
+
+def register_launcher_banner(app: dash.Dash, services: Services) -> None:
+    @app.callback(Output("launcher-banner", "children"), Input("jobs-refresh", "n_intervals"))
+    def refresh_launcher_banner(_ticks: int | None) -> Any:
+        return launcher_banner(services)

@@ -1,6 +1,9 @@
 """Run the real __main__.py under Pulumi mocks for one stack and write what it declared as JSON.
 
-Usage: python -m tests.infra.harness --stack dev --out result.json [--set key=value ...]
+Usage: python -m deploy.mock_program --stack dev --out result.json [--set key=value ...]
+
+The infra tests and `make cost` both read the program this way: what they see is what `pulumi up`
+would create, with made-up ids and a mocked default VPC (two of its six subnets are chosen).
 
 Config is what the Pulumi CLI would pass: Pulumi.yaml's declared defaults, overridden by
 Pulumi.<stack>.yaml, overridden by --set (values as YAML scalars/lists). One process per run,
@@ -24,12 +27,27 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "ml-proto"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-DEFAULT_SUBNETS = ["subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333"]
 DEFAULT_VPC = "vpc-0default0000"
+# The default VPC of us-east-1: one default subnet in each of six zones. Listed as EC2 may list
+# them (not sorted); the ids' order is not the zones' order, so sorting ids alone picks wrong.
+DEFAULT_SUBNET_ZONES = {
+    "subnet-0e5e5e5e": "us-east-1c",
+    "subnet-0f1f1f1f": "us-east-1a",
+    "subnet-0a0a0a0a": "us-east-1f",
+    "subnet-0d4d4d4d": "us-east-1b",
+    "subnet-0c3c3c3c": "us-east-1e",
+    "subnet-0b2b2b2b": "us-east-1d",
+}
+DEFAULT_SUBNETS = list(DEFAULT_SUBNET_ZONES)
+# The two the program must pick: the first two zones by name.
+CHOSEN_SUBNETS = ["subnet-0f1f1f1f", "subnet-0d4d4d4d"]
+OTHER_VPC_SUBNET = "subnet-0999other"
+# A second (not default-for-az) subnet of the default VPC, in us-east-1a beside subnet-0f1f1f1f.
+SAME_ZONE_SUBNET = "subnet-0f1f2222"
 
 
 # --- config, as the CLI builds it ------------------------------------------------------------
@@ -101,15 +119,18 @@ def fake_state(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[s
         base = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{inputs['family']}"
         arn, state["arnWithoutRevision"], state["revision"] = f"{base}:1", base, 1
     elif typ == "aws:ecs/service:Service":
-        rid = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{physical}"
+        cluster = str(inputs.get("cluster", "")).rsplit("/", 1)[-1]
+        rid = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{physical}"  # ECS's long ARN format
     elif typ == "aws:ec2/securityGroup:SecurityGroup":
         rid = f"sg-{_digest(name)[:17]}"
         arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{rid}"
     elif typ == "aws:lb/loadBalancer:LoadBalancer":
         arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{physical}/{_digest(name)[:16]}"
         state["dnsName"] = f"{physical}-{int(_digest(name)[:8], 16)}.{REGION}.elb.amazonaws.com"
+        state["arnSuffix"] = arn.split(":loadbalancer/", 1)[1]
     elif typ == "aws:lb/targetGroup:TargetGroup":
         arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{physical}/{_digest(name)[:16]}"
+        state["arnSuffix"] = arn.split(":", 5)[5]
     elif typ == "aws:ssm/parameter:Parameter":
         arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{physical}"
         state["version"] = 1
@@ -121,17 +142,23 @@ def fake_state(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[s
     return rid, state
 
 
-def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+def fake_invoke(data_source: str, args: dict[str, Any]) -> dict[str, Any]:
     """Answers for the data sources the program reads."""
-    if token == "aws:ec2/getVpc:getVpc":
+    if data_source == "aws:ec2/getVpc:getVpc":
         return {"id": DEFAULT_VPC, "cidrBlock": "172.31.0.0/16", "default": True,
                 "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{DEFAULT_VPC}"}
-    if token == "aws:ec2/getSubnets:getSubnets":
+    if data_source == "aws:ec2/getSubnets:getSubnets":
         return {"id": REGION, "ids": list(DEFAULT_SUBNETS)}
-    if token == "aws:index/getRegion:getRegion":
+    if data_source == "aws:ec2/getSubnet:getSubnet":
+        subnet = args["id"]
+        zone = DEFAULT_SUBNET_ZONES.get(subnet, "us-east-1a")
+        vpc = DEFAULT_VPC if subnet in DEFAULT_SUBNET_ZONES or subnet == SAME_ZONE_SUBNET else "vpc-0other"
+        return {"id": subnet, "availabilityZone": zone, "vpcId": vpc, "defaultForAz": vpc == DEFAULT_VPC,
+                "mapPublicIpOnLaunch": True, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}"}
+    if data_source == "aws:index/getRegion:getRegion":
         return {"id": REGION, "region": REGION, "name": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com",
                 "description": "US East (N. Virginia)"}
-    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+    if data_source == "aws:index/getCallerIdentity:getCallerIdentity":
         return {"id": ACCOUNT, "accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/test", "userId": "TEST"}
     return {}
 
@@ -169,6 +196,7 @@ def run(stack: str, config: dict[str, Any], secret_keys: list[str]) -> dict[str,
                         "urn": response.urn, "type": request.type, "name": request.name,
                         "parent": request.parent, "custom": request.custom, "remote": request.remote,
                         "dependencies": list(request.dependencies), "id": response.id,
+                        "ignore_changes": list(request.ignoreChanges),
                         "inputs": getattr(local, "inputs", {}), "outputs": getattr(local, "state", {}),
                     }
             return response
