@@ -3,15 +3,14 @@ build the dashboard's own feedback chart."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from dash import dcc, html
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+# No toolbar: plotly draws it over the chart's title. Dragging still zooms, a double click resets.
+GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13, "color": "#1f2933"}
 UP_COLOUR, DOWN_COLOUR = "#2f9e44", "#e03131"
 
@@ -27,8 +26,9 @@ def graph(chart: Any, graph_id: str | dict[str, Any] | None = None, height: int 
     layout = {"template": "plotly_white", "font": FONT, "height": height,
               "margin": {"l": 50, "r": 20, "t": 50, "b": 45}, **(chart.get("layout") or {})}
     kwargs = {"id": graph_id} if graph_id is not None else {}
+    # A responsive graph takes its container's height: give it one, whatever wraps it.
     return dcc.Graph(figure={"data": chart["data"], "layout": layout}, config=GRAPH_CONFIG,
-                     className="chart", **kwargs)
+                     className="chart", style={"height": f"{layout['height']}px"}, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,10 @@ class VersionFeedback:
         return self.up / self.total if self.total else 0.0
 
 
-def summarise_feedback(items: Iterable[Any]) -> list[VersionFeedback]:
-    """Thumbs up and down per model version, newest versions (by latest feedback) first."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    latest: dict[str, str] = {}
-    for item in items:
-        version = item.model_version or "(unknown version)"
-        counts[version][0 if item.rating > 0 else 1] += 1
-        latest[version] = max(latest.get(version, ""), item.created_at)
-    order = sorted(counts, key=lambda v: latest[v], reverse=True)
-    return [VersionFeedback(v, counts[v][0], counts[v][1]) for v in order]
+def summarise_feedback(rows: Iterable[dict[str, Any]]) -> list[VersionFeedback]:
+    """The store's per-version counts (newest version first) as VersionFeedback, empty ones left out."""
+    return [VersionFeedback(row.get("model_version") or "(unknown version)", int(row.get("up", 0)),
+                            int(row.get("down", 0))) for row in rows if row.get("up") or row.get("down")]
 
 
 def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
@@ -68,8 +62,10 @@ def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:
             {"type": "bar", "orientation": "h", "name": "Thumbs down", "y": versions,
              "x": [s.down for s in reversed(summary)], "marker": {"color": DOWN_COLOUR}},
         ],
+        # The legend sits right of the plot, top-aligned: clear of the title above and the axis title below.
         "layout": {"title": {"text": "Feedback per model version"}, "barmode": "stack",
-                   "xaxis": {"title": {"text": "Feedback entries"}, "dtick": 1 if max(
-                       [s.total for s in summary] or [0]) <= 10 else None},
-                   "yaxis": {"automargin": True}, "legend": {"orientation": "h", "y": -0.25}},
+                   "xaxis": {"title": {"text": "votes"}, "dtick": 1 if max(
+                       [s.total for s in summary] or [0]) <= 10 else None, "automargin": True},
+                   "yaxis": {"automargin": True},
+                   "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}},
     }

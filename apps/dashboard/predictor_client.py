@@ -79,6 +79,10 @@ class PredictorClient:
         """The model's title, version and input fields (cached for a few seconds)."""
         return self._describe_cache.get("describe", self._describe)
 
+    def forget_description(self) -> None:
+        """Drop the cached describe: an answer carried another model version, so the model changed."""
+        self._describe_cache.clear()
+
     def _describe(self) -> dict[str, Any]:
         answer, request_id = self._invoke({"action": "describe"})
         inputs = answer.get("inputs")

@@ -44,3 +44,23 @@ def install(server: flask.Flask, log_dir: Path | None) -> None:
                 f'mentioning this job (newest last).</p><pre class="logs" id="job-logs">{text}</pre>'
                 f'</main></body></html>')
         return flask.Response(page, mimetype="text/html")
+
+
+def install_download(server: flask.Flask, store: Any, expires_seconds: int = 300) -> None:
+    """GET /jobs/<id>/result.csv: sign the result's S3 URL when it is clicked and redirect to it, so a
+    page left open for hours still downloads (signed-in users only, as every non-public route)."""
+
+    @server.route("/jobs/<job_id>/result.csv")
+    def download_result(job_id: str) -> Any:
+        from jobkit import JobConflict, JobKitError, JobNotFound
+
+        try:
+            job = store.get(job_id)
+            return flask.redirect(store.result_url(job, expires_seconds=expires_seconds), code=302)
+        except (InvalidRequest, JobNotFound):
+            flask.abort(404)
+        except JobConflict:
+            return flask.Response("This job has no result to download (yet).", status=409, mimetype="text/plain")
+        except JobKitError:
+            return flask.Response("The result cannot be reached right now; please try again.", status=503,
+                                  mimetype="text/plain")

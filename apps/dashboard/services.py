@@ -14,8 +14,7 @@ from dashboard.predictor_client import PredictorClient
 from dashboard.settings import DashboardSettings
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
-FEEDBACK_PAGE = 200
-FEEDBACK_MAX_PAGES = 5  # the feedback summary reads at most 1,000 of the newest entries
+FEEDBACK_PAGE = 200  # the feedback page shows comments from the newest votes, one page of them
 
 
 @dataclass
@@ -28,7 +27,9 @@ class Services:
     launcher: Launcher
     # Many viewers polling the same page share one DynamoDB Query per second.
     jobs_cache: TtlCache = field(default_factory=lambda: TtlCache(1.0))
-    feedback_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=1))
+    feedback_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=2))
+    # The batch algorithm's description: re-read often, so a local edit shows within seconds.
+    description_cache: TtlCache = field(default_factory=lambda: TtlCache(2.0, max_entries=1))
 
     def jobs_page(self, token: str | None, fresh: bool = False) -> Page:
         size = self.settings.jobs_page_size
@@ -37,22 +38,29 @@ class Services:
         return self.jobs_cache.get(token, lambda: self.store.list_recent(limit=size, page_token=token))
 
     def recent_feedback(self) -> list[Any]:
-        """The newest feedback entries, at most FEEDBACK_PAGE * FEEDBACK_MAX_PAGES, newest first."""
+        """The newest votes (at most FEEDBACK_PAGE), newest first: for their comments."""
+        return self.feedback_cache.get(
+            "recent", lambda: self.store.list_recent_feedback(limit=FEEDBACK_PAGE).items)
 
-        def load() -> list[Any]:
-            items: list[Any] = []
-            token = None
-            for _ in range(FEEDBACK_MAX_PAGES):
-                page = self.store.list_recent_feedback(limit=FEEDBACK_PAGE, page_token=token)
-                items.extend(page.items)
-                token = page.next_token
-                if not token:
-                    break
-            return items
-
-        return self.feedback_cache.get("feedback", load)
+    def feedback_summary(self) -> list[dict[str, Any]]:
+        """Thumbs up and down per model version over every vote (the store keeps the counts)."""
+        return self.feedback_cache.get("summary", self.store.feedback_summary)
 
     def start_worker(self) -> bool:
+        return ensure_worker(self.launcher)
+
+    def batch_description(self) -> dict[str, Any] | None:
+        """What the batch job does, as its worker last published it (None before any worker ran)."""
+        return self.description_cache.get("description", self.store.read_description)
+
+    def warm_worker(self) -> bool:
+        """Start one worker when none runs: it publishes the current description as it starts and
+        is ready when the stakeholder submits. True when one was started."""
+        try:
+            if self.launcher.running() > 0:
+                return False
+        except Exception:  # noqa: BLE001 - a launcher that cannot count is the reconciler's problem
+            return False
         return ensure_worker(self.launcher)
 
 

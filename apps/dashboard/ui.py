@@ -64,3 +64,13 @@ def progress_bar(fraction: float, label: str = "") -> Any:
 def notice(message: str, kind: str = "error", notice_id: str | None = None) -> Any:
     kwargs = {"id": notice_id} if notice_id else {}
     return html.Div(message, className=f"alert {kind}", role="alert", **kwargs)
+
+
+NAV_SECTIONS = ("predict", "jobs", "feedback")  # the header's links: ids nav-<section>, see app.py
+
+
+def nav_classes(pathname: str | None) -> list[str]:
+    """The header links' classes for a URL path: the page's own section is `active` ("/" is Predict)."""
+    path = (pathname or "/").rstrip("/") or "/"
+    section = "predict" if path == "/" else path.split("/")[1]
+    return ["nav-link active" if name == section else "nav-link" for name in NAV_SECTIONS]

@@ -49,6 +49,7 @@ class Job:
     created_at: str
     input_key: str
     input_name: str = ""
+    note: str = ""  # an optional name or note the stakeholder gives the job
     params: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     max_attempts: int = 3

@@ -7,7 +7,9 @@ One table holds three kinds of item, each keyed by `pk`/`sk`:
 
   job         pk=job#<id>         sk=job
   prediction  pk=prediction#<id>  sk=prediction
-  feedback    pk=<target's pk>    sk=feedback#<created_at>#<user>
+  feedback    pk=<target's pk>    sk=feedback#<user>        one vote per user per target
+  vote count  pk=feedback-summary sk=version#<model version>  up/down counters over every vote
+  algorithm   pk=algorithm#batch  sk=description    what the batch job does (the worker publishes it)
 
 Two sparse global secondary indexes serve every read on a request path (nothing Scans):
 
@@ -91,6 +93,11 @@ TABLE = TableSchema(
 # Every active job shares one `queue` partition: plenty at prototype scale (a partition takes
 # 1,000 writes/s). To shard, write queue=jobs#<n> with n = hash(job_id) % N and query all N.
 QUEUE = "jobs"
+
+# The batch algorithm's self-description (docs/contracts.md): one item the worker writes when it
+# starts and the dashboard reads. A DynamoDB item, not an S3 object: the roles' S3 grants cover
+# only jobs/ and the worker already may UpdateItem anywhere in the table.
+DESCRIPTION_KEY = {"pk": "algorithm#batch", "sk": "description"}
 
 # --- S3 layout: everything about one job lives under jobs/<job_id>/ -------------------------
 

@@ -178,6 +178,7 @@ class JobStore:
         input_bytes: bytes,
         input_name: str = schema.INPUT_NAME,
         params: dict[str, Any] | None = None,
+        note: str = "",
     ) -> Job:
         """Store the input and create a PENDING job; the same owner and token give the same job."""
         if not client_token or not owner:
@@ -198,6 +199,7 @@ class JobStore:
             created_at=utc_now_iso(now),
             input_key=key,
             input_name=input_name[:200],
+            note=str(note or "").strip()[:200],
             params=params or {},
             max_attempts=self.settings.max_attempts,
             available_at=now,
@@ -271,6 +273,26 @@ class JobStore:
             },
             ExpiresIn=expires_seconds,
         )
+
+    # --- the batch algorithm's description ---------------------------------------------
+
+    def publish_description(self, description: dict[str, Any]) -> None:
+        """Record what the batch job does (title, input rules, parameters) for the dashboard."""
+        self._ddb(
+            "UpdateItem",
+            {"operation": "publish_description"},
+            Key=serialize(schema.DESCRIPTION_KEY),
+            UpdateExpression="SET description = :description, published_at = :now",
+            ExpressionAttributeValues=serialize({":description": description, ":now": utc_now_iso(self.clock())}),
+        )
+
+    def read_description(self) -> dict[str, Any] | None:
+        """The batch algorithm's last published description (with `published_at`), or None if none was."""
+        response = self._ddb("GetItem", {"operation": "read_description"}, Key=serialize(schema.DESCRIPTION_KEY))
+        item = deserialize(response["Item"]) if "Item" in response else None
+        if not item or not isinstance(item.get("description"), dict):
+            return None
+        return {**item["description"], "published_at": item.get("published_at", "")}
 
     # --- the queue: claim, heartbeat, complete, fail, release -----------------------------
 
@@ -625,35 +647,78 @@ class JobStore:
         rating: int,
         comment: str = "",
     ) -> Feedback:
-        """Record a thumbs up (+1) or down (-1) on an existing job or prediction, by `user`.
+        """Record `user`'s thumbs up (+1) or down (-1) on an existing job or prediction.
 
-        The feedback counts for the model version the target itself records (JobNotFound if
+        One vote per user per target: a second vote replaces the first (an empty comment keeps the
+        earlier one), and the per-version counters move by the difference, so every vote counts
+        once. The vote counts for the model version the target itself records (JobNotFound if
         there is no such target), whatever the caller believes that version to be.
         """
         if target_kind not in ("job", "prediction"):
             raise InvalidRequest("Feedback goes on a job or a prediction")
         if rating not in (1, -1):
             raise InvalidRequest("A rating is +1 (thumbs up) or -1 (thumbs down)")
+        if not user:
+            raise InvalidRequest("Feedback needs a user")
         target = self.get(target_id) if target_kind == "job" else self.get_prediction(target_id)
-        model_version = target.model_version
+        earlier = self.get_vote(target_kind, target_id, user)
         now = self.clock()
         feedback = Feedback(
             target_kind=target_kind,
             target_id=target_id,
             user=user,
             rating=rating,
-            comment=str(comment or "")[:_MAX_COMMENT],
-            model_version=model_version,
+            comment=str(comment or "")[:_MAX_COMMENT] or (earlier.comment if earlier else ""),
+            model_version=target.model_version,
             created_at=utc_now_iso(now),
         )
-        item = {
-            "pk": f"{target_kind}#{target_id}",
-            "sk": f"feedback#{feedback.created_at}#{user}",
-            "kind": "feedback",
-            **vars(feedback),
-        }
-        self._ddb("PutItem", {"target_id": target_id, "user": user}, Item=serialize(item))
+        context = {"target_id": target_id, "user": user}
+        response = self._ddb("PutItem", context, Item=serialize(_vote_item(feedback)), ReturnValues="ALL_OLD")
+        # The replaced vote comes back with the write itself: two racing clicks each see exactly
+        # the vote they replaced, so the counters' sum of differences stays right.
+        old = deserialize(response["Attributes"]).get("rating") if response.get("Attributes") else None
+        up = (rating == 1) - (old == 1)
+        down = (rating == -1) - (old == -1)
+        if up or down:
+            self._ddb(
+                "UpdateItem",
+                context,
+                Key=serialize(_summary_key(feedback.model_version)),
+                UpdateExpression="ADD up :up, down :down SET model_version = :version, latest = :latest",
+                ExpressionAttributeValues=serialize({":up": up, ":down": down, ":version": feedback.model_version,
+                                                     ":latest": feedback.created_at}),
+            )
         return feedback
+
+    def get_vote(self, target_kind: str, target_id: str, user: str) -> Feedback | None:
+        """`user`'s current vote on one job or prediction, or None."""
+        schema.job_prefix(target_id)
+        response = self._ddb(
+            "GetItem",
+            {"target_id": target_id, "user": user},
+            Key={"pk": {"S": f"{target_kind}#{target_id}"}, "sk": {"S": f"feedback#{user}"}},
+        )
+        return Feedback.from_item(deserialize(response["Item"])) if "Item" in response else None
+
+    def feedback_summary(self) -> list[dict[str, Any]]:
+        """Thumbs up and down per model version, over every vote ever given (newest version first)."""
+        rows: list[dict[str, Any]] = []
+        start: dict[str, Any] = {}
+        while True:
+            response = self._ddb(
+                "Query",
+                {"listing": "feedback-summary"},
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": _FEEDBACK_SUMMARY}},
+                **start,
+            )
+            rows += [deserialize(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            start = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
+        summary = [{"model_version": row.get("model_version", ""), "up": int(row.get("up", 0)),
+                    "down": int(row.get("down", 0)), "latest": row.get("latest", "")} for row in rows]
+        return sorted(summary, key=lambda row: row["latest"], reverse=True)
 
     def list_feedback(self, target_kind: str, target_id: str) -> list[Feedback]:
         """All feedback on one job or prediction, oldest first (every page of it)."""
@@ -679,6 +744,18 @@ class JobStore:
 
     def list_recent_predictions(self, limit: int = 50, page_token: str | None = None) -> Page:
         return self._list_kind("prediction", Prediction, limit, page_token)
+
+
+_FEEDBACK_SUMMARY = "feedback-summary"
+
+
+def _vote_item(feedback: Feedback) -> dict[str, Any]:
+    return {"pk": f"{feedback.target_kind}#{feedback.target_id}", "sk": f"feedback#{feedback.user}",
+            "kind": "feedback", **vars(feedback)}
+
+
+def _summary_key(model_version: str) -> dict[str, Any]:
+    return {"pk": _FEEDBACK_SUMMARY, "sk": f"version#{model_version}"}
 
 
 def _snake(operation: str) -> str:

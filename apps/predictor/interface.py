@@ -119,6 +119,17 @@ Field = Number | Integer | Choice
 
 
 @dataclass(frozen=True)
+class Example:
+    """A named set of inputs the dashboard offers as a one-click way to fill the form."""
+
+    label: str
+    inputs: dict[str, Any]
+
+    def describe(self) -> dict[str, Any]:
+        return {"label": self.label, "inputs": dict(self.inputs)}
+
+
+@dataclass(frozen=True)
 class Answer:
     """One prediction: a label for people, the value itself, an optional chart (plotly JSON) and
     extra JSON-safe details (class probabilities...) returned alongside."""

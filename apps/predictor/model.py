@@ -9,6 +9,7 @@ The handler relies on exactly these names, nothing else:
                  handler checks every request against them (missing, unknown, wrong type, out
                  of range) before `predict` sees it, and the dashboard builds its form from them.
   OUTPUT         {"name", "label", "kind"}: what the prediction is.
+  EXAMPLES       optional list of `Example(label, inputs)`: one click fills the form with them.
   train()        -> a fitted model (any picklable object). Runs once at image build time; locally
                  it runs when no artifact for this MODEL_VERSION and source is cached in MODEL_DIR.
   predict(model, record) -> Answer: one record (a dict with every input, already checked and
@@ -23,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from predictor.charts import class_probabilities
-from predictor.interface import Answer, Number
+from predictor.interface import Answer, Example, Number
 
 MODEL_VERSION = "iris-logreg-2026.11.22"
 TITLE = "Iris species"
@@ -41,6 +42,15 @@ INPUTS = [
 ]
 
 OUTPUT = {"name": "species", "label": "Species", "kind": "class-probabilities"}
+
+EXAMPLES = [
+    Example("A small flower (setosa)",
+            {"sepal_length": 5.0, "sepal_width": 3.4, "petal_length": 1.5, "petal_width": 0.2}),
+    Example("A medium flower (versicolor)",
+            {"sepal_length": 5.9, "sepal_width": 2.8, "petal_length": 4.3, "petal_width": 1.3}),
+    Example("A large flower (virginica)",
+            {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.6, "petal_width": 2.1}),
+]
 
 
 def train() -> Any:
@@ -62,9 +72,12 @@ def predict(model: Any, record: dict[str, float]) -> Answer:
     probabilities = [float(p) for p in model.predict_proba(row)[0]]
     classes = [str(c) for c in model.classes_]
     best = classes[max(range(len(classes)), key=probabilities.__getitem__)]
+    chart = class_probabilities(classes, probabilities, title="How likely is each species?", highlight=best)
+    bars = chart["data"][0]  # each probability as a number on its bar, not only on hover
+    bars.update(text=[f"{p:.0%}" for p in probabilities], textposition="outside", cliponaxis=False)
     return Answer(
         label=f"Iris {best}",
         value=best,
-        chart=class_probabilities(classes, probabilities, title="How likely is each species?", highlight=best),
+        chart=chart,
         details={"probabilities": dict(zip(classes, probabilities, strict=True))},
     )

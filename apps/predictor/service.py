@@ -65,6 +65,7 @@ class Predictor:
             "description": m.DESCRIPTION,
             "inputs": [field.describe() for field in m.INPUTS],
             "output": dict(m.OUTPUT),
+            "examples": [example.describe() for example in getattr(m, "EXAMPLES", ())],
         }
 
     def predict(self, inputs: Any) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""`python -m worker [--drain | --watch | --once]`: the batch worker's entry point.
+"""`python -m worker [--drain | --watch | --once | --describe]`: the batch worker's entry point.
+
+Every start publishes the algorithm's description to the job store first (docs/contracts.md), so
+the dashboard's batch page shows what the code on disk does; `--describe` does only that.
 
 Between jobs, a draining or watching worker restarts itself (os.execv) when a .py file of the
 worker, jobkit or the algorithm changed, so local edits take effect without restarting anything
@@ -28,7 +31,7 @@ from worker.watch import CodeWatcher, code_paths
 log = logging.getLogger("worker")
 
 
-def parse_args(argv: list[str] | None = None) -> Mode:
+def parse_args(argv: list[str] | None = None) -> Mode | str:
     parser = argparse.ArgumentParser(prog="python -m worker", description="Run batch jobs from the job store.")
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--drain", dest="mode", action="store_const", const=Mode.DRAIN,
@@ -37,7 +40,20 @@ def parse_args(argv: list[str] | None = None) -> Mode:
                        help="local development: never exit when idle (and restart when the code changes)")
     modes.add_argument("--once", dest="mode", action="store_const", const=Mode.ONCE,
                        help="claim at most one job, then exit")
+    modes.add_argument("--describe", dest="mode", action="store_const", const="describe",
+                       help="publish the algorithm's description to the job store, then exit")
     return parser.parse_args(argv).mode or Mode.DRAIN
+
+
+def publish_description(store: JobStore, description: dict) -> bool:
+    """Tell the dashboard what this algorithm does (a failure is logged: jobs still run)."""
+    try:
+        store.publish_description(description)
+    except Exception as error:  # noqa: BLE001 - the store's or the description's fault; never fatal
+        log.warning("could not publish the algorithm's description", extra={"error": str(error)})
+        return False
+    log.info("algorithm description published", extra={"model_version": description.get("model_version")})
+    return True
 
 
 def install_signal_handlers(worker: Worker) -> None:
@@ -92,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         if mode is Mode.WATCH:
             wait_for_code_change(settings)
         return 2
-    worker = Worker(JobStore(settings.store), algorithm, settings, mode=mode, watch_code=mode is not Mode.ONCE)
+    store = JobStore(settings.store)
+    published = publish_description(store, algorithm.description)
+    if mode == "describe":
+        return 0 if published else 1
+    worker = Worker(store, algorithm, settings, mode=Mode(mode), watch_code=mode is not Mode.ONCE)
     install_signal_handlers(worker)
     code = worker.run()
     if worker.stray is not None and worker.stray.thread.is_alive():

@@ -15,11 +15,16 @@ Chart = dict[str, Any]
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": {"text": title},
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}},
+        "xaxis": {"title": {"text": x_title}, "automargin": True},
+        "yaxis": {"title": {"text": y_title}, "automargin": True},
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         **extra,
     }
+
+
+def explained(chart: Chart, explanation: str) -> Chart:
+    """The chart with a one-line explanation for a non-specialist (the dashboard shows it under it)."""
+    return {**chart, "explanation": explanation}
 
 
 def scatter_groups(
@@ -34,10 +39,19 @@ def scatter_groups(
 
 
 def bars(
-    labels: Sequence[str], values: Sequence[float], *, title: str, x_title: str, y_title: str
+    labels: Sequence[str], values: Sequence[float], *, title: str, x_title: str, y_title: str,
+    horizontal: bool = False,
 ) -> Chart:
-    data = [{"type": "bar", "x": list(labels), "y": list(values), "text": [str(v) for v in values]}]
-    return {"data": data, "layout": _layout(title, x_title, y_title)}
+    """A bar per label with its value written on it; `horizontal` leaves room for long labels
+    (the first label on top; `x_title` then names the values)."""
+    text = [str(v) for v in values]
+    if not horizontal:
+        data = [{"type": "bar", "x": list(labels), "y": list(values), "text": text}]
+        return {"data": data, "layout": _layout(title, x_title, y_title)}
+    data = [{"type": "bar", "orientation": "h", "y": list(labels), "x": list(values), "text": text}]
+    layout = _layout(title, x_title, y_title)
+    layout["yaxis"]["autorange"] = "reversed"
+    return {"data": data, "layout": layout}
 
 
 def line_with_pick(
@@ -61,17 +75,22 @@ def line_with_pick(
 def heatmap(
     z: Sequence[Sequence[float]], x: Sequence[str], y: Sequence[str], *, title: str, colorbar: str
 ) -> Chart:
-    """A diverging heatmap centred on zero (blue below, red above)."""
+    """A diverging heatmap centred on zero (blue below, red above), its scale in words, and room for
+    long row labels."""
     data = [
         {
             "type": "heatmap",
             "z": [list(row) for row in z],
             "x": list(x),
             "y": list(y),
-            "colorscale": "RdBu",
-            "reversescale": True,
+            "colorscale": [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]],  # below blue, above red
             "zmid": 0,
-            "colorbar": {"title": {"text": colorbar}},
+            "colorbar": {"title": {"text": colorbar}, "tickvals": [-2, -1, 0, 1, 2],
+                         "ticktext": ["far below", "below", "average", "above", "far above"]},
+            "hovertemplate": "%{y}<br>%{x}: %{z:.1f} standard deviations from average<extra></extra>",
         }
     ]
-    return {"data": data, "layout": _layout(title, "", "")}
+    layout = _layout(title, "", "")
+    layout["yaxis"] = {"automargin": True, "autorange": "reversed"}
+    layout["xaxis"] = {"automargin": True}
+    return {"data": data, "layout": layout}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from dashboard.charts import feedback_chart, summarise_feedback
-from dashboard.services import FEEDBACK_MAX_PAGES, FEEDBACK_PAGE
 
 from tests.dashboard.conftest import prop
 
@@ -20,7 +19,8 @@ def give(dash_call, kind, target, rating, comment=""):
         state=[prop(ids["comment"], "value", comment)],
         changed=[json.dumps(ids["up" if rating > 0 else "down"], separators=(",", ":"), sort_keys=True)
                  + ".n_clicks"],
-        outputs=[{"id": ids["status"], "property": "children"}, {"id": ids["comment"], "property": "value"}],
+        outputs=[{"id": ids["status"], "property": "children"}, {"id": ids["comment"], "property": "value"},
+                 {"id": ids["up"], "property": "className"}, {"id": ids["down"], "property": "className"}],
     )
 
 
@@ -59,31 +59,67 @@ def test_feedback_page_summarises_per_model_version(dash_call, store):
         store.add_feedback(target_kind="prediction", target_id=targets[version], user=user, rating=rating,
                            comment=f"note from {user}")
     page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/feedback")]))
-    assert "5 feedback entries in all" in page and "feedback-chart" in page and "note from u5" in page
+    assert "5 votes in all" in page and "feedback-chart" in page and "note from u5" in page
     assert "100%" in page and "50%" in page
-    summary = {s.model_version: (s.up, s.down) for s in summarise_feedback(store.list_recent_feedback().items)}
+    summary = {s.model_version: (s.up, s.down) for s in summarise_feedback(store.feedback_summary())}
     assert summary == {"v1": (1, 1), "v2": (3, 0)}
 
 
-def test_feedback_summary_reads_a_bounded_number_of_pages(app, store):
-    calls = []
-    store.dynamodb.meta.events.register("provide-client-params.dynamodb.Query",
-                                        lambda params, **kw: calls.append(dict(params)))
-    app.services.recent_feedback()
-    assert len(calls) == 1 and calls[0]["Limit"] == FEEDBACK_PAGE
-    assert FEEDBACK_PAGE * FEEDBACK_MAX_PAGES <= 1000
+def test_one_users_40_thumbs_up_count_once(dash_call, store):
+    target = record(store, "iris-7")
+    for _ in range(40):
+        give(dash_call, "prediction", target, 1)
+    assert [(s.up, s.down) for s in summarise_feedback(store.feedback_summary())] == [(1, 0)]
+    assert len(store.list_feedback("prediction", target)) == 1
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/feedback")]))
+    assert "1 votes in all" in page
+
+
+def test_a_second_click_changes_the_vote_and_the_buttons_show_the_choice(dash_call, store):
+    target = record(store, "iris-7")
+    out = give(dash_call, "prediction", target, 1, "nice")
+    key = json.dumps({"kind": "prediction", "target": target, "type": "fb-up"}, separators=(",", ":"))
+    assert out[key]["className"] == "thumb up chosen"
+    out = give(dash_call, "prediction", target, -1)
+    assert out[key]["className"] == "thumb up" and out[key.replace("fb-up", "fb-down")]["className"] == \
+        "thumb down chosen"
+    assert [(s.up, s.down) for s in summarise_feedback(store.feedback_summary())] == [(0, 1)]
+    (vote,) = store.list_feedback("prediction", target)
+    assert (vote.rating, vote.comment) == (-1, "nice")  # the earlier comment stays with the changed vote
+
+
+def test_a_job_page_shows_the_users_current_vote(dash_call, store):
+    store.submit(owner="bob", client_token="t", input_bytes=b"a\n1\n")
+    job = store.claim("w")
+    store.write_result(job, b"a\n1\n", {"charts": []})
+    store.complete(job, "seg-2")
+    store.add_feedback(target_kind="job", target_id=job.job_id, user="bob", rating=1)  # someone else's vote
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", f"/jobs/{job.job_id}")]))
+    assert "chosen" not in page
+    store.add_feedback(target_kind="job", target_id=job.job_id, user="alice", rating=-1)
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", f"/jobs/{job.job_id}")]))
+    assert '"thumb down chosen"' in page and '"thumb up"' in page and "Your vote: thumbs down" in page
+
+
+def test_the_summary_counts_every_vote_not_only_the_newest_thousand(store):
+    targets = [record(store, "v1") for _ in range(3)]
+    for n in range(1_005):
+        store.add_feedback(target_kind="prediction", target_id=targets[n % 3], user=f"u{n}", rating=1 if n % 5 else -1)
+    [summary] = summarise_feedback(store.feedback_summary())
+    assert (summary.up, summary.down) == (804, 201)
 
 
 def test_feedback_chart_stacks_up_and_down_per_version():
-    class Item:
-        def __init__(self, version, rating, when):
-            self.model_version, self.rating, self.created_at = version, rating, when
-
-    summary = summarise_feedback([Item("old", 1, "1"), Item("new", -1, "3"), Item("new", 1, "2")])
+    rows = [{"model_version": "new", "up": 1, "down": 1, "latest": "3"},
+            {"model_version": "old", "up": 1, "down": 0, "latest": "1"},
+            {"model_version": "gone", "up": 0, "down": 0, "latest": "0"}]  # every vote on it was changed away
+    summary = summarise_feedback(rows)
     assert [s.model_version for s in summary] == ["new", "old"]
     chart = feedback_chart(summary)
     assert chart["layout"]["barmode"] == "stack"
     assert chart["data"][0]["x"] == [1, 1] and chart["data"][1]["x"] == [0, 1]
+    legend, axis = chart["layout"]["legend"], chart["layout"]["xaxis"]
+    assert legend["x"] > 1 and legend["yanchor"] == "top" and axis["title"]["text"]  # legend beside, title below
 
 
 def test_empty_feedback_page_says_how_to_give_some(dash_call):

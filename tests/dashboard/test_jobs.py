@@ -15,6 +15,9 @@ from tests.dashboard.conftest import prop
 from tests.support import wait_until
 
 CSV = b"id,a,b\n1,0.5,2\n2,0.7,3\n3,0.1,1\n"
+# The batch form's parameter fields (none: no description published here) and its optional note.
+NO_PARAMS = [{"id": {"type": "batch-param", "name": "*"}, "property": p, "value": []} for p in ("value", "id")] + [
+    prop("job-note", "value", "")]
 
 
 def data_url(data: bytes, kind: str = "text/csv") -> str:
@@ -28,7 +31,7 @@ def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="custome
         "submit-message.children",
         [prop("job-upload", "contents", contents), prop("sample-submit", "n_clicks", clicks)],
         state=[prop("job-upload", "filename", filename), prop("sample-choice", "value", sample),
-               prop("submit-token", "data", token)],
+               prop("submit-token", "data", token), *NO_PARAMS],
         changed=changed,
     )
 
@@ -131,11 +134,21 @@ def test_jobs_table_pages_through_history(dash_call, store):
     paging = first["jobs-paging"]["data"]
     second = refresh(dash_call, paging, "jobs-older.n_clicks", older=1)
     assert [r["input_name"] for r in second["jobs-grid"]["rowData"]][0] == "file-29.csv"
-    assert "jobs 26-50" in second["jobs-page-label"]["children"]
+    assert second["jobs-page-label"]["children"] == "Jobs 26–50, newest first"
     third = refresh(dash_call, second["jobs-paging"]["data"], "jobs-older.n_clicks", older=2)
     assert [r["input_name"] for r in third["jobs-grid"]["rowData"]] == [f"file-{n:02d}.csv" for n in range(4, -1, -1)]
     back = refresh(dash_call, third["jobs-paging"]["data"], "jobs-newer.n_clicks", newer=1)
     assert back["jobs-grid"]["rowData"] == second["jobs-grid"]["rowData"]
+
+
+def test_one_page_of_jobs_is_counted_and_no_jobs_gets_our_own_empty_state(dash_call, store):
+    empty = refresh(dash_call, {"tokens": [None], "index": 0, "next": None})
+    assert "No jobs yet" in json.dumps(empty["jobs-page-label"]["children"])
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/jobs")]))
+    assert '"suppressNoRowsOverlay": true' in page  # not ag-grid's "No Rows To Show"
+    _make_jobs(store, 1)
+    one = refresh(dash_call, {"tokens": [None], "index": 0, "next": None}, "jobs-changed.data")
+    assert one["jobs-page-label"]["children"] == "1 job"  # not "Page 1 · jobs 1-1"
 
 
 def test_jobs_table_reads_one_page_not_the_whole_history(dash_call, store, app):

@@ -258,7 +258,10 @@ def test_the_jobs_page_says_when_workers_cannot_be_started(ecs, dashboard_settin
         "submit-message.children",
         [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
         state=[prop("job-upload", "filename", None), prop("sample-choice", "value", "store-sites.csv"),
-               prop("submit-token", "data", "t-banner")],
+               prop("submit-token", "data", "t-banner"),
+               # the batch form's parameter fields (none here) and its optional job note
+               *[{"id": {"type": "batch-param", "name": "*"}, "property": p, "value": []} for p in ("value", "id")],
+               prop("job-note", "value", "")],
         changed=["sample-submit.n_clicks"],
     )
     assert "Job submitted" in json.dumps(submitted)

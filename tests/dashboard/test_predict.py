@@ -168,3 +168,65 @@ def test_invalid_inputs_carry_their_fields(lambda_stub):
     with pytest.raises(InvalidInputs) as error:
         predictor_for(lambda_stub).predict(GOOD)
     assert error.value.fields == {"length": "too long"}
+
+
+EXAMPLES = [{"label": "A big red one", "inputs": {"length": 7.5, "petals": 8, "colour": "red"}},
+            {"label": "Unknown field", "inputs": {"height": 3}}]
+
+
+def test_examples_from_describe_fill_the_form_in_one_click(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply({**DESCRIBE, "examples": EXAMPLES} if event["action"] == "describe"
+                                              else good_answer(event))
+    text = page(dash_call)
+    assert "A big red one" in text and "Unknown field" not in text  # an example the form cannot hold is left out
+    ids = [{"type": "predict-input", "name": n} for n in FIELDS]
+    response = dash_call(
+        '{"name":["ALL"],"type":"predict-input"}.value',
+        [[prop({"type": "predict-example", "index": 0}, "n_clicks", 1)]],
+        state=[prop("predict-example-inputs", "data", [EXAMPLES[0]["inputs"]]),
+               [prop(i, "id", i) for i in ids], [prop(i, "value", None) for i in ids]],
+        changed=['{"index":0,"type":"predict-example"}.n_clicks'],
+        outputs=[[{"id": i, "property": "value"} for i in ids]],
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    body = json.loads(response.get_data())["response"]
+    filled = [body[json.dumps({"name": n, "type": "predict-input"}, separators=(",", ":"))]["value"] for n in FIELDS]
+    assert filled == [7.5, 8, "red"]
+
+
+def test_the_pages_menu_item_is_active_and_slash_is_predict(dash_call):
+    def classes(path):
+        body = dash_call.call("nav-predict.className", [prop("url", "pathname", path)])
+        return [body[f"nav-{name}"]["className"] for name in ("predict", "jobs", "feedback")]
+
+    assert classes("/") == ["nav-link active", "nav-link", "nav-link"]
+    assert classes("/jobs/" + "a" * 32) == ["nav-link", "nav-link active", "nav-link"]
+    assert classes("/feedback/") == ["nav-link", "nav-link", "nav-link active"]
+    assert classes("/nowhere") == ["nav-link", "nav-link", "nav-link"]
+
+
+def refresh_form(dash_call, answer_version, form_version, schema=DESCRIBE["inputs"]):
+    return dash_call("model-version.children", [prop("answer-version", "data", answer_version)],
+                     state=[prop("predict-form-version", "data", form_version), prop("predict-schema", "data", schema)],
+                     changed=["answer-version.data"])
+
+
+def test_an_answer_from_a_new_model_version_refreshes_the_forms_description(dash_call, lambda_stub):
+    page(dash_call)  # the form was drawn from stub-model-1 (and describe is cached for 30 s)
+    result, _, _ = outputs(predict(dash_call, GOOD))
+    assert '"id": "answer-version"' in json.dumps(result) and "stub-model-1" in json.dumps(result)
+    assert refresh_form(dash_call, "stub-model-1", "stub-model-1").status_code == 204  # same: nothing to do
+
+    edited = {**DESCRIBE, "model_version": "stub-model-2",
+              "inputs": [*DESCRIBE["inputs"], {"name": "width", "label": "Width (cm)", "type": "number",
+                                               "min": 0.1, "max": 3.0, "step": 0.1, "default": 1.0}]}
+    lambda_stub.respond = lambda event: Reply(edited if event["action"] == "describe" else good_answer(event))
+    response = refresh_form(dash_call, "stub-model-2", "stub-model-1")
+    assert response.status_code == 200
+    body = json.loads(response.get_data())["response"]
+    assert body["model-version"]["children"] == "Model stub-model-2"  # header and answer agree
+    assert body["predict-form-version"]["data"] == "stub-model-2"
+    assert "Width (cm)" in json.dumps(body["predict-fields"]["children"])
+    assert body["predict-schema"]["data"] == edited["inputs"]
+    assert "model changed" in json.dumps(body["predict-form-note"]["children"])
+    assert [e["action"] for e in lambda_stub.events].count("describe") == 2  # the cache was dropped once

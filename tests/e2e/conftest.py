@@ -46,3 +46,18 @@ def browser() -> Iterator[webdriver.Chrome]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """On a failed browser test, keep what the browser showed (a screenshot and the page's text)."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and driver is not None:
+        folder = Path(tempfile.gettempdir()) / "ml-proto-e2e-failures"
+        folder.mkdir(exist_ok=True)
+        driver.save_screenshot(str(folder / f"{item.name}.png"))
+        body = driver.find_element("tag name", "body").text[:2000]
+        report.sections.append(("browser", f"url: {driver.current_url}\nscreenshot: {folder / item.name}.png\n"
+                                           f"page text:\n{body}"))

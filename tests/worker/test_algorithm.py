@@ -8,10 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from jobkit import JobStore
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from worker import algorithm
-from worker.interface import InvalidInput, Result
+from worker.interface import InvalidInput, Result, load_algorithm
+
+from tests.support import wait_until
+from tests.worker.conftest import REPO_ROOT
 
 
 def blobs_csv(centers: int, rows: int = 300, seed: int = 7) -> tuple[bytes, np.ndarray]:
@@ -42,20 +46,22 @@ def output_rows(result: Result) -> list[dict[str, str]]:
 def test_it_finds_the_planted_number_of_segments(centers):
     data, truth = blobs_csv(centers)
     result, _ = run(data)
-    assert result.summary["metrics"]["segments"] == centers
+    assert result.summary["metrics"]["segments found"] == centers
     segments = [int(row["segment"]) for row in output_rows(result)]
     assert adjusted_rand_score(truth, segments) > 0.95
 
 
-def test_output_is_the_input_plus_a_segment_column_numbered_by_size():
+def test_output_is_the_input_plus_segment_number_and_name_columns_numbered_by_size():
     data, _ = blobs_csv(4, rows=200)
     result, _ = run(data)
     source = list(csv.reader(io.StringIO(data.decode())))
     output = list(csv.reader(io.StringIO(result.csv.decode())))
-    assert output[0] == [*source[0], "segment"]
-    assert [row[:-1] for row in output[1:]] == source[1:]  # ids and names carried through untouched
-    sizes = np.bincount([int(row[-1]) for row in output[1:]])[1:]
+    assert output[0] == [*source[0], "segment", "segment_name"]
+    assert [row[:-2] for row in output[1:]] == source[1:]  # ids and names carried through untouched
+    sizes = np.bincount([int(row[-2]) for row in output[1:]])[1:]
     assert list(sizes) == sorted(sizes, reverse=True)  # segment 1 is the largest
+    names = {row[-2]: row[-1] for row in output[1:]}
+    assert names == {str(s["number"]): s["name"] for s in result.summary["segments"]}
 
 
 def test_summary_follows_the_contract_with_plotly_charts():
@@ -66,18 +72,31 @@ def test_summary_follows_the_contract_with_plotly_charts():
     assert summary["rows"] == 120
     metrics = summary["metrics"]
     assert metrics["columns used"] == "x0, x1, x2"
-    assert metrics["columns ignored"] == "customer_id, name"
-    assert 0.5 < metrics["silhouette"] <= 1
+    assert metrics["columns kept, not used"] == "customer_id, name"
+    assert 0.5 < metrics["separation"] <= 1
+    assert set(summary["explanations"]) == set(metrics)  # every metric is explained in a sentence
+    assert all(text.endswith(".") and len(text) < 160 for text in summary["explanations"].values())
     scatter, sizes, silhouette, profile = summary["charts"]
     for chart in summary["charts"]:
-        assert set(chart) == {"data", "layout"} and chart["layout"]["title"]["text"]
-    assert [trace["name"] for trace in scatter["data"]] == ["Segment 1", "Segment 2", "Segment 3"]
+        assert set(chart) == {"data", "layout", "explanation"} and chart["layout"]["title"]["text"]
+        assert chart["explanation"].endswith(".")
+    names = [segment["name"] for segment in summary["segments"]]
+    assert [trace["name"] for trace in scatter["data"]] == names and len(set(names)) == 3
     assert sum(len(trace["x"]) for trace in scatter["data"]) == 120
-    assert sum(sizes["data"][0]["y"]) == 120
+    assert sum(sizes["data"][0]["x"]) == 120 and sizes["data"][0]["y"] == names  # long names fit, horizontally
     assert silhouette["data"][0]["x"] == list(range(2, 9))
     assert silhouette["data"][1]["x"] == [3]  # the chosen k is marked
     assert max(silhouette["data"][0]["y"]) == silhouette["data"][1]["y"][0]
     assert profile["data"][0]["x"] == ["x0", "x1", "x2"] and len(profile["data"][0]["z"]) == 3
+    assert profile["data"][0]["y"] == names and profile["layout"]["yaxis"]["automargin"]  # long labels fit
+
+
+def test_segments_are_named_by_what_sets_them_apart():
+    columns = ["annual_spend", "visits_per_month", "tenure"]
+    profile = np.array([[1.4, 0.9, 0.1], [-1.2, 0.2, -0.3], [0.1, -0.2, 0.3], [0.1, -0.1, 0.2]])
+    assert algorithm.segment_names(columns, profile) == [
+        "High annual spend, high visits per month", "Low annual spend",
+        "Close to average (3)", "Close to average (4)"]
 
 
 def test_progress_goes_forward_and_names_each_k():
@@ -93,20 +112,20 @@ def test_progress_goes_forward_and_names_each_k():
 def test_params_set_the_k_range():
     data, _ = blobs_csv(5, rows=200)
     result, _ = run(data, {"k_min": "2", "k_max": 3})
-    assert result.summary["metrics"]["segments"] in (2, 3)
+    assert result.summary["metrics"]["segments found"] in (2, 3)
     assert result.summary["charts"][2]["data"][0]["x"] == [2, 3]
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"k": 3}, "Unknown parameter(s) 'k'; this model takes k_min and k_max."),
-        ({"k_min": 1}, "Need 2 <= k_min <= k_max <= 12; got k_min=1, k_max=8."),
-        ({"k_min": 5, "k_max": 4}, "Need 2 <= k_min <= k_max <= 12; got k_min=5, k_max=4."),
-        ({"k_max": 40}, "Need 2 <= k_min <= k_max <= 12; got k_min=2, k_max=40."),
-        ({"k_max": "many"}, "Parameter 'k_max' must be a whole number, got 'many'."),
-        ({"k_max": 3.5}, "Parameter 'k_max' must be a whole number, got 3.5."),
-        ({"k_max": True}, "Parameter 'k_max' must be a whole number, got True."),
+        ({"k": 3}, "Unknown parameter(s) 'k'; this job takes k_max, k_min."),
+        ({"k_min": 1}, "'Fewest segments' must be between 2 and 12, got 1."),
+        ({"k_min": 5, "k_max": 4}, "'Fewest segments' (5) must not be more than 'Most segments' (4)."),
+        ({"k_max": 40}, "'Most segments' must be between 2 and 12, got 40."),
+        ({"k_max": "many"}, "'Most segments' must be a whole number, got 'many'."),
+        ({"k_max": 3.5}, "'Most segments' must be a whole number, got 3.5."),
+        ({"k_max": True}, "'Most segments' must be a whole number, got True."),
     ],
 )
 def test_bad_params_are_refused_before_any_work(params, message):
@@ -127,4 +146,47 @@ def test_a_column_named_segment_is_kept_and_the_new_one_gets_another_name():
     data = b"segment,a,b\n" + b"".join(f"s{n},{n % 3},{n % 5}\n".encode() for n in range(30))
     result, _ = run(data)
     header = result.csv.decode().splitlines()[0]
-    assert header == "segment,a,b,segment_2"
+    assert header == "segment,a,b,segment_2,segment_2_name"
+
+
+def test_the_algorithm_describes_what_it_does_its_input_and_its_params():
+    description = load_algorithm("worker.algorithm").description
+    assert json.loads(json.dumps(description)) == description  # plain JSON, as published
+    assert description["title"] == "Customer segments" and description["description"].endswith(".")
+    assert description["model_version"] == algorithm.MODEL_VERSION
+    rules = description["input"]
+    assert (rules["min_rows"], rules["max_rows"], rules["min_numeric_columns"]) == (10, 100_000, 2)
+    k_min, k_max = description["params"]
+    assert (k_min["name"], k_min["label"], k_min["type"], k_min["min"], k_min["max"], k_min["default"]) == (
+        "k_min", "Fewest segments", "integer", 2, 12, 2)
+    assert (k_max["name"], k_max["default"]) == ("k_max", 8)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    (b"a,b\n" + b"1,2\n" * 9, "The file has 9 data rows; at least 10 are needed."),
+    (b"name,a\n" + b"x,2\n" * 12, "The model needs at least 2 numeric columns; this file has 1 ('a')."),
+])
+def test_the_description_is_what_run_enforces(rows, message):
+    with pytest.raises(InvalidInput) as error:
+        run(rows)
+    assert str(error.value).startswith(message)
+
+
+def test_a_worker_publishes_the_description_on_start_and_again_after_a_local_edit(store: JobStore, start_worker,
+                                                                                  tmp_path):
+    import shutil
+
+    apps = tmp_path / "apps"
+    for package in ("worker", "jobkit"):
+        shutil.copytree(REPO_ROOT / "apps" / package, apps / package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert store.read_description() is None
+    worker = start_worker("--drain", PYTHONPATH=f"{apps}:{REPO_ROOT}", WORKER_ALGORITHM="worker.algorithm",
+                          WORKER_IDLE_SECONDS="120")
+    first = wait_until(store.read_description, timeout=60, what="the description")
+    assert first["title"] == "Customer segments" and first["params"][0]["label"] == "Fewest segments"
+    source = (apps / "worker" / "algorithm.py").read_text()
+    (apps / "worker" / "algorithm.py").write_text(source.replace('TITLE = "Customer segments"',
+                                                                 'TITLE = "Edited segments"'))
+    edited = wait_until(lambda: (d := store.read_description()) and d["title"] == "Edited segments" and d,
+                        timeout=60, what="the edited description")
+    assert edited["params"] == first["params"] and worker.popen.poll() is None  # the same worker, restarted

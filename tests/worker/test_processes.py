@@ -153,6 +153,7 @@ def test_with_local_log_dir_the_json_lines_go_to_worker_log(start_worker, tmp_pa
     worker = start_worker("--once", LOCAL_LOG_DIR=str(tmp_path / "logs"))
     assert worker.popen.wait(timeout=30) == 0
     lines = [json.loads(line) for line in (tmp_path / "logs" / "worker.log").read_text().splitlines()]
-    assert [line["message"] for line in lines] == ["worker started", "worker exiting"]
+    assert [line["message"] for line in lines] == [
+        "algorithm description published", "worker started", "worker exiting"]
     assert {line["service"] for line in lines} == {"worker"}
     assert worker.lines() == []  # nothing on stdout or stderr

@@ -171,9 +171,9 @@ def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(sto
     done = store.get(good.job_id)
     summary = store.read_summary(done)
     assert done.model_version == summary["model_version"] == load_algorithm("worker.algorithm").model_version
-    assert summary["metrics"]["segments"] == 3 and len(summary["charts"]) == 4
+    assert summary["metrics"]["segments found"] == 3 and len(summary["charts"]) == 4
     result = store.s3.get_object(Bucket=store.settings.bucket, Key=done.result_key)["Body"].read().decode()
-    assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment"
+    assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment,segment_name"
     assert len(result.splitlines()) == 151
 
 

@@ -8,7 +8,7 @@ from dash import dcc, html
 from jobkit import JobKitError
 
 from dashboard import charts, ui
-from dashboard.services import FEEDBACK_MAX_PAGES, FEEDBACK_PAGE, Services
+from dashboard.services import Services
 
 SHOWN_COMMENTS = 20
 
@@ -21,18 +21,17 @@ def _target_link(item: Any) -> Any:
 
 def layout(services: Services) -> Any:
     try:
+        summary = charts.summarise_feedback(services.feedback_summary())
         items = services.recent_feedback()
     except JobKitError as error:
         return html.Div([html.H1("Feedback"), ui.notice(f"Feedback could not be loaded ({error}). Please reload.")])
-    summary = charts.summarise_feedback(items)
     if not summary:
         return html.Div([html.H1("Feedback"), html.P(
             "No feedback yet. Use the thumbs under a prediction or on a job page.", className="muted",
             id="feedback-empty")])
-    bound = FEEDBACK_PAGE * FEEDBACK_MAX_PAGES
-    scope = f"Based on the latest {len(items)} entries." if len(items) >= bound else \
-        f"{len(items)} feedback entries in all."
-    rows = [html.Tr([html.Td(s.model_version), html.Td(str(s.up), className="num up-count"),
+    votes = sum(s.total for s in summary)
+    scope = f"{votes:,} votes in all, one per person per prediction or job (a changed vote counts once)."
+    rows = [html.Tr([html.Td(s.model_version, className="version-cell"), html.Td(str(s.up), className="num up-count"),
                      html.Td(str(s.down), className="num down-count"),
                      html.Td(f"{s.positive_share:.0%}", className="num")]) for s in summary]
     comments = [item for item in items if item.comment][:SHOWN_COMMENTS]
@@ -46,7 +45,7 @@ def layout(services: Services) -> Any:
                                         html.Th("Positive")])),
                     html.Tbody(rows),
                 ], className="table", id="feedback-table"),
-            ], className="card"),
+            ], className="card feedback-table-card"),
             html.Section(charts.graph(charts.feedback_chart(summary), "feedback-chart", height=300),
                          className="card grow"),
         ], className="detail-columns"),

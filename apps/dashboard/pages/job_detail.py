@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -14,13 +15,14 @@ from jobkit.errors import InvalidRequest
 from dashboard import charts, ui
 from dashboard.auth import current_user
 from dashboard.feedback_widget import widget
+from dashboard.routes import install_download, job_log_lines
 from dashboard.services import Services
 from dashboard.settings import DashboardSettings
 
 log = logging.getLogger("dashboard.job_detail")
 
 REFRESH_MS = 2000
-DOWNLOAD_LINK_SECONDS = 900
+DOWNLOAD_LINK_SECONDS = 300  # the signed URL only has to outlive the redirect
 
 
 def cloudwatch_url(region: str, log_group: str, job_id: str) -> str:
@@ -39,8 +41,41 @@ def logs_link(settings: DashboardSettings, job_id: str) -> Any:
         url = cloudwatch_url(settings.region, settings.worker_log_group, job_id)
         return html.A("Worker logs (CloudWatch)", href=url, target="_blank", rel="noopener", id="logs-link")
     if settings.local_log_dir is not None:
-        return html.A("Worker logs", href=f"/jobs/{job_id}/logs", target="_blank", id="logs-link")
+        return html.A("Worker logs", href="#job-logs", id="logs-link")  # shown on this page, below
     return None
+
+
+_LOG_FIELDS_SHOWN_ELSEWHERE = {"time", "level", "message", "job_id", "service", "logger"}
+
+
+def log_row(line: str) -> Any:
+    """One JSON log line as a table row: time, level, message, then its other fields as key=value."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        return html.Tr([html.Td(""), html.Td(""), html.Td(line, colSpan=2)])
+    extra = " ".join(f"{key}={value}" for key, value in entry.items() if key not in _LOG_FIELDS_SHOWN_ELSEWHERE)
+    level = str(entry.get("level", ""))
+    return html.Tr([html.Td(str(entry.get("time", "")).replace("T", " "), className="log-time"),
+                    html.Td(level.title(), className=f"log-level {level.lower()}"),
+                    html.Td(str(entry.get("message", ""))), html.Td(extra, className="log-extra")])
+
+
+def local_logs(settings: DashboardSettings, job_id: str) -> Any:
+    """The job's lines from the local worker.log, readable (the cloud links CloudWatch instead)."""
+    if settings.worker_log_group or settings.local_log_dir is None:
+        return None
+    lines = job_log_lines(settings.local_log_dir, job_id)
+    body = html.Table([html.Thead(html.Tr([html.Th("Time (UTC)"), html.Th("Level"), html.Th("Message"),
+                                           html.Th("Details")])),
+                       html.Tbody([log_row(line) for line in lines])], className="table logs-table") if lines \
+        else html.P("No log lines mention this job yet.", className="muted")
+    return html.Section([html.H2("Worker logs"), html.P(f"{len(lines)} lines from the local worker.log, "
+                                                        "newest last.",
+                                                        className="muted"), body],
+                        className="card", id="job-logs")
 
 
 def _fact(label: str, value: Any) -> list[Any]:
@@ -48,45 +83,57 @@ def _fact(label: str, value: Any) -> list[Any]:
 
 
 def timeline(job: Job) -> Any:
+    """When it ran and who asked; the retry count only when there was a retry, the id last."""
     facts = [
+        *_fact("File", job.input_name),
+        *_fact("Submitted by", job.owner),
         *_fact("Created", ui.when(job.created_at)),
         *_fact("Started", ui.when(job.started_at)),
         *_fact("Finished", ui.when(job.finished_at)),
         *_fact("Duration", ui.duration_text(ui.job_duration(job))),
-        *_fact("Attempts", f"{job.attempts} of {job.max_attempts}"),
-        *_fact("Owner", job.owner),
+        *(_fact("Tries", f"{job.attempts} of {job.max_attempts} (a failed try is retried)")
+          if job.attempts > 1 else []),
         *_fact("Model version", job.model_version),
-        *_fact("Status message", job.message),
+        *_fact("Status", job.message),
+        *_fact("Job id", html.Code(job.job_id)),
     ]
     return html.Dl(facts, className="facts", id="job-timeline")
 
 
 def results(services: Services, job: Job) -> list[Any]:
-    parts: list[Any] = []
-    try:
-        url = services.store.result_url(job, expires_seconds=DOWNLOAD_LINK_SECONDS)
-        parts.append(html.Div([
-            html.A("Download result CSV", href=url, className="button primary", id="download-result"),
-            html.Span(_retention(services, job), className="muted", id="retention-note"),
-        ], className="download-row"))
-    except JobKitError as error:
-        parts.append(ui.notice(f"The result file link could not be made ({error}).", "info"))
+    parts: list[Any] = [html.Div([
+        # Signed when clicked (routes.install_download), so a page left open for hours still downloads.
+        html.A("Download result CSV", href=f"/jobs/{job.job_id}/result.csv", className="button primary",
+               id="download-result"),
+        html.Span(_retention(services, job), className="muted", id="retention-note"),
+    ], className="download-row")]
     try:
         summary = services.store.read_summary(job)
     except JobKitError:
         log.warning("no summary for a succeeded job", extra={"job_id": job.job_id})
         return [*parts, ui.notice("This job's result summary is not available.", "info")]
     metrics = summary.get("metrics") if isinstance(summary.get("metrics"), dict) else {}
+    explanations = summary.get("explanations") if isinstance(summary.get("explanations"), dict) else {}
     if metrics:
         parts.append(html.Div([
             html.Div([html.Div(_metric(value), className="metric-value" + (" text" if isinstance(value, str) else "")),
-                      html.Div(name.replace("_", " "), className="metric-name")],
+                      html.Div(name.replace("_", " "), className="metric-name"),
+                      *([html.Div(str(explanations[name]), className="metric-note")] if explanations.get(name)
+                        else [])],
                      className="metric") for name, value in metrics.items()
         ], className="metrics", id="job-metrics"))
     chart_list = summary.get("charts") if isinstance(summary.get("charts"), list) else []
-    parts.append(html.Div([charts.graph(chart, f"result-chart-{n}") for n, chart in enumerate(chart_list)],
+    parts.append(html.Div([_explained_chart(chart, n) for n, chart in enumerate(chart_list)],
                           className="chart-grid", id="result-charts"))
     return parts
+
+
+def _explained_chart(chart: Any, n: int) -> Any:
+    """The chart with the algorithm's one-line explanation for a non-specialist under it."""
+    note = chart.get("explanation") if isinstance(chart, dict) else None
+    return html.Figure([charts.graph(chart, f"result-chart-{n}"),
+                        *([html.Figcaption(str(note), className="chart-note")] if note else [])],
+                       className="chart-figure")
 
 
 def _metric(value: Any) -> str:
@@ -106,10 +153,11 @@ def _retention(services: Services, job: Job) -> str:
 def body(services: Services, job: Job) -> list[Any]:
     parts: list[Any] = [
         html.Div([
-            html.H1(job.input_name or "Job", className="job-title"),
+            html.H1(job.note or job.input_name or "Job", className="job-title"),
             ui.status_badge(job.status.value, "job-status"),
         ], className="title-row"),
-        html.P(["Job ", html.Code(job.job_id)], className="muted"),
+        html.P(f"{job.input_name} · submitted by {job.owner} · {ui.when(job.created_at)}", className="muted",
+               id="job-subtitle"),
     ]
     if job.status.is_active:
         parts.append(ui.progress_bar(job.progress, job.message or ("Waiting for a worker" if
@@ -119,13 +167,24 @@ def body(services: Services, job: Job) -> list[Any]:
     if job.status is JobStatus.CANCELLED:
         parts.append(ui.notice(f"Cancelled by {job.cancelled_by or 'someone'}.", "info"))
     parts.append(html.Div([
-        html.Section([html.H2("Timeline"), timeline(job)], className="card"),
         html.Section([html.H2("Results"), *(results(services, job) if job.status is JobStatus.SUCCEEDED else [
-            html.P("Results appear here when the job succeeds.", className="muted")])], className="card grow"),
+            html.P("Results appear here when the job succeeds.", className="muted")])],
+            className="card grow" + (" wide" if job.status is JobStatus.SUCCEEDED else "")),
+        html.Section([html.H2("Details"), timeline(job)], className="card"),
     ], className="detail-columns"))
     if job.status is JobStatus.FAILED and job.expires_at:
         parts.append(html.P(_retention(services, job).replace("Results", "Failed jobs"), className="muted"))
+    if job.status is JobStatus.SUCCEEDED:  # feedback is about a result: none on running or failed jobs
+        parts.append(html.Section([html.H2("Feedback on this job"), widget("job", job.job_id, _my_vote(services, job))],
+                                  className="card", id="job-feedback"))
     return parts
+
+
+def _my_vote(services: Services, job: Job) -> Any:
+    try:
+        return services.store.get_vote("job", job.job_id, current_user() or "")
+    except JobKitError:
+        return None  # the buttons still work; they just do not show the earlier choice
 
 
 def layout(services: Services, job_id: str) -> Any:
@@ -149,8 +208,7 @@ def layout(services: Services, job_id: str) -> Any:
             *([link] if link else []),
         ], className="button-row actions"),
         html.Div(id="job-action-message"),
-        html.Section([html.H2("Feedback on this job"), widget("job", job.job_id)],
-                     className="card"),
+        html.Div(local_logs(services.settings, job.job_id), id="job-logs-box"),
         dcc.Store(id="job-id", data=job.job_id),
         dcc.Store(id="job-changed"),
         dcc.Interval(id="job-refresh", interval=REFRESH_MS, disabled=not job.status.is_active),
@@ -162,11 +220,14 @@ def _shown(visible: bool) -> dict[str, str]:
 
 
 def register(app: dash.Dash, services: Services) -> None:
+    install_download(app.server, services.store, DOWNLOAD_LINK_SECONDS)
+
     @app.callback(
         Output("job-body", "children"),
         Output("job-refresh", "disabled"),
         Output("cancel-job", "style"),
         Output("retry-job", "style"),
+        Output("job-logs-box", "children"),
         Input("job-refresh", "n_intervals"),
         Input("job-changed", "data"),
         State("job-id", "data"),
@@ -178,7 +239,8 @@ def register(app: dash.Dash, services: Services) -> None:
         except JobKitError:
             raise dash.exceptions.PreventUpdate from None
         return (body(services, job), not job.status.is_active, _shown(job.status.is_active),
-                _shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)))
+                _shown(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)),
+                local_logs(services.settings, job.job_id))  # new lines while it runs
 
     @app.callback(
         Output("job-action-message", "children"),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 from jobkit import Job, JobKitError
 
 from dashboard import ui
 from dashboard.auth import current_user
+from dashboard.batch_input import check_against
 from dashboard.launcher import launch_health
+from dashboard.pages.predict import check_inputs, field
 from dashboard.services import SAMPLES_DIR, Services, samples
 from dashboard.uploads import UploadRejected, check_csv, decode_upload, human_size
 
@@ -21,23 +25,52 @@ log = logging.getLogger("dashboard.jobs")
 
 FAST_REFRESH_MS = 2000
 SLOW_REFRESH_MS = 20000
+DESCRIPTION_REFRESH_MS = 2000
 
+# Widths add up to the page's 1,088 px table, so every column, model version included, shows whole.
 COLUMNS = [
-    {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 2, "minWidth": 180},
-    {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 130},
+    {"field": "input_name", "headerName": "Job", "cellRenderer": "JobLink", "flex": 1, "minWidth": 140},
+    {"field": "status", "headerName": "Status", "cellRenderer": "StatusBadge", "width": 105},
     # The value combines status and progress so the cell redraws when either changes.
-    {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 170},
-    {"field": "created", "headerName": "Created", "width": 200},
-    {"field": "duration", "headerName": "Duration", "width": 120},
-    {"field": "owner", "headerName": "Owner", "width": 120},
-    {"field": "model_version", "headerName": "Model version", "flex": 1, "minWidth": 160},
+    {"field": "progress_key", "headerName": "Progress", "cellRenderer": "Progress", "width": 135},
+    # A failed job's reason, a running job's step, or the file name of a job given a name.
+    {"field": "details", "headerName": "Details", "flex": 1, "minWidth": 140, "tooltipField": "details",
+     "cellClass": "details-cell"},
+    {"field": "created", "headerName": "Created", "width": 185},
+    {"field": "duration", "headerName": "Duration", "width": 90},
+    {"field": "owner", "headerName": "Owner", "width": 85},
+    {"field": "model_version", "headerName": "Model version", "width": 200, "tooltipField": "model_version"},
 ]
+
+
+EMPTY = "No jobs yet: upload a CSV above or run a sample, and it appears here."
+
+
+def page_label(index: int, size: int, rows: int, more: bool) -> Any:
+    """What the table shows: a count when everything fits on one page, else which jobs; our own
+    empty state (the grid's overlay is off)."""
+    if not rows:
+        return "No older jobs." if index else html.Span(EMPTY, id="jobs-empty")
+    if index == 0 and not more:
+        return f"{rows} job" + ("s" if rows > 1 else "")
+    first = index * size + 1
+    return f"Jobs {first}–{first + rows - 1}, newest first"
+
+
+def job_details(job: Job) -> str:
+    """What a stakeholder should know at a glance: why it failed, what it is doing, or its file."""
+    if job.status.value == "FAILED":
+        return f"Failed: {job.error or 'no reason was recorded'}"
+    if job.status.is_active and job.message:
+        return job.message
+    return job.input_name if job.note else ""
 
 
 def job_row(job: Job) -> dict[str, Any]:
     return {
         "job_id": job.job_id,
-        "input_name": job.input_name or job.job_id[:8],
+        "input_name": job.note or job.input_name or job.job_id[:8],
+        "details": job_details(job),
         "status": job.status.value,
         "progress": round(job.progress, 3),
         "progress_key": f"{job.status.value}:{job.progress:.3f}",
@@ -49,17 +82,86 @@ def job_row(job: Job) -> dict[str, Any]:
     }
 
 
+def _description(services: Services) -> dict[str, Any] | None:
+    try:
+        return services.batch_description()
+    except JobKitError as error:
+        log.warning("could not read the batch description", extra={"error": str(error)})
+        return None
+
+
+def description_stamp(description: dict[str, Any] | None) -> str:
+    """What changes when the worker publishes a different description (redraw the form then)."""
+    if not description:
+        return ""
+    content = {k: v for k, v in description.items() if k != "published_at"}  # every worker start republishes
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_rules(description: dict[str, Any]) -> list[str]:
+    """The description's input requirements as sentences a stakeholder can check a file against."""
+    rules = description.get("input") if isinstance(description.get("input"), dict) else {}
+    lines = []
+    if rules.get("help"):
+        lines.append(str(rules["help"]))
+    if isinstance(rules.get("min_rows"), int) and isinstance(rules.get("max_rows"), int):
+        lines.append(f"Between {rules['min_rows']:,} and {rules['max_rows']:,} data rows.")
+    if isinstance(rules.get("min_numeric_columns"), int):
+        lines.append(f"At least {rules['min_numeric_columns']} numeric columns"
+                     + (f", at most {rules['max_columns']} columns in all." if rules.get("max_columns") else "."))
+    for column in rules.get("columns") or []:
+        if isinstance(column, dict) and column.get("name"):
+            need = "Needs" if column.get("required") else "May have"
+            kind = "numbers" if column.get("type") == "number" else "text"
+            lines.append(f"{need} a column '{column['name']}' ({kind})" + (f": {column['help']}" if column.get(
+                "help") else "."))
+    return lines
+
+
+def about(description: dict[str, Any] | None) -> list[Any]:
+    """Title, one sentence and the input rules; or a note while no worker has described the job."""
+    if not description:
+        return [html.H2("Run a batch job", id="batch-title"),
+                html.P("The batch job has not described itself yet: a worker is starting and will "
+                       "publish its description in a few seconds.", className="muted", id="batch-description")]
+    return [
+        html.Div([html.H2(description.get("title") or "Run a batch job", id="batch-title"),
+                  html.Span(f"Model {description.get('model_version', '')}", className="version-pill",
+                            id="batch-version")], className="title-row"),
+        html.P(description.get("description", ""), className="lead", id="batch-description"),
+        html.Div([html.Strong("What the file must hold"),
+                  html.Ul([html.Li(line) for line in input_rules(description)], id="batch-input-rules")],
+                 className="input-rules"),
+    ]
+
+
+def param_fields(description: dict[str, Any] | None) -> list[Any]:
+    """One form field per parameter the description declares (same look as the prediction form)."""
+    specs = [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+    return [field(spec, {"type": "batch-param", "name": spec["name"]}, {"type": "batch-param-error",
+                                                                         "name": spec["name"]}) for spec in specs]
+
+
 def layout(services: Services) -> Any:
     limit = services.settings.upload_max_bytes
+    description = _description(services)
+    services.warm_worker()  # ready for the submit; it publishes the description of the code it runs
     return html.Div(
         [
             html.H1("Batch jobs"),
             html.Div(launcher_banner(services), id="launcher-banner"),
             html.Section(
                 [
-                    html.H2("Run a batch job"),
-                    html.P(f"Upload a CSV file with a header row and numeric columns (at most {human_size(limit)}), "
-                           "or run one of the bundled samples.", className="muted", id="upload-limit"),
+                    html.Div(about(description), id="batch-about"),
+                    html.Div(param_fields(description), id="batch-params", className="fields param-fields"),
+                    html.Div([
+                        html.Label("Job name or note (optional)", className="field-label", htmlFor="job-note"),
+                        dcc.Input(id="job-note", type="text", maxLength=200, debounce=False, value="",
+                                  placeholder="e.g. March customers, after the price change", className="text"),
+                    ], className="field"),
+                    html.P(f"Upload a CSV file (at most {human_size(limit)}), or run one of the bundled samples. "
+                           "The file is checked against what the job needs before it is submitted.",
+                           className="muted", id="upload-limit"),
                     dcc.Upload(
                         id="job-upload",
                         max_size=limit,
@@ -79,6 +181,8 @@ def layout(services: Services) -> Any:
                     ),
                     dcc.Loading(html.Div(id="submit-message"), type="dot", delay_show=300),
                     dcc.Store(id="submit-token", data=uuid.uuid4().hex),
+                    dcc.Store(id="batch-stamp", data=description_stamp(description)),
+                    dcc.Interval(id="batch-refresh", interval=DESCRIPTION_REFRESH_MS),
                 ],
                 className="card",
             ),
@@ -93,7 +197,7 @@ def layout(services: Services) -> Any:
                         getRowId="params.data.job_id",
                         defaultColDef={"sortable": False, "resizable": True},
                         dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True,
-                                         "overlayNoRowsTemplate": "No jobs yet: upload a CSV or run a sample."},
+                                         "suppressNoRowsOverlay": True, "tooltipShowDelay": 300},
                         className="ag-theme-alpine jobs-grid",
                         style={"width": "100%"},
                     ),
@@ -114,16 +218,29 @@ def layout(services: Services) -> Any:
 
 def submit_input(services: Services, trigger: str, contents: str | None, filename: str | None,
                  sample: str | None) -> tuple[str, bytes]:
-    """(file name, bytes) to submit, from an upload or a sample; UploadRejected when unusable."""
+    """(file name, bytes) to submit, from an upload or a sample; UploadRejected when unusable,
+    including a file that cannot satisfy the batch algorithm's published description."""
     if trigger == "job-upload":
         if not contents:
             raise dash.exceptions.PreventUpdate
         data = decode_upload(contents, services.settings.upload_max_bytes)
         upload = check_csv(filename or "upload.csv", data)
-        return upload.name, upload.data
-    if sample not in samples():
+        name, data = upload.name, upload.data
+    elif sample not in samples():
         raise UploadRejected("Please choose one of the samples.")
-    return sample, (SAMPLES_DIR / sample).read_bytes()
+    else:
+        name, data = sample, (SAMPLES_DIR / sample).read_bytes()
+    check_against(_description(services), name, data)
+    return name, data
+
+
+def job_params(services: Services, values: list[Any] | None,
+               ids: list[dict[str, str]] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's parameters checked against the description: (clean values, problems by name)."""
+    specs = [p for p in (_description(services) or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+    given = {i["name"]: v for i, v in zip(ids or [], values or [], strict=False) if isinstance(i, dict)}
+    specs = [spec for spec in specs if spec["name"] in given]  # a field not on the form gets the default
+    return check_inputs(specs, given)
 
 
 def register(app: dash.Dash, services: Services) -> None:
@@ -139,20 +256,29 @@ def register(app: dash.Dash, services: Services) -> None:
         State("job-upload", "filename"),
         State("sample-choice", "value"),
         State("submit-token", "data"),
+        State({"type": "batch-param", "name": ALL}, "value"),
+        State({"type": "batch-param", "name": ALL}, "id"),
+        State("job-note", "value"),
         prevent_initial_call=True,
         running=[(Output("sample-submit", "disabled"), True, False)],
     )
     def submit(contents: str | None, _clicks: int, filename: str | None, sample: str | None,
-               token: str) -> tuple[Any, Any, Any, Any]:
+               token: str, param_values: list[Any] | None = None, param_ids: list[Any] | None = None,
+               note: str | None = None) -> tuple[Any, Any, Any, Any]:
         trigger = dash.ctx.triggered_id
+        params, problems = job_params(services, param_values, param_ids)
+        if problems:
+            listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+            return ui.notice(f"Please correct the settings ({listed})", notice_id="submit-error"), \
+                dash.no_update, None, dash.no_update
         try:
             name, data = submit_input(services, trigger, contents, filename, sample)
         except UploadRejected as error:
             return ui.notice(str(error), notice_id="submit-error"), dash.no_update, None, dash.no_update
         try:
             # The token was made when this form rendered: a double click submits one job.
-            job = services.store.submit(owner=current_user() or "", client_token=token,
-                                        input_bytes=data, input_name=name)
+            job = services.store.submit(owner=current_user() or "", client_token=token, input_bytes=data,
+                                        input_name=name, params=params, note=str(note or ""))
         except JobKitError as error:
             log.exception("submit failed")
             return ui.notice(f"The job could not be submitted ({error}). Please try again."), dash.no_update, \
@@ -196,11 +322,24 @@ def register(app: dash.Dash, services: Services) -> None:
         rows = [job_row(job) for job in page.items]
         active = any(job.status.is_active for job in page.items)
         size = services.settings.jobs_page_size
-        label = f"Page {index + 1} · jobs {index * size + 1}-{index * size + len(rows)}" if rows else \
-            ("No older jobs" if index else "")
+        label = page_label(index, size, len(rows), bool(page.next_token))
         return (rows, {"tokens": tokens, "index": index, "next": page.next_token}, index == 0,
                 not page.next_token, FAST_REFRESH_MS if active else SLOW_REFRESH_MS, label)
 
+    @app.callback(
+        Output("batch-about", "children"),
+        Output("batch-params", "children"),
+        Output("batch-stamp", "data"),
+        Input("batch-refresh", "n_intervals"),
+        State("batch-stamp", "data"),
+        prevent_initial_call=True,
+    )
+    def redescribe(_ticks: int, stamp: str | None) -> tuple[Any, Any, Any]:
+        """Redraw the description and the form when the worker published a new one (a local edit)."""
+        description = _description(services)
+        if description_stamp(description) == (stamp or ""):
+            raise dash.exceptions.PreventUpdate
+        return about(description), param_fields(description), description_stamp(description)
 
 # --- the launcher banner: workers that cannot be started are said so, not left as a silent queue ---
 

@@ -24,29 +24,34 @@ def _field_id(name: str) -> dict[str, str]:
     return {"type": "predict-input", "name": name}
 
 
-def _control(spec: dict[str, Any]) -> Any:
+def _control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
     if spec.get("type") == "choice":
         options = [str(c) for c in spec.get("choices", [])]
-        return dcc.Dropdown(id=_field_id(spec["name"]), options=options, value=spec.get("default"),
+        return dcc.Dropdown(id=control_id, options=options, value=spec.get("default"),
                             clearable=False, className="choice")
     step = spec.get("step", 1 if spec.get("type") == "integer" else "any")
-    return dcc.Input(id=_field_id(spec["name"]), type="number", value=spec.get("default"),
+    return dcc.Input(id=control_id, type="number", value=spec.get("default"),
                      min=spec.get("min"), max=spec.get("max"), step=step, className="number")
 
 
-def _field(spec: dict[str, Any]) -> Any:
+def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str]) -> Any:
+    """A labelled form control for one field description (the predictor's inputs, a batch job's params)."""
     limits = ""
     if spec.get("type") in ("number", "integer") and spec.get("min") is not None and spec.get("max") is not None:
         limits = f"{spec['min']:g} to {spec['max']:g}"
     return html.Div(
         [
             html.Label(spec.get("label") or spec["name"], className="field-label"),
-            _control(spec),
+            _control(spec, control_id),
             html.Small(" · ".join(part for part in (spec.get("help", ""), limits) if part), className="help"),
-            html.Div(id={"type": "field-error", "name": spec["name"]}, className="field-error"),
+            html.Div(id=error_id, className="field-error"),
         ],
         className="field",
     )
+
+
+def _field(spec: dict[str, Any]) -> Any:
+    return field(spec, _field_id(spec["name"]), {"type": "field-error", "name": spec["name"]})
 
 
 def layout(services: Services) -> Any:
@@ -59,6 +64,7 @@ def layout(services: Services) -> Any:
             html.A("Try again", href="/predict", className="button"),
         ])
     inputs = model["inputs"]
+    examples = usable_examples(model)
     return html.Div(
         [
             html.Div([
@@ -66,11 +72,18 @@ def layout(services: Services) -> Any:
                 html.Span(f"Model {model.get('model_version', '')}", className="version-pill", id="model-version"),
             ], className="title-row"),
             html.P(model.get("description", ""), className="lead"),
+            html.Div([html.Span("Try an example:", className="muted"),
+                      *[html.Button(example["label"], id={"type": "predict-example", "index": n}, n_clicks=0,
+                                    className="example") for n, example in enumerate(examples)]],
+                     className="button-row examples", id="predict-examples",
+                     style={} if examples else {"display": "none"}),
+            dcc.Store(id="predict-example-inputs", data=[example["inputs"] for example in examples]),
             html.Div(
                 [
                     html.Section([
                         html.H2("Inputs"),
-                        html.Div([_field(spec) for spec in inputs], className="fields"),
+                        html.Div([_field(spec) for spec in inputs], className="fields", id="predict-fields"),
+                        html.Div(id="predict-form-note"),
                         html.Div(id="predict-message"),
                         html.Button("Predict", id="predict-button", className="primary", n_clicks=0),
                     ], className="card"),
@@ -84,8 +97,17 @@ def layout(services: Services) -> Any:
                 className="two-columns",
             ),
             dcc.Store(id="predict-schema", data=inputs),
+            dcc.Store(id="predict-form-version", data=model.get("model_version", "")),
         ]
     )
+
+
+def usable_examples(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The describe's examples that name a label and only inputs the form has."""
+    names = {spec["name"] for spec in model.get("inputs", [])}
+    return [example for example in model.get("examples") or []
+            if isinstance(example, dict) and isinstance(example.get("label"), str)
+            and isinstance(example.get("inputs"), dict) and set(example["inputs"]) <= names]
 
 
 def _finite(value: Any) -> float | None:
@@ -137,6 +159,7 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
                   html.Div(str(label), className="prediction-label", id="prediction-label")]),
         html.Div([html.Span(f"Model {outcome.model_version}", className="version-pill"),
                   html.Span(timing, className="latency", id="prediction-latency")], className="meta-row"),
+        dcc.Store(id="answer-version", data=outcome.model_version),  # the form follows it (refresh_form)
     ]
     if outcome.chart:
         parts.append(charts.graph(outcome.chart, "prediction-chart", height=320))
@@ -148,6 +171,63 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
 
 
 def register(app: dash.Dash, services: Services) -> None:
+    # The header (app.py) marks the page's section; "/" shows this page, so Predict is active there.
+    @app.callback(*[Output(f"nav-{name}", "className") for name in ui.NAV_SECTIONS], Input("url", "pathname"))
+    def mark_active_section(pathname: str | None) -> list[str]:
+        return ui.nav_classes(pathname)
+
+    @app.callback(
+        Output({"type": "predict-input", "name": ALL}, "value"),
+        Input({"type": "predict-example", "index": ALL}, "n_clicks"),
+        State("predict-example-inputs", "data"),
+        State({"type": "predict-input", "name": ALL}, "id"),
+        State({"type": "predict-input", "name": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def fill_example(clicks: list[int], examples: list[dict[str, Any]], ids: list[dict[str, str]],
+                     values: list[Any]) -> list[Any]:
+        """One click on an example fills the form with its inputs (the others keep their values)."""
+        trigger = dash.ctx.triggered_id
+        if not trigger or not any(clicks or []):
+            raise dash.exceptions.PreventUpdate
+        try:
+            example = examples[int(trigger["index"])]
+        except (IndexError, KeyError, TypeError, ValueError):
+            raise dash.exceptions.PreventUpdate from None
+        return [example.get(i["name"], value) for i, value in zip(ids, values, strict=True)]
+
+    @app.callback(
+        Output("model-version", "children"),
+        Output("model-title", "children"),
+        Output("predict-form-version", "data"),
+        Output("predict-fields", "children"),
+        Output("predict-schema", "data"),
+        Output("predict-form-note", "children"),
+        Input("answer-version", "data"),
+        State("predict-form-version", "data"),
+        State("predict-schema", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_form(answer_version: str | None, form_version: str | None,
+                     specs: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        """An answer from another model version than the form's: the model was edited or deployed
+        since the page loaded. Describe it again so the header (and the form, if its inputs
+        changed) match the answer."""
+        if not answer_version or answer_version == form_version:
+            raise dash.exceptions.PreventUpdate
+        services.predictor.forget_description()
+        try:
+            model = services.predictor.describe()
+        except PredictorUnavailable:
+            raise dash.exceptions.PreventUpdate from None
+        inputs = model["inputs"]
+        same_form = inputs == specs
+        note = None if same_form else ui.notice(
+            "The model changed while this page was open; the form now shows its new inputs.", "info")
+        return (f"Model {model.get('model_version', '')}", model.get("title") or "Predict",
+                model.get("model_version", ""), dash.no_update if same_form else [_field(s) for s in inputs],
+                dash.no_update if same_form else inputs, note)
+
     @app.callback(
         Output("predict-result", "children"),
         Output({"type": "field-error", "name": ALL}, "children"),
