@@ -46,9 +46,10 @@ def run(edits: int = 5, region: str = "us-east-1") -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-model-edit-"))
     model = _copy_apps(workdir / "apps")
     source = model.read_text()
-    env = {"MODEL_DIR": str(workdir / "models"), "LOG_LEVEL": "WARNING", "AWS_REGION": region}
+    # As `make dev` runs it: the artifact built into the function's code, rebuilt and prewarmed on save.
+    env = {"LOG_LEVEL": "WARNING", "AWS_REGION": region}
     server = LambdaServer(host="127.0.0.1", port=free_port(), apps_dir=workdir / "apps", function_name=FUNCTION,
-                          env=env, instances=1)
+                          env=env, instances=1, build_cache=workdir / "lambda-build-cache", prewarm=True)
     server.start()
     try:
         predictor = PredictorClient(lambda_client(region, 60.0, endpoint_url=server.url), FUNCTION)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 import requests
 
@@ -129,12 +130,13 @@ def run(target: SmokeTarget, say: Callable[[str], None] = print) -> dict[str, fl
                      target.poll_interval_s, "job succeeded", f"job {job_id} did not finish")
     with step("charts and download"):
         charts = (dash_calls.find(page, "result-charts") or {}).get("children") or []
-        figures = [chart["props"]["figure"] for chart in charts if "figure" in chart.get("props", {})]
+        figures = _figures(charts)
         _check(figures and all(figure.get("data") for figure in figures), "charts and download",
                f"the finished job shows no chart: {json.dumps(charts)[:300]}")
         href = (dash_calls.find(page, "download-result") or {}).get("href")
         _check(href, "charts and download", "the finished job has no download link")
-        download = requests.get(href, timeout=30)
+        # The link signs a fresh URL when followed (signed-in only), then S3 serves the file.
+        download = dashboard.session.get(urljoin(dashboard.base_url + "/", href), timeout=30)
         rows = download.text.strip().splitlines()
         _check(download.status_code == 200 and len(rows) >= 2, "charts and download",
                f"the download answered {download.status_code} with {len(rows)} lines")
@@ -199,6 +201,18 @@ def _invoke(target: SmokeTarget, event: dict[str, Any]) -> dict[str, Any]:
     if answer.get("FunctionError"):
         raise SmokeFailure(f"the function failed ({answer['FunctionError']}): {payload[:300]!r}")
     return json.loads(payload)
+
+
+def _figures(tree: Any) -> list[dict[str, Any]]:
+    """Every plotly figure in a rendered Dash tree (charts sit inside their captioned boxes)."""
+    if isinstance(tree, list):
+        return [figure for item in tree for figure in _figures(item)]
+    if isinstance(tree, dict):
+        props = tree.get("props")
+        if isinstance(props, dict):
+            own = [props["figure"]] if isinstance(props.get("figure"), dict) else []
+            return own + _figures([v for k, v in props.items() if k != "figure"])
+    return []
 
 
 def _check(condition: Any, name: str, detail: Any) -> None:

@@ -83,6 +83,9 @@ class LambdaServer:
         self._httpd: InvokeHttpServer | None = None
         self._thread: threading.Thread | None = None
         self._background: set[threading.Thread] = set()
+        # start() and stop() may come from two threads at once (a supervisor restarting what a
+        # caller is still stopping): one at a time, or one closes the other's log file.
+        self._lifecycle = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -103,6 +106,10 @@ class LambdaServer:
     def start(self) -> None:
         """Listen; returns once connections are accepted. The image is built and instances
         started on first use (at once, with `prewarm`)."""
+        with self._lifecycle:
+            self._start()
+
+    def _start(self) -> None:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - shared by every instance
@@ -126,6 +133,10 @@ class LambdaServer:
 
     def stop(self) -> None:
         """Stop the HTTP server and every instance; no process is left behind."""
+        with self._lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
