@@ -171,8 +171,10 @@ def model_edit_section(_aws: LocalAws, quick: bool) -> Section:
             "by a prediction through the dashboard's own Lambda client against the warm local endpoint,\n"
             "until an answer carries the new version; then the describe the page re-reads so its form\n"
             "header matches (bench/model_edit.py). Seconds from the save. The endpoint sees the edit on\n"
-            "the next invoke, recycles its instance, and the new one starts cold (imports, training the\n"
-            "new version's model: no artifact is cached for it)."
+            "the next invoke, rebuilds the image (training the new version's model: no artifact is cached\n"
+            "for it) and recycles its instance; the new one is the spare it keeps in reserve, which has\n"
+            "already imported the libraries, so only the handler's own init remains (docs/twin.md). Each\n"
+            "save waits until those reserves are ready again (last row)."
         ),
         columns=[("step", "from the save to"), ("median_s", "median s"), ("max_s", "max s"),
                  ("target", "target"), ("met", "met")],

@@ -107,6 +107,25 @@ class Builder:
         self._preload = answer.get("loaded", [])
         return int(answer["status"])
 
+    @property
+    def preloaded(self) -> list[str]:
+        """The third-party packages the last build imported (what a reserve process imports ahead)."""
+        return list(self._preload)
+
+    def settled(self) -> bool:
+        """Whether no process of ours is importing now: the reserve (if any) has said it is ready."""
+        spare = self._spare
+        if spare is None or spare.stdout is None:
+            return True
+        try:
+            return bool(select.select([spare.stdout], [], [], 0)[0])
+        except (ValueError, OSError):  # taken by a build meanwhile
+            return True
+
+    def reserve_ready(self) -> bool:
+        """Whether a build now would find its process started and done importing (or needs none)."""
+        return not self.modules or (self._spare is not None and self.settled())
+
     def refill(self) -> None:
         """With `reserve`, start the next build's process now (call it when the machine is quiet:
         its imports take CPU that an instance's init would otherwise get)."""

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -18,12 +20,16 @@ from devstack.lambda_image import TaskImage
 from devstack.lambda_runtime_api import Event, Outcome, RuntimeApi
 from devstack.lambda_sandbox import Sandbox
 
+SPARE_SCRIPT = Path(__file__).resolve().parent / "lambda_spare.py"
+
 
 class Instance:
     """One execution environment: awslambdaric in its sandbox, and its Runtime API."""
 
-    def __init__(self, *, image: TaskImage, sandbox: Sandbox, handler: str, env: Mapping[str, str],
-                 log_file: IO[bytes] | None, name: str) -> None:
+    def __init__(self, *, image: TaskImage | None, sandbox: Sandbox, handler: str, env: Mapping[str, str],
+                 log_file: IO[bytes] | None, name: str, preload: tuple[str, ...] = ()) -> None:
+        """Start awslambdaric over `image`; with `image` None, a spare (devstack.lambda_spare) that
+        imports `preload` in its sandbox and waits for `assign` to give it its image."""
         self.image = image
         self.ready = False
         self.api = RuntimeApi()
@@ -31,17 +37,20 @@ class Instance:
         child_env = {
             **env,
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
-            "LAMBDA_TASK_ROOT": str(image.root),
-            "PYTHONPATH": str(image.root),
             "TMPDIR": str(self.tmp),
             "_HANDLER": handler,
         }
+        if image is not None:
+            child_env.update(self._code_env(image))
+            command, cwd = [sys.executable, "-m", "awslambdaric", handler], image.root
+        else:
+            command, cwd = [sys.executable, str(SPARE_SCRIPT), json.dumps(list(preload)), handler], self.tmp
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and launcher
-                sandbox.command([sys.executable, "-m", "awslambdaric", handler], image.root),
+                sandbox.command(command, cwd),
                 env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file or subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if image is not None else subprocess.PIPE,
+                stdout=(log_file or subprocess.DEVNULL) if image is not None else subprocess.PIPE,
                 stderr=log_file or subprocess.DEVNULL,
                 start_new_session=True,  # its own group: kill() takes anything it started with it
             )
@@ -51,6 +60,34 @@ class Instance:
             raise
         self._watcher = threading.Thread(target=self._watch, name=f"lambda-instance-{self.pid}", daemon=True)
         self._watcher.start()
+
+    @staticmethod
+    def _code_env(image: TaskImage) -> dict[str, str]:
+        return {"LAMBDA_TASK_ROOT": str(image.root), "PYTHONPATH": str(image.root)}
+
+    def imported(self) -> bool:
+        """Whether a spare has finished importing its libraries (said it is ready)."""
+        pipe = self.process.stdout
+        if pipe is None:
+            return False
+        try:
+            return bool(select.select([pipe], [], [], 0)[0])
+        except (ValueError, OSError):
+            return False
+
+    def assign(self, image: TaskImage) -> None:
+        """Give a spare its image: it starts awslambdaric's init there (OSError if it has died)."""
+        if self.image is not None or self.process.stdin is None:
+            raise RuntimeError("only a spare instance is assigned an image")
+        self.image = image
+        request = {"root": str(image.root), "env": self._code_env(image)}
+        stdin, self.process.stdin = self.process.stdin, None
+        try:
+            stdin.write(json.dumps(request).encode() + b"\n")
+            stdin.flush()
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     @property
     def pid(self) -> int:
@@ -90,6 +127,10 @@ class Instance:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         self._watcher.join(timeout=2)
         self.api.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

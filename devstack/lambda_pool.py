@@ -104,6 +104,8 @@ class InstancePool:
         self.build_cache = build_cache or self.workdir / "build-cache"
         self.build_cache.mkdir(parents=True, exist_ok=True)
         self._watcher: threading.Thread | None = None
+        self._spare: Instance | None = None  # with prewarm: an instance waiting for its image
+        self._keep_spare = False
         self._wake = threading.Event()
         self.builder = Builder(build_modules, self._instance_env(), log_file)
 
@@ -175,19 +177,54 @@ class InstancePool:
             if path not in in_use:
                 remove_image(path)
 
-    def _refill_builder(self) -> None:
-        if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
+    def _refill_reserves(self) -> None:
+        """Start the next build's process, if missing (never while a build runs)."""
+        if self._build_lock.acquire(blocking=False):
             try:
                 if not self._stopping:
                     self.builder.refill()
             finally:
                 self._build_lock.release()
 
+    def _refill_spare(self) -> None:
+        """Start the spare instance if missing, once an instance is ready and the build's reserve has
+        done its imports (so that neither the init nor those imports share the CPU with its own)."""
+        with self._cond:
+            if not self._keep_spare or self._spare is not None or self._stopping:
+                return
+            if not any(instance.ready for instance in self._alive) or not self.builder.settled():
+                return
+            self._instances_started += 1
+            name = f"spare-{self._instances_started}"
+        try:
+            spare = Instance(image=None, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
+                             log_file=self.log_file, name=name, preload=tuple(self.builder.preloaded))
+        except Exception:  # noqa: BLE001 - without a spare, the next image's instance starts cold
+            log.exception("starting the local Lambda's spare instance failed")
+            return
+        with self._cond:
+            if not self._stopping:
+                self._spare = spare
+                return
+        spare.kill()
+
+    def _take_spare(self) -> Instance | None:
+        with self._cond:
+            spare, self._spare = self._spare, None
+        if spare is not None and not spare.alive():
+            spare.kill()
+            return None
+        return spare
+
     def prewarm(self, interval: float = 0.25) -> None:
         """From now on, build the image as soon as the code changes and start an instance of it,
-        so the next invoke after an edit waits for less (its init still happens, as a cold start)."""
+        so the next invoke after an edit waits for less (its init still happens, as a cold start).
+        Two processes are kept in reserve for this: the next build's, and a spare instance that has
+        already started in its sandbox and imported the libraries the build used (devstack.lambda_spare):
+        the new image's instance is that spare, so its init does not wait for those imports."""
 
         self.builder.reserve = True
+        self._keep_spare = True
 
         def watch() -> None:
             while not self._stopping:
@@ -197,6 +234,8 @@ class InstancePool:
                         needed = not any(i.image is image for i in self._alive) and not self._starting
                     if needed:
                         self.release(self.acquire(image), healthy=True)
+                    else:
+                        self._refill_spare()
                 except Stopping:
                     return
                 except Exception:  # noqa: BLE001 - the next invoke reports what went wrong
@@ -245,8 +284,9 @@ class InstancePool:
             with self._cond:
                 self._instances_started += 1
                 name = f"tmp-{self._instances_started}"
-            instance = Instance(image=image, sandbox=self.sandbox, handler=self.handler,
-                                env=self._instance_env(), log_file=self.log_file, name=name)
+            instance = self._from_spare(image) or Instance(
+                image=image, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
+                log_file=self.log_file, name=name)
         except BaseException:
             with self._cond:
                 self._starting -= 1
@@ -259,6 +299,19 @@ class InstancePool:
                 return instance
         instance.kill()
         raise Stopping
+
+    def _from_spare(self, image: TaskImage) -> Instance | None:
+        """The spare instance, given `image` (None if there is none, or it died)."""
+        spare = self._take_spare()
+        if spare is None:
+            return None
+        try:
+            spare.assign(image)
+        except OSError:
+            spare.kill()
+            return None
+        log.info("spare instance assigned", extra={"image": str(image.root), "instance_pid": spare.pid})
+        return spare
 
     def release(self, instance: Instance, healthy: bool) -> None:
         with self._cond:
@@ -273,15 +326,30 @@ class InstancePool:
             self._prune_images()
 
     def pids(self) -> set[int]:
-        """The process ids of the live instances."""
+        """The process ids of the live instances (not the spare's: it serves nothing yet)."""
         with self._cond:
             return {instance.pid for instance in self._alive}
+
+    def settled(self) -> bool:
+        """Whether the reserves kept with prewarm are in place: the build's process and the spare
+        instance started and done importing (so the next edit gets their head start)."""
+        with self._cond:
+            spare = self._spare
+        return self.builder.reserve_ready() and spare is not None and spare.imported()
+
+    def spare_pid(self) -> int | None:
+        """The process id of the spare instance waiting for its image, if there is one."""
+        with self._cond:
+            return self._spare.pid if self._spare is not None else None
 
     def stop(self) -> None:
         """Kill every instance and delete the images; no process or folder is left behind."""
         with self._cond:
             self._stopping = True
             doomed = list(self._alive)
+            if self._spare is not None:
+                doomed.append(self._spare)
+                self._spare = None
             self._alive.clear()
             self._idle.clear()
             self._cond.notify_all()
@@ -328,7 +396,7 @@ class InstancePool:
                 return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
             if failed is not None:
                 return "Unhandled", self._failure(failed, request_id), False
-            self._refill_builder()
+            self._refill_reserves()
         deadline = time.time() + self.timeout_seconds
         event = Event(request_id, payload, int(deadline * 1000), self.function_arn)
         try:

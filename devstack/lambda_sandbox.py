@@ -117,7 +117,7 @@ class Sandbox:
                 from None
         uid, gid = account.pw_uid, account.pw_gid
         needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  *site.getsitepackages()}
+                  *site.getsitepackages(), os.path.dirname(os.path.abspath(__file__))}  # the spare's script
         blocked = sorted(p for p in needed if os.path.isdir(p) and blocked_ancestor(Path(p), uid) is not None)
         expose = tuple(p for p in blocked if not any(p != q and p.startswith(q + os.sep) for q in blocked))
         if blocked_ancestor(workdir, uid) is not None:

@@ -269,6 +269,48 @@ def test_quick_iteration_the_next_invoke_runs_edited_code(model_dir, tmp_path):
     assert runtime_children(server) == set()
 
 
+def address_space_limit(pid: int) -> int:
+    line = next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines()
+                if line.startswith("Max address space"))
+    return int(line.split()[3])
+
+
+def test_after_an_edit_the_prewarmed_instance_is_the_spare_that_imported_the_libraries_in_its_sandbox(tmp_path):
+    apps = copy_apps(tmp_path / "apps")
+    source = apps / "predictor" / "model.py"
+    server = start_server(apps, log_path=tmp_path / "predictor.log", instances=1, memory_mb=1024, prewarm=True)
+    try:
+        client = lambda_client(server.url)
+        old = invoke(client, {"action": "describe"}).body["model_version"]
+        spare = wait_until(server.pool.spare_pid, timeout=60, what="a spare instance")
+        # the spare has loaded the build's libraries before any image was given to it, in its sandbox
+        wait_until(lambda: "sklearn" in Path(f"/proc/{spare}/maps").read_text(), timeout=60,
+                   what="the spare to import scikit-learn")
+        assert 0 not in status_ids(spare, "Uid:") and 0 not in status_ids(spare, "Gid:")
+        assert address_space_limit(spare) == 1024 * 1024 * 1024
+
+        text = source.read_text()
+        source.write_text(text.replace(f'MODEL_VERSION = "{old}"', 'MODEL_VERSION = "iris-logreg-spare"'))
+        edited = invoke(client, {"action": "describe"})
+        assert edited.body["model_version"] == "iris-logreg-spare"
+        assert edited.body["timing_ms"]["cold_start"] is True  # the handler's init ran in the spare
+        assert server.pool.pids() == {spare}
+        [init] = [line for line in log_lines(tmp_path / "predictor.log")
+                  if line["message"] == "predictor initialised" and line["model_version"] == "iris-logreg-spare"]
+        assert init["artifact"].startswith(str(server.pool.workdir))  # its image's artifact
+
+        # the handler's import still goes through awslambdaric: a broken edit is its init error
+        spare = wait_until(server.pool.spare_pid, timeout=60, what="the next spare instance")
+        source.write_text(source.read_text() + "\ndef oops(:\n")
+        broken = invoke(client, {"action": "describe"})
+        assert broken.function_error == "Unhandled"
+        assert broken.body["errorType"] == "Runtime.UserCodeSyntaxError"
+    finally:
+        server.stop()
+    assert runtime_children(server) == set()
+    assert not Path(f"/proc/{spare}").exists()
+
+
 def test_stop_leaves_no_process_behind(model_dir, tmp_path):
     apps = copy_apps(tmp_path / "apps")
     server = start_server(apps, model_dir, instances=2)
