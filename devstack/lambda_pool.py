@@ -177,9 +177,8 @@ class InstancePool:
             if path not in in_use:
                 remove_image(path)
 
-    def _refill_reserves(self) -> None:
-        """Start the next build's process, if missing (never while a build runs)."""
-        if self._build_lock.acquire(blocking=False):
+    def _refill_builder(self) -> None:
+        if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
             try:
                 if not self._stopping:
                     self.builder.refill()
@@ -396,7 +395,7 @@ class InstancePool:
                 return "Unhandled", _error("Sandbox.Timedout", message, request_id), False
             if failed is not None:
                 return "Unhandled", self._failure(failed, request_id), False
-            self._refill_reserves()
+            self._refill_builder()
         deadline = time.time() + self.timeout_seconds
         event = Event(request_id, payload, int(deadline * 1000), self.function_arn)
         try:
