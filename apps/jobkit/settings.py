@@ -39,7 +39,7 @@ class StoreSettings:
     max_attempts: int = 3
     retention_days: int = 30
     retry_backoff_seconds: float = 2.0
-    aws_max_attempts: int = 6  # in all, the first try included, as botocore reads AWS_MAX_ATTEMPTS
+    aws_max_attempts: int = 6  # in all, the first try included, as the AWS SDK reads AWS_MAX_ATTEMPTS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StoreSettings:

@@ -21,10 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from jobkit import aws, schema
-from jobkit.errors import InvalidRequest, JobConflict, JobNotFound, LeaseLost
+from jobkit.errors import ConditionFailed, InvalidRequest, JobConflict, JobNotFound, LeaseLost
 from jobkit.records import Feedback, Job, JobStatus, Page, Prediction, utc_now_iso
 from jobkit.settings import StoreSettings
 
@@ -143,7 +142,7 @@ class JobStore:
         """UpdateItem on one job; `#name` placeholders in the expressions are declared here.
 
         When the condition fails, `took_effect(current job)` may say that an earlier try of
-        this same write succeeded and only its answer was lost (botocore retried after a reset
+        this same write succeeded and only its answer was lost (the SDK retried after a reset
         connection): the current job is then returned instead of the condition failure.
         """
         expressions = kwargs.get("UpdateExpression", "") + kwargs.get("ConditionExpression", "")
@@ -158,8 +157,8 @@ class JobStore:
                 ExpressionAttributeNames=names,
                 **kwargs,
             )
-        except ClientError as error:
-            current = error.response.get("Item")
+        except ConditionFailed as error:
+            current = error.item
             if took_effect is not None and current:
                 now = Job.from_item(deserialize(current))
                 if took_effect(now):
@@ -212,7 +211,7 @@ class JobStore:
                 Item=serialize(item),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError:  # a concurrent submit with the same token won the race
+        except ConditionFailed:  # a concurrent submit with the same token won the race
             return self.get(job_id, consistent=True)
         log.info("job submitted", extra={"job_id": job_id, "owner": owner})
         return job
@@ -251,7 +250,11 @@ class JobStore:
         return Page(items, _encode_token(response.get("LastEvaluatedKey")), response.get("ScannedCount", 0))
 
     def read_input(self, job: Job) -> bytes:
-        response = self._s3("GetObject", {"job_id": job.job_id}, Key=job.input_key)
+        """The job's input; ObjectMissing if it is gone."""
+        # S3 answers AccessDenied, not NoSuchKey, for a missing key to a caller without s3:ListBucket
+        # (S3 API Reference, GetObject, Permissions): for the job's own input both mean it is gone.
+        response = self._s3("GetObject", {"job_id": job.job_id}, Key=job.input_key,
+                            missing_codes=("NoSuchKey", "AccessDenied"))
         return response["Body"].read()
 
     def read_summary(self, job: Job) -> dict[str, Any]:
@@ -360,7 +363,7 @@ class JobStore:
                     }
                 ),
             )
-        except ClientError:
+        except ConditionFailed:
             return None  # another worker claimed it first, or it was cancelled
         log.info("job claimed", extra={"job_id": job.job_id, "worker_id": worker_id, "attempt": job.attempts})
         return job
@@ -378,7 +381,7 @@ class JobStore:
                 sets={"error": message},
             )
             log.warning("job failed after its workers were lost", extra={"job_id": job.job_id})
-        except ClientError:
+        except ConditionFailed:
             pass  # someone else settled it first
 
     def _owned(self, job: Job, operation: str, *, ends_as: JobStatus | None = None, **kwargs: Any) -> Job:
@@ -399,7 +402,7 @@ class JobStore:
                 ExpressionAttributeValues=serialize(values),
                 **kwargs,
             )
-        except ClientError as error:
+        except ConditionFailed as error:
             raise LeaseLost(f"Job {job.job_id} is no longer held by {job.worker_id}") from error
 
     def heartbeat(self, job: Job, progress: float, message: str = "") -> Job:
@@ -523,7 +526,7 @@ class JobStore:
                 values={":pending": "PENDING", ":running": "RUNNING"},
                 sets={"cancelled_by": by, "message": f"Cancelled by {by}"},
             )
-        except ClientError as error:
+        except ConditionFailed as error:
             self.get(job_id)  # JobNotFound if it never existed
             raise JobConflict("Only a pending or running job can be cancelled") from error
         log.info("job cancelled", extra={"job_id": job_id, "user": by})
@@ -555,7 +558,7 @@ class JobStore:
                     }
                 ),
             )
-        except ClientError as error:
+        except ConditionFailed as error:
             self.get(job_id)
             raise JobConflict("Only a failed or cancelled job can be retried") from error
         log.info("job retried", extra={"job_id": job_id, "user": by})
