@@ -10,21 +10,19 @@ each further failure up to `max_seconds`; a success sets the count back to zero.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jobkit import aws
+from jobkit import aws, schema
+from jobkit.codec import serialize
 from jobkit.errors import ConditionFailed
 from jobkit.store import JobStore
-
-SORT_KEY = "throttle"
 
 
 def counter_key(key: str) -> dict[str, dict[str, str]]:
     """The counter item's key; the raw key (which holds a user name) is never stored."""
-    return {"pk": {"S": "throttle#" + hashlib.sha256(key.encode()).hexdigest()}, "sk": {"S": SORT_KEY}}
+    return serialize(schema.throttle_key(key))
 
 
 class LoginThrottle:
