@@ -13,8 +13,16 @@ class InvalidRequest(JobKitError):
     """The caller passed something malformed (a bad job id, page token, rating...)."""
 
 
-class JobNotFound(JobKitError):
-    """No job (or prediction) has that id."""
+class NotFound(JobKitError):
+    """Nothing has that id: catch this for a missing job or prediction alike."""
+
+
+class JobNotFound(NotFound):
+    """No job has that id."""
+
+
+class PredictionNotFound(NotFound):
+    """No prediction has that id."""
 
 
 class JobConflict(JobKitError):

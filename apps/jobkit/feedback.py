@@ -11,7 +11,7 @@ from typing import Any
 
 from jobkit import schema
 from jobkit.codec import deserialize, serialize
-from jobkit.errors import InvalidRequest, JobNotFound
+from jobkit.errors import InvalidRequest, PredictionNotFound
 from jobkit.records import Feedback, Page, Prediction, utc_now_iso
 
 _MAX_COMMENT = 2000
@@ -50,13 +50,14 @@ class PredictionsAndFeedback:
         return prediction
 
     def get_prediction(self, prediction_id: str) -> Prediction:
+        """The prediction with this id, or PredictionNotFound."""
         response = self._ddb(
             "GetItem",
             {"prediction_id": prediction_id},
             Key=serialize(schema.prediction_key(prediction_id)),
         )
         if "Item" not in response:
-            raise JobNotFound(f"No prediction {prediction_id}")
+            raise PredictionNotFound(f"No prediction {prediction_id}")
         return Prediction.from_item(deserialize(response["Item"]))
 
     def add_feedback(
@@ -72,8 +73,8 @@ class PredictionsAndFeedback:
 
         One vote per user per target: a second vote replaces the first (an empty comment keeps the
         earlier one), and the per-version counters move by the difference, so every vote counts
-        once. The vote counts for the model version the target itself records (JobNotFound if
-        there is no such target), whatever the caller believes that version to be.
+        once. The vote counts for the model version the target itself records (JobNotFound or
+        PredictionNotFound if there is no such target), whatever the caller believes that version to be.
         """
         if target_kind not in schema.TARGET_KINDS:
             raise InvalidRequest("Feedback goes on a job or a prediction")

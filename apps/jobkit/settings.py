@@ -24,6 +24,10 @@ def merge_env(*envs: Mapping[str, str]) -> dict[str, str]:
     return merged
 
 
+class SettingsError(ValueError):
+    """An environment variable is missing or malformed; the message names it (never a secret's value)."""
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Where the job table and bucket are, and the queue's timing rules.
@@ -46,7 +50,7 @@ class StoreSettings:
         """Read JOBS_TABLE, JOBS_BUCKET and the optional tuning variables."""
         missing = [name for name in ("JOBS_TABLE", "JOBS_BUCKET") if not environ.get(name)]
         if missing:
-            raise RuntimeError(f"Missing required environment variable(s): {', '.join(missing)}")
+            raise SettingsError(f"Missing required environment variable(s): {', '.join(missing)}")
         return cls(
             table=environ["JOBS_TABLE"],
             bucket=environ["JOBS_BUCKET"],
