@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from jobkit import JobStore, StoreSettings
+from jobkit.codec import serialize
 from jobkit.records import Job, JobStatus, utc_now_iso
-from jobkit.store import serialize
 
 from devstack.local_aws import bootstrap, local_client
 

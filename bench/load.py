@@ -1,6 +1,6 @@
 """Benchmark 4: concurrent stakeholders on the local stack, driven by locust in headless mode.
 
-Starts a LocalStack on free loopback ports, runs bench/locustfile.py for a fixed time with a
+Starts a DevStack on free loopback ports, runs bench/locustfile.py for a fixed time with a
 fixed number of users, and returns locust's per-request statistics. Traffic goes to 127.0.0.1
 only and stops when the time is up.
 """
@@ -19,7 +19,7 @@ from typing import Any
 from bench.support import free_port
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT, DevSettings
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -31,7 +31,7 @@ def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20) -> list[dict[
     name = f"bench-load-{uuid.uuid4().hex[:8]}"
     settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
                            state_dir=state, lambda_instances=2, table=name, bucket=name, function_name=name)
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     stack.start()
     try:
         # A deployed stack is warm: train and load the model once before the users arrive.

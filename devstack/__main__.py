@@ -23,9 +23,9 @@ def main() -> int:
     settings = DevSettings.from_env()
     recording = recording_path(settings.state_dir)
     point_recorder_at(recording)  # before moto is imported, below
-    from devstack.stack import LocalStack
+    from devstack.stack import DevStack
 
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

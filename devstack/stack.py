@@ -1,4 +1,4 @@
-"""LocalStack: the whole prototype on one machine, no AWS account.
+"""DevStack: the whole prototype on one machine, no AWS account.
 
 moto's server (in this process) is the local AWS; the predictor runs behind a local endpoint that
 speaks the Lambda Invoke API; the dashboard runs under gunicorn exactly as in its container; the
@@ -34,7 +34,7 @@ from devstack.settings import DevSettings
 log = logging.getLogger("devstack")
 
 
-class LocalStack:
+class DevStack:
     """Start with `start()` (returns once the dashboard's /health answers), stop with `stop()`."""
 
     def __init__(self, settings: DevSettings | None = None) -> None:
@@ -281,3 +281,7 @@ def _listening(host: str, port: int, timeout: float = 2.0) -> bool:
             return True
     except OSError:
         return False
+
+
+# The old name, only until tests/devstack/test_lambda_server.py (another branch's file) says DevStack.
+LocalStack = DevStack

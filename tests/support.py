@@ -55,7 +55,7 @@ def count_aws_calls(*clients: Any) -> Iterator[Counter[str]]:
 
 
 def stack_settings(state_dir: Path, **overrides: Any) -> DevSettings:
-    """Settings for a LocalStack in a test: free ports, and a table, bucket and function of its own
+    """Settings for a DevStack in a test: free ports, and a table, bucket and function of its own
     (moto keeps one set of resources per process, so two stacks in one run would share a table)."""
     name = f"test-{uuid.uuid4().hex[:12]}"
     return DevSettings(

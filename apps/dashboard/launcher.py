@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from jobkit import aws
+from jobkit.errors import AwsRefused
 
 from dashboard.settings import SECRET_VARIABLES, DashboardSettings, EcsWorkerSettings
 
@@ -103,9 +104,8 @@ def launch_health(launcher: Launcher) -> LaunchHealth:
 
 def describe_error(error: BaseException) -> tuple[str, str]:
     """(code, message) of a launch failure: AWS's error code and message when AWS refused."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return details.get("Code", "") or "ClientError", details.get("Message", "") or str(error)
+    if isinstance(error, AwsRefused):
+        return error.code or "ClientError", error.message
     if isinstance(error, LaunchRefused):
         return error.code, error.message
     return type(error).__name__, str(error)
@@ -126,7 +126,7 @@ def ensure_worker(launcher: Launcher) -> bool:
     except Exception as error:  # a stakeholder's submit must not fail because of this
         code, message = describe_error(error)
         health.failed(code, message)
-        log.error("workers cannot be started", exc_info=not isinstance(error, (ClientError, LaunchRefused)),
+        log.error("workers cannot be started", exc_info=not isinstance(error, (AwsRefused, LaunchRefused)),
                   extra={"error_code": code, "error_message": message,
                          "operation": getattr(error, "operation_name", None)})
         return False
@@ -238,14 +238,15 @@ class EcsLauncher:
             kwargs: dict[str, Any] = {"cluster": self.settings.cluster, "startedBy": STARTED_BY}
             if token:
                 kwargs["nextToken"] = token
-            page = self.ecs.list_tasks(**kwargs)
+            page = aws.answer(self.ecs.list_tasks, **kwargs)
             arns += page.get("taskArns", [])
             token = page.get("nextToken")
             if not token:
                 break
         count = 0
         for start in range(0, len(arns), 100):
-            tasks = self.ecs.describe_tasks(cluster=self.settings.cluster, tasks=arns[start:start + 100])["tasks"]
+            tasks = aws.answer(self.ecs.describe_tasks, cluster=self.settings.cluster,
+                                tasks=arns[start:start + 100])["tasks"]
             count += sum(1 for task in tasks if "STOPPED" not in (task.get("lastStatus"), task.get("desiredStatus")))
             if count >= self.max_workers:
                 break
@@ -271,7 +272,7 @@ class EcsLauncher:
         return kwargs
 
     def launch(self) -> None:
-        response = self.ecs.run_task(**self.run_task_kwargs())
+        response = aws.answer(self.ecs.run_task, **self.run_task_kwargs())
         failures = response.get("failures") or []
         if failures or not response.get("tasks"):
             first = failures[0] if failures else {}
@@ -282,8 +283,6 @@ class EcsLauncher:
 
 def make_launcher(settings: DashboardSettings) -> Launcher:
     if settings.launcher == "ecs":
-        from jobkit import aws
-
         assert settings.ecs is not None
         return EcsLauncher(aws.client("ecs", settings.region), settings.ecs, settings.max_workers)
     return SubprocessLauncher(settings.worker_command, settings.max_workers, settings.local_log_dir)

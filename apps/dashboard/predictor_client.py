@@ -15,9 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from jobkit import aws
+from jobkit.errors import AwsRefused, AwsUnreachable
 from jobkit.logs import log_context
 
 from dashboard.cache import TtlCache
@@ -56,15 +55,10 @@ class PredictionResult:
 def lambda_client(region: str, timeout_seconds: float, endpoint_url: str | None = None) -> Any:
     """A Lambda client that waits at most `timeout_seconds` for an answer and never re-sends.
 
-    botocore would retry a read timeout too, running the model again and doubling the wait past
+    The SDK would retry a read timeout too, running the model again and doubling the wait past
     the load balancer's idle timeout; the stakeholder is told to try again instead.
     """
-    config = Config(
-        connect_timeout=5,
-        read_timeout=timeout_seconds,
-        retries={"mode": "standard", "total_max_attempts": 1},
-    )
-    return boto3.session.Session().client("lambda", region_name=region, endpoint_url=endpoint_url, config=config)
+    return aws.client("lambda", region, max_attempts=1, endpoint_url=endpoint_url, read_timeout=timeout_seconds)
 
 
 class PredictorClient:
@@ -124,23 +118,23 @@ class PredictorClient:
     def _invoke(self, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
         action = event["action"]
         try:
-            response = self.client.invoke(
+            response = aws.answer(
+                self.client.invoke,
                 FunctionName=self.function_name,
                 InvocationType="RequestResponse",
                 Payload=json.dumps(event).encode(),
             )
-        except (ReadTimeoutError, ConnectTimeoutError) as error:
-            log.error("predictor timed out", extra={"action": action, "error": type(error).__name__})
-            raise PredictorUnavailable(f"The model took too long to answer. {RETRY_HINT}") from error
-        except ClientError as error:
-            request_id = error.response.get("ResponseMetadata", {}).get("RequestId", "")
-            code = error.response.get("Error", {}).get("Code", "")
+        except AwsRefused as error:
+            request_id, code = error.request_id, error.code
             log.error("predictor invoke failed", extra={"action": action, "lambda_request_id": request_id,
                                                       "error_code": code})
             reason = "is busy with other requests" if code == "TooManyRequestsException" else \
                 "is not available right now"
             raise PredictorUnavailable(f"The model {reason}. {RETRY_HINT}", request_id) from error
-        except BotoCoreError as error:
+        except AwsUnreachable as error:
+            if error.timed_out:
+                log.error("predictor timed out", extra={"action": action, "error": error.kind})
+                raise PredictorUnavailable(f"The model took too long to answer. {RETRY_HINT}") from error
             log.error("predictor unreachable", extra={"action": action, "error": str(error)})
             raise PredictorUnavailable(f"The model could not be reached. {RETRY_HINT}") from error
         request_id = response.get("ResponseMetadata", {}).get("RequestId", "")

@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobkit import StoreSettings
-from jobkit.settings import env_number, merge_env
+from jobkit.settings import SettingsError, env_number, merge_env
 
 DEFAULT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 # Never written as plain environment in the cloud: the task definition reads them from SSM.
 SECRET_VARIABLES = frozenset({"DASHBOARD_LOGINS", "DASHBOARD_SESSION_KEY"})
-
-
-class SettingsError(RuntimeError):
-    """A variable is missing or malformed; the message names it (never its secret value)."""
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -116,10 +112,7 @@ class DashboardSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DashboardSettings:
         """Read the variables; a missing or malformed one raises SettingsError naming it."""
-        try:
-            store = StoreSettings.from_env(environ)
-        except RuntimeError as error:
-            raise SettingsError(str(error)) from error
+        store = StoreSettings.from_env(environ)
         missing = [name for name in ("DASHBOARD_LOGINS", "PREDICTOR_FUNCTION") if not environ.get(name)]
         if missing:
             raise SettingsError(f"Missing required environment variable(s): {', '.join(missing)}")

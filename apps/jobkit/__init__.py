@@ -1,8 +1,10 @@
 """jobkit: the one contract the dashboard, predictor and worker share.
 
-It defines the job record and lifecycle (`records`), the DynamoDB table and S3 layout
-(`schema`), the operations on them (`store`), typed settings (`settings`), AWS client
-construction (`aws`) and JSON logging (`logs`). It depends on boto3 only.
+It defines the job record and lifecycle (`records`), the DynamoDB table, item keys and S3 layout
+(`schema`), the operations on them (`store`, with the queue's moves in `transitions`, predictions
+and feedback in `feedback`, the DynamoDB codec and page tokens in `codec`), typed settings
+(`settings`), AWS client construction and the error boundary (`aws`, `errors`) and JSON logging
+(`logs`). It depends on boto3 only.
 
 Names are re-exported lazily, so `from jobkit import logs` (all the predictor needs) does not
 import boto3 and lengthen a Lambda cold start.
@@ -19,12 +21,15 @@ _EXPORTS = {
     "JobKitError": "jobkit.errors",
     "JobNotFound": "jobkit.errors",
     "LeaseLost": "jobkit.errors",
+    "NotFound": "jobkit.errors",
+    "PredictionNotFound": "jobkit.errors",
     "StoreUnavailable": "jobkit.errors",
     "Feedback": "jobkit.records",
     "Job": "jobkit.records",
     "JobStatus": "jobkit.records",
     "Page": "jobkit.records",
     "Prediction": "jobkit.records",
+    "SettingsError": "jobkit.settings",
     "StoreSettings": "jobkit.settings",
     "JobStore": "jobkit.store",
 }

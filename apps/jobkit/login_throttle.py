@@ -9,22 +9,20 @@ each further failure up to `max_seconds`; a success sets the count back to zero.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from jobkit import aws
+from jobkit import aws, schema
+from jobkit.codec import serialize
+from jobkit.errors import ConditionFailed
 from jobkit.store import JobStore
-
-SORT_KEY = "throttle"
 
 
 def counter_key(key: str) -> dict[str, dict[str, str]]:
     """The counter item's key; the raw key (which holds a user name) is never stored."""
-    return {"pk": {"S": "throttle#" + hashlib.sha256(key.encode()).hexdigest()}, "sk": {"S": SORT_KEY}}
+    return serialize(schema.throttle_key(key))
 
 
 class LoginThrottle:
@@ -73,9 +71,7 @@ class LoginThrottle:
                     ConditionExpression="attribute_not_exists(pk) OR expires_at >= :now",
                     ExpressionAttributeValues=values,
                 )["Attributes"]
-            except ClientError as error:  # ...then start again at one
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
+            except ConditionFailed:  # ...then start again at one
                 item = self._call(
                     "UpdateItem", Key=counter_key(key), ReturnValues="ALL_NEW",
                     UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :expires",
@@ -87,15 +83,12 @@ class LoginThrottle:
     def succeeded(self, keys: Iterable[str]) -> None:
         """Forget the failures of `keys` (an UpdateItem, as the dashboard may not DeleteItem)."""
         for key in keys:
-            try:
+            with contextlib.suppress(ConditionFailed):  # no counter: nothing to forget
                 self._call("UpdateItem", Key=counter_key(key), UpdateExpression="SET failures = :zero",
                            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":zero": {"N": "0"}})
-            except ClientError as error:  # no counter: nothing to forget
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        """One DynamoDB call on the job table; failures raise StoreUnavailable (ConditionalCheckFailed as is)."""
+        """One DynamoDB call on the job table; failures raise StoreUnavailable, a failed condition ConditionFailed."""
         method = getattr(self.store.dynamodb, _METHODS[operation])
         return aws.call(method, f"dynamodb.{operation}", {"counter": "login"},
                         TableName=self.store.settings.table, **kwargs)

@@ -10,6 +10,10 @@ One table holds three kinds of item, each keyed by `pk`/`sk`:
   feedback    pk=<target's pk>    sk=feedback#<user>        one vote per user per target
   vote count  pk=feedback-summary sk=version#<model version>  up/down counters over every vote
   algorithm   pk=algorithm#batch  sk=description    what the batch job does (the worker publishes it)
+  throttle    pk=throttle#<sha256 of the key>  sk=throttle   failed logins per user name or address
+  session     pk=session#<sha256 of the user>  sk=session    the user's session generation
+
+Every key is built by a function below; ids are checked there.
 
 Two sparse global secondary indexes serve every read on a request path (nothing Scans):
 
@@ -19,6 +23,7 @@ Two sparse global secondary indexes serve every read on a request path (nothing 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -125,3 +130,48 @@ def result_key(job_id: str) -> str:
 
 def summary_key(job_id: str) -> str:
     return job_prefix(job_id) + SUMMARY_NAME
+
+
+# --- item keys: the only place they are built ------------------------------------------------
+
+FEEDBACK_SUMMARY = "feedback-summary"
+TARGET_KINDS = ("job", "prediction")
+
+
+def check_id(item_id: str) -> str:
+    """`item_id` if it is a job or prediction id (32 hex digits), else InvalidRequest."""
+    job_prefix(item_id)
+    return item_id
+
+
+def job_key(job_id: str) -> dict[str, str]:
+    return {"pk": f"job#{check_id(job_id)}", "sk": "job"}
+
+
+def prediction_key(prediction_id: str) -> dict[str, str]:
+    return {"pk": f"prediction#{check_id(prediction_id)}", "sk": "prediction"}
+
+
+def target_pk(target_kind: str, target_id: str) -> str:
+    """The partition of a job or prediction, where its votes live too."""
+    return f"{target_kind}#{check_id(target_id)}"
+
+
+VOTE_PREFIX = "feedback#"
+
+
+def vote_key(target_kind: str, target_id: str, user: str) -> dict[str, str]:
+    return {"pk": target_pk(target_kind, target_id), "sk": f"{VOTE_PREFIX}{user}"}
+
+
+def vote_count_key(model_version: str) -> dict[str, str]:
+    return {"pk": FEEDBACK_SUMMARY, "sk": f"version#{model_version}"}
+
+
+def throttle_key(key: str) -> dict[str, str]:
+    """A login-failure counter's key; the raw key (which holds a user name) is never stored."""
+    return {"pk": "throttle#" + hashlib.sha256(key.encode()).hexdigest(), "sk": "throttle"}
+
+
+def session_key(user: str) -> dict[str, str]:
+    return {"pk": "session#" + hashlib.sha256(user.encode()).hexdigest(), "sk": "session"}

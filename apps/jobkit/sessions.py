@@ -6,20 +6,18 @@ One item per user: `pk=session#<sha256 of the user name>`, `sk=session`, holding
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
 
-from jobkit import aws
+from jobkit import aws, schema
+from jobkit.codec import serialize
 from jobkit.errors import StoreUnavailable
 from jobkit.store import JobStore
 
-SORT_KEY = "session"
-
 
 def generation_key(user: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": "session#" + hashlib.sha256(user.encode()).hexdigest()}, "sk": {"S": SORT_KEY}}
+    return serialize(schema.session_key(user))
 
 
 class SessionGenerations:

@@ -24,6 +24,10 @@ def merge_env(*envs: Mapping[str, str]) -> dict[str, str]:
     return merged
 
 
+class SettingsError(ValueError):
+    """An environment variable is missing or malformed; the message names it (never a secret's value)."""
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Where the job table and bucket are, and the queue's timing rules.
@@ -39,14 +43,14 @@ class StoreSettings:
     max_attempts: int = 3
     retention_days: int = 30
     retry_backoff_seconds: float = 2.0
-    aws_max_attempts: int = 6  # in all, the first try included, as botocore reads AWS_MAX_ATTEMPTS
+    aws_max_attempts: int = 6  # in all, the first try included, as the AWS SDK reads AWS_MAX_ATTEMPTS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StoreSettings:
         """Read JOBS_TABLE, JOBS_BUCKET and the optional tuning variables."""
         missing = [name for name in ("JOBS_TABLE", "JOBS_BUCKET") if not environ.get(name)]
         if missing:
-            raise RuntimeError(f"Missing required environment variable(s): {', '.join(missing)}")
+            raise SettingsError(f"Missing required environment variable(s): {', '.join(missing)}")
         return cls(
             table=environ["JOBS_TABLE"],
             bucket=environ["JOBS_BUCKET"],

@@ -21,9 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
 from jobkit import Job, JobStatus, JobStore, LeaseLost, StoreUnavailable
-from jobkit.aws import error_code
+from jobkit.errors import ObjectMissing
 from jobkit.logs import log_context
 
 from worker.heartbeat import Heartbeat
@@ -33,9 +32,6 @@ from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker.runner")
 
-# What S3 answers GetObject for a missing key: NoSuchKey (404) to a caller allowed s3:ListBucket,
-# AccessDenied (403) to one that is not (S3 API Reference, GetObject, Permissions).
-MISSING_INPUT_CODES = ("NoSuchKey", "AccessDenied")
 _TICK = 0.1  # how often the supervisor looks at the algorithm, the stop flag and the heartbeat
 _MAX_ERROR = 500
 
@@ -219,13 +215,8 @@ class Worker:
             return Outcome.FAILED
         try:
             data = self.store.read_input(job)
-        except StoreUnavailable as error:
-            code = error_code(error.__cause__) if isinstance(error.__cause__, ClientError) else ""
-            if code not in MISSING_INPUT_CODES:
-                raise
-            # S3 answers AccessDenied, not NoSuchKey, for a missing key to a caller without
-            # s3:ListBucket; trying again cannot help either way.
-            log.error("the job's input cannot be read", extra={"error_code": code, "key": job.input_key})
+        except ObjectMissing as error:  # NoSuchKey, or AccessDenied without s3:ListBucket: trying again cannot help
+            log.error("the job's input cannot be read", extra={"error_code": error.code, "key": job.input_key})
             self.store.fail(job, "The job's input file is missing; submit it again.", retryable=False)
             return Outcome.FAILED
         beat = Heartbeat(

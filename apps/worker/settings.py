@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobkit import StoreSettings
-from jobkit.settings import env_number, merge_env
+from jobkit.settings import SettingsError, env_number, merge_env
 
 # The job store's numeric variables (read by jobkit), checked here so a typo names its variable.
 _STORE_NUMBERS = {
@@ -19,10 +19,6 @@ _STORE_NUMBERS = {
     "AWS_MAX_ATTEMPTS": int,
 }
 _KIND_NAMES = {float: "a number", int: "a whole number"}
-
-
-class SettingsError(ValueError):
-    """An environment variable is missing or malformed; the message names it."""
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
@@ -66,10 +62,7 @@ class WorkerSettings:
                     kind(raw)
             except ValueError:
                 raise SettingsError(f"{name} must be {_KIND_NAMES[kind]}, got {raw!r}") from None
-        try:
-            store = StoreSettings.from_env(environ)
-        except RuntimeError as error:
-            raise SettingsError(str(error)) from None
+        store = StoreSettings.from_env(environ)
         if not store.lease_seconds > 0 or store.max_attempts < 1:
             raise SettingsError("JOB_LEASE_SECONDS must be > 0 and JOB_MAX_ATTEMPTS >= 1")
         level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"

@@ -12,21 +12,21 @@ import pytest
 
 from deploy import smoke
 from devstack.local_aws import LOCAL_CREDENTIALS
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     settings = stack_settings(tmp_path_factory.mktemp("smoke"), lambda_instances=1, max_workers=1,
                               extra_env={"WORKER_IDLE_SECONDS": "10", "WORKER_HEARTBEAT_SECONDS": "0.5"})
-    local = LocalStack(settings)
+    local = DevStack(settings)
     local.start()
     yield local
     local.stop()
 
 
-def _target(stack: LocalStack, password: str | None = None, **timeouts: float) -> smoke.SmokeTarget:
+def _target(stack: DevStack, password: str | None = None, **timeouts: float) -> smoke.SmokeTarget:
     s = stack.settings
     user, real_password = stack.login
     lambda_client = boto3.client("lambda", endpoint_url=s.lambda_url, region_name=s.region,

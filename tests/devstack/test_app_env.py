@@ -8,7 +8,7 @@ from jobkit.settings import merge_env
 from predictor.settings import PredictorSettings
 from worker.settings import WorkerSettings
 
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings
 
 # What points an app at the local AWS and the local code; boto3's and Python's own settings.
@@ -21,7 +21,7 @@ def _app_part(env: dict[str, str], written: dict[str, str]) -> dict[str, str]:
 
 
 def test_each_local_app_is_given_exactly_what_its_settings_write(tmp_path) -> None:
-    stack = LocalStack(stack_settings(tmp_path))
+    stack = DevStack(stack_settings(tmp_path))
     worker = stack.app_env("worker")
     written = WorkerSettings.from_env(worker).to_env()
     assert _app_part(worker, written) == written
@@ -41,7 +41,7 @@ def test_each_local_app_is_given_exactly_what_its_settings_write(tmp_path) -> No
 
 
 def test_the_shared_environment_has_every_apps_variables_but_no_logins(tmp_path) -> None:
-    stack = LocalStack(stack_settings(tmp_path))
+    stack = DevStack(stack_settings(tmp_path))
     shared = stack.app_env()
     for app in ("worker", "predictor", "dashboard"):
         own = {k: v for k, v in stack.app_env(app).items() if k not in SECRET_VARIABLES}
@@ -50,9 +50,9 @@ def test_the_shared_environment_has_every_apps_variables_but_no_logins(tmp_path)
 
 
 def test_local_knobs_are_typed_settings_and_test_overrides_still_win(tmp_path) -> None:
-    plain = LocalStack(stack_settings(tmp_path)).app_env("worker")
+    plain = DevStack(stack_settings(tmp_path)).app_env("worker")
     assert WorkerSettings.from_env(plain).idle_seconds == 30.0  # DevSettings.worker_idle_seconds
-    tuned = LocalStack(stack_settings(tmp_path, worker_idle_seconds=4.5, log_level="DEBUG",
+    tuned = DevStack(stack_settings(tmp_path, worker_idle_seconds=4.5, log_level="DEBUG",
                                       extra_env={"WORKER_HEARTBEAT_SECONDS": "0.5"})).app_env("dashboard")
     worker = WorkerSettings.from_env(tuned)
     assert (worker.idle_seconds, worker.heartbeat_seconds, worker.log_level) == (4.5, 0.5, "DEBUG")

@@ -15,7 +15,7 @@ from jobkit import JobStatus, schema
 
 from bench import dash_calls
 from devstack.settings import REPO_ROOT, DevSettings
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings, wait_until
 
 
@@ -46,7 +46,7 @@ class DevRun:
                 self.process.wait()
 
 
-def read_result(stack: LocalStack, job_id: str) -> bytes:
+def read_result(stack: DevStack, job_id: str) -> bytes:
     answer = stack.store.s3.get_object(Bucket=stack.settings.bucket, Key=schema.result_key(job_id))
     return answer["Body"].read()
 
@@ -57,7 +57,7 @@ def test_jobs_results_and_feedback_survive_a_restart_of_make_dev(tmp_path):
     env = {**os.environ, "DEVSTACK_DIR": str(ports.state_dir), "DASHBOARD_PORT": str(ports.dashboard_port),
            "AWS_PORT": str(ports.aws_port), "LAMBDA_PORT": str(ports.lambda_port), "LAMBDA_INSTANCES": "1"}
     settings = DevSettings.from_env(env)
-    local = LocalStack(settings)  # never started: its store and login reach what `make dev` runs
+    local = DevStack(settings)  # never started: its store and login reach what `make dev` runs
     base = settings.dashboard_url
     first = DevRun(env, tmp_path / "first.log")
     try:

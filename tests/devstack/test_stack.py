@@ -17,7 +17,7 @@ from bench import dash_calls
 from bench.support import processes_mentioning
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings, wait_until
 
 
@@ -39,7 +39,7 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
         tmp_path / "state", apps_dir=apps, lambda_instances=1,
         extra_env={"WORKER_IDLE_SECONDS": "2", "DESCRIBE_CACHE_SECONDS": "0"},
     )
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     started = time.monotonic()
     stack.start()
     try:

@@ -10,13 +10,13 @@ import threading
 import pytest
 import requests
 
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings, wait_until
 
 
 @pytest.mark.slow
 def test_a_part_that_dies_is_reported_and_restarted(tmp_path):
-    stack = LocalStack(stack_settings(tmp_path, lambda_instances=1))
+    stack = DevStack(stack_settings(tmp_path, lambda_instances=1))
     stack.start()
     reports: list[str] = []
     stop = threading.Event()

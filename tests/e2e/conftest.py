@@ -12,19 +12,19 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     settings = stack_settings(
         tmp_path_factory.mktemp("stack"), lambda_instances=1, max_workers=1,
         extra_env={"WORKER_IDLE_SECONDS": "20", "WORKER_HEARTBEAT_SECONDS": "0.5", "RECONCILE_SECONDS": "3"},
     )
-    local = LocalStack(settings)
+    local = DevStack(settings)
     local.start()
     yield local
     local.stop()

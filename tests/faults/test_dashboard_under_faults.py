@@ -13,7 +13,7 @@ from jobkit import JobStatus
 
 from bench import dash_calls
 from devstack.faults import FaultPlan
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings, wait_until
 
 RETRY_MESSAGE = re.compile(r"try again|retry", re.IGNORECASE)
@@ -22,7 +22,7 @@ RETRY_MESSAGE = re.compile(r"try again|retry", re.IGNORECASE)
 @pytest.mark.slow
 def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
     settings = stack_settings(tmp_path, lambda_instances=2, extra_env={"WORKER_IDLE_SECONDS": "5"})
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     stack.start()
     try:
         base = settings.dashboard_url

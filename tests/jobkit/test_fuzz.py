@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jobkit import InvalidRequest, Job, JobStatus
+from jobkit.codec import decode_token as _decode_token
+from jobkit.codec import deserialize, serialize
+from jobkit.codec import encode_token as _encode_token
 from jobkit.schema import job_prefix
-from jobkit.store import _decode_token, _encode_token, deserialize, serialize
 
 scalars = st.one_of(
     st.none(),

@@ -15,6 +15,7 @@ from jobkit import (
     JobStatus,
     JobStore,
     LeaseLost,
+    PredictionNotFound,
 )
 from jobkit.store import job_id_for
 
@@ -237,7 +238,7 @@ def test_feedback_on_predictions_and_jobs(store):
     assert [f.model_version for f in on_prediction] == ["m1"]  # the prediction's own version
     with pytest.raises(InvalidRequest):
         store.add_feedback(target_kind="job", target_id=job.job_id, user="x", rating=5)
-    with pytest.raises(JobNotFound):
+    with pytest.raises(PredictionNotFound):
         store.add_feedback(target_kind="prediction", target_id="f" * 32, user="x", rating=1)
 
 

@@ -26,7 +26,7 @@ import requests
 from bench import dash_calls
 from devstack.local_aws import app_env, bootstrap
 from devstack.settings import REPO_ROOT
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import free_port, stack_settings, wait_until
 
 ATTACK_BYTES = 150 * 1024 * 1024
@@ -66,7 +66,7 @@ def rss_kb(pid: int) -> int:
 @pytest.fixture(scope="module")
 def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     folder = tmp_path_factory.mktemp("raw-http")
-    stack = LocalStack(stack_settings(folder))
+    stack = DevStack(stack_settings(folder))
     name = f"raw-{uuid.uuid4().hex[:8]}"
     bootstrap(aws_endpoint, "us-east-1", name, name)
     from jobkit import StoreSettings

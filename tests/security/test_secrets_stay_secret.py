@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bench import dash_calls
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.support import stack_settings
 
 
@@ -28,7 +28,7 @@ def _page_callback(session: requests.Session, base: str, path: str) -> str:
 @pytest.mark.slow
 def test_the_password_is_in_no_log_and_no_page(tmp_path):
     settings = stack_settings(tmp_path, lambda_instances=1)
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     stack.start()
     user, password = stack.login
     wrong = "Wrong-Guess-" + password[::-1]
@@ -57,7 +57,7 @@ def test_the_password_is_in_no_log_and_no_page(tmp_path):
 
 
 def test_only_the_dashboard_is_given_the_logins(tmp_path):
-    stack = LocalStack(stack_settings(tmp_path))
+    stack = DevStack(stack_settings(tmp_path))
     _, password = stack.login
     shared = stack.app_env()  # what the predictor instances (and, through the dashboard, workers) get
     assert "DASHBOARD_LOGINS" not in shared and not [v for v in shared.values() if password in v]

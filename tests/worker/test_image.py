@@ -43,7 +43,7 @@ def test_requirements_are_pinned_and_cover_what_the_worker_imports():
     for source in (APPS / "worker").glob("*.py"):
         imported |= set(re.findall(r"^(?:from|import) (\w+)", source.read_text(), re.MULTILINE))
     third_party = imported - set(sys.stdlib_module_names) - {"__future__", "worker", "jobkit"}
-    assert third_party == {"numpy", "sklearn", "botocore"}  # boto3 brings botocore; sklearn is scikit-learn
+    assert third_party == {"numpy", "sklearn"}  # AWS only through jobkit; sklearn is scikit-learn
 
 
 def test_the_build_context_sends_only_the_worker_and_the_contract():
