@@ -281,7 +281,3 @@ def _listening(host: str, port: int, timeout: float = 2.0) -> bool:
             return True
     except OSError:
         return False
-
-
-# The old name, only until tests/devstack/test_lambda_server.py (another branch's file) says DevStack.
-LocalStack = DevStack

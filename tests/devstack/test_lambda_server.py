@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.faults import FaultPlan
 from devstack.lambda_server import LambdaServer, code_fingerprint, parse_function_name
-from devstack.stack import LocalStack
+from devstack.stack import DevStack
 from tests.predictor.lambda_support import (
     APPS,
     FUNCTION,
@@ -531,7 +531,7 @@ def test_an_artifact_only_root_can_read_fails_locally_as_on_lambda(tmp_path):
 @pytest.mark.slow
 def test_make_dev_runs_the_predictor_as_another_user_with_the_model_built_into_its_image(tmp_path):
     settings = stack_settings(tmp_path / "state", lambda_instances=1)
-    stack = LocalStack(settings)
+    stack = DevStack(settings)
     stack.start()
     try:
         server = stack.lambda_server

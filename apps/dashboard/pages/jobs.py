@@ -11,7 +11,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, dcc, html
-from jobkit import Job, JobKitError
+from jobkit import Job, JobKitError, JobStatus
 
 from dashboard import ui
 from dashboard.auth import current_user
@@ -59,7 +59,7 @@ def page_label(index: int, size: int, rows: int, more: bool) -> Any:
 
 def job_details(job: Job) -> str:
     """What a stakeholder should know at a glance: why it failed, what it is doing, or its file."""
-    if job.status.value == "FAILED":
+    if job.status is JobStatus.FAILED:
         return f"Failed: {job.error or 'no reason was recorded'}"
     if job.status.is_active and job.message:
         return job.message
