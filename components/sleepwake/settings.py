@@ -7,8 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
-class SettingsError(RuntimeError):
-    """A variable is missing or malformed; the message names it."""
+class SettingsError(ValueError):
+    """A variable is missing or malformed; the message names it.
+
+    The apps' one is jobkit.settings.SettingsError; this function's zip carries only its own
+    package, so it has its own, of the same kind (a ValueError).
+    """
 
 
 @dataclass(frozen=True)
