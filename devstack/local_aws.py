@@ -118,19 +118,32 @@ class LocalAws:
         self.traffic = TrafficMiddleware(self.strict or moto)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # start() and stop() may come from two threads at once (a supervisor restarting what a
+        # caller is still stopping): one at a time, or one closes the server the other started.
+        self._lifecycle = threading.Lock()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalAws:
+        """Serve on host:port from a background thread; returns once the socket listens."""
+        with self._lifecycle:
+            self._start()
+        return self
+
+    def _start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = make_server(self.host, self.port, self.traffic, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
         self._thread.start()
-        return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket (moto's data stays in this process)."""
+        with self._lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

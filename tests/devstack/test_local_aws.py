@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+import threading
 import uuid
 from collections import Counter
 
@@ -14,6 +16,7 @@ import devstack.local_aws as local_aws
 from devstack.faults import FaultPlan
 from devstack.local_aws import bootstrap, local_client
 from tests.conftest import REGION
+from tests.support import free_port
 
 
 def test_bootstrap_uses_the_contracts_table_object(aws_endpoint):
@@ -66,3 +69,21 @@ def test_the_local_aws_counts_calls_and_injects_faults_that_retries_absorb(local
     finally:
         local_aws.traffic.faults.set_plan(FaultPlan())
     assert local_aws.traffic.calls["dynamodb.GetItem"] - gets_before == 2  # AWS_MAX_ATTEMPTS counts them all
+
+
+def test_a_stop_racing_a_restart_leaves_one_server_listening():
+    # What the local stack's supervisor does when it sees the local AWS die while its stopper is
+    # still closing it: without one-at-a-time start/stop, the late stop closed the new server.
+    port = free_port()
+    server = local_aws.LocalAws("127.0.0.1", port).start()
+    try:
+        for _ in range(20):
+            stopper = threading.Thread(target=server.stop)
+            stopper.start()
+            server.stop()
+            server.start()
+            stopper.join()
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                pass  # refused (an OSError) when the late stop closed the new server
+    finally:
+        server.stop()
