@@ -10,8 +10,8 @@ from dataclasses import dataclass
 class SettingsError(ValueError):
     """A variable is missing or malformed; the message names it.
 
-    The apps' one is jobkit.settings.SettingsError; this function's zip carries only its own
-    package, so it has its own, of the same kind (a ValueError).
+    The apps share one in their job contract; this function's zip carries only its own package,
+    so it has its own, of the same kind (a ValueError).
     """
 
 
