@@ -8,9 +8,10 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from predictor import model
 from predictor.interface import Choice, Integer, Number
 from predictor.validation import RequestError, check_inputs
+
+from tests.fixtures.models import classifier as MODEL
 
 FIELDS = [
     Number("x", "X", min=-1.0, max=1.0, default=0.0),
@@ -87,24 +88,40 @@ def test_the_error_response_has_the_contract_shape():
     assert response["error"]["message"].startswith("3 inputs are invalid")
 
 
-def _in_range(field):
+def valid_value(field) -> st.SearchStrategy:
+    """Any value a field accepts, whatever its kind (a Choice has no range, only its choices)."""
+    if isinstance(field, Choice):
+        return st.sampled_from(field.choices)
+    if isinstance(field, Integer):
+        return st.integers(min_value=field.min, max_value=field.max)
     return st.floats(min_value=field.min, max_value=field.max, allow_nan=False)
 
 
-@given(st.fixed_dictionaries({f.name: _in_range(f) for f in model.INPUTS}))
-def test_any_record_within_the_models_ranges_is_accepted(record):
-    assert check_inputs(record, model.INPUTS) == record
+RANGED = [f for f in MODEL.INPUTS if not isinstance(f, Choice)]
+
+
+def test_the_fixture_covers_every_field_kind():
+    kinds = {type(f) for f in MODEL.INPUTS}
+    choice_types = {type(c) for f in MODEL.INPUTS if isinstance(f, Choice) for c in f.choices}
+    assert kinds == {Number, Integer, Choice} and {str, int} <= choice_types
+
+
+@given(st.fixed_dictionaries({f.name: valid_value(f) for f in MODEL.INPUTS}))
+def test_any_record_within_the_models_declarations_is_accepted(record):
+    assert check_inputs(record, MODEL.INPUTS) == record
 
 
 @given(
-    st.sampled_from(model.INPUTS),
+    st.sampled_from(RANGED),
     st.floats(min_value=0.001, max_value=1e6, allow_nan=False),
     st.booleans(),
 )
 def test_any_value_outside_a_range_names_exactly_that_field(field, distance, below):
-    record = {f.name: f.default for f in model.INPUTS}
+    record = {f.name: f.default for f in MODEL.INPUTS}
+    if isinstance(field, Integer):
+        distance = math.ceil(distance)  # a whole number out of range, not a fraction
     record[field.name] = field.min - distance if below else field.max + distance
-    kind, fields = problems(record, model.INPUTS)
+    kind, fields = problems(record, MODEL.INPUTS)
     assert kind == "validation" and list(fields) == [field.name]
     assert fields[field.name].startswith("must be between")
 
@@ -116,27 +133,27 @@ HUGE = st.integers(min_value=10**300, max_value=10**1000)
 JSON_SCALARS = st.none() | st.booleans() | st.floats() | ANY_TEXT | st.integers() | HUGE | HUGE.map(lambda n: -n)
 JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(ANY_TEXT, inner, max_size=3), max_leaves=8)
-NAMES = st.sampled_from([f.name for f in model.INPUTS]) | ANY_TEXT
+NAMES = st.sampled_from([f.name for f in MODEL.INPUTS]) | ANY_TEXT
 
 
 @given(st.dictionaries(NAMES, JSON, max_size=6) | JSON)
 def test_no_inputs_crash_validation_and_every_refusal_names_its_fields(inputs):
     try:
-        record = check_inputs(inputs, model.INPUTS)
+        record = check_inputs(inputs, MODEL.INPUTS)
     except RequestError as error:
         assert error.fields and all(isinstance(name, str) and problem for name, problem in error.fields.items())
         json.dumps(error.response()).encode("utf-8")  # the answer travels as UTF-8 JSON
     else:
-        assert set(record) == {f.name for f in model.INPUTS}
+        assert set(record) == {f.name for f in MODEL.INPUTS}
         assert all(isinstance(value, float) and math.isfinite(value) for value in record.values())
 
 
 def test_huge_integers_and_lone_surrogates_get_clear_messages():
-    record = {f.name: f.default for f in model.INPUTS}
-    name = model.INPUTS[0].name
-    kind, fields = problems({**record, name: 10**400}, model.INPUTS)
+    record = {f.name: f.default for f in MODEL.INPUTS}
+    name = MODEL.INPUTS[0].name
+    kind, fields = problems({**record, name: 10**400}, MODEL.INPUTS)
     assert kind == "validation" and "far too large" in fields[name]
-    kind, fields = problems({**record, "\ud800": 1}, model.INPUTS)
+    kind, fields = problems({**record, "\ud800": 1}, MODEL.INPUTS)
     assert kind == "validation" and fields == {"\\ud800": "is not an input of this model"}
     kind, fields = problems({"x": 0.5, "n": -(10**400), "kind": "red"})
     assert fields == {"n": "must be a number of ordinary size (this one is far too large)"}
