@@ -19,7 +19,6 @@ from worker.watch import CodeWatcher
 
 from tests.support import count_aws_calls, wait_until
 from tests.worker.conftest import TRIVIAL
-from tests.worker.test_algorithm import blobs_csv
 
 INPUT = b"token\n1,2\n"
 
@@ -158,23 +157,6 @@ def test_numpy_values_in_the_summary_are_stored_as_plain_json(store):
     summary = store.read_summary(store.get(job.job_id))
     assert summary["metrics"] == {"mean": 1.5, "count": 3}
     assert summary["charts"][0]["data"][0]["y"] == [0, 1, 2]
-
-
-def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(store):
-    csv_bytes, _ = blobs_csv(centers=3, rows=150)
-    bad = submit(store, "bad", data=b"a,b\n1,x\n")
-    good = submit(store, "good", data=csv_bytes, k_max=5)
-    worker = make_worker(store, mode=Mode.DRAIN, algorithm="worker.algorithm", idle_seconds=0)
-    assert worker.run() == 0
-    assert sorted(worker.outcomes) == sorted([Outcome.FAILED, Outcome.SUCCEEDED])
-    assert store.get(bad.job_id).error == "The file has 1 data rows; at least 10 are needed."
-    done = store.get(good.job_id)
-    summary = store.read_summary(done)
-    assert done.model_version == summary["model_version"] == load_algorithm("worker.algorithm").model_version
-    assert summary["metrics"]["segments found"] == 3 and len(summary["charts"]) == 4
-    result = store.s3.get_object(Bucket=store.settings.bucket, Key=done.result_key)["Body"].read().decode()
-    assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment,segment_name"
-    assert len(result.splitlines()) == 151
 
 
 def test_bad_params_or_a_missing_input_fail_the_job_at_once(store, caplog):

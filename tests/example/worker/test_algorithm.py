@@ -13,9 +13,11 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from worker import algorithm
 from worker.interface import InvalidInput, Result, load_algorithm
+from worker.runner import Mode, Outcome
 
 from tests.support import wait_until
 from tests.worker.conftest import REPO_ROOT
+from tests.worker.test_runner import make_worker, submit
 
 
 def blobs_csv(centers: int, rows: int = 300, seed: int = 7) -> tuple[bytes, np.ndarray]:
@@ -190,3 +192,20 @@ def test_a_worker_publishes_the_description_on_start_and_again_after_a_local_edi
     edited = wait_until(lambda: (d := store.read_description()) and d["title"] == "Edited segments" and d,
                         timeout=60, what="the edited description")
     assert edited["params"] == first["params"] and worker.popen.poll() is None  # the same worker, restarted
+
+
+def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(store):
+    csv_bytes, _ = blobs_csv(centers=3, rows=150)
+    bad = submit(store, "bad", data=b"a,b\n1,x\n")
+    good = submit(store, "good", data=csv_bytes, k_max=5)
+    worker = make_worker(store, mode=Mode.DRAIN, algorithm="worker.algorithm", idle_seconds=0)
+    assert worker.run() == 0
+    assert sorted(worker.outcomes) == sorted([Outcome.FAILED, Outcome.SUCCEEDED])
+    assert store.get(bad.job_id).error == "The file has 1 data rows; at least 10 are needed."
+    done = store.get(good.job_id)
+    summary = store.read_summary(done)
+    assert done.model_version == summary["model_version"] == load_algorithm("worker.algorithm").model_version
+    assert summary["metrics"]["segments found"] == 3 and len(summary["charts"]) == 4
+    result = store.s3.get_object(Bucket=store.settings.bucket, Key=done.result_key)["Body"].read().decode()
+    assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment,segment_name"
+    assert len(result.splitlines()) == 151
