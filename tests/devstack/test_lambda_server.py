@@ -22,8 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from devstack.faults import FaultPlan
 from devstack.lambda_server import LambdaServer, code_fingerprint, parse_function_name
 from devstack.stack import DevStack
+from tests.fixtures.models import classifier
 from tests.predictor.lambda_support import (
-    APPS,
     FUNCTION,
     copy_apps,
     invoke,
@@ -35,7 +35,7 @@ from tests.predictor.lambda_support import (
 )
 from tests.support import free_port, stack_settings, wait_until
 
-SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+RECORD = {"weight_kg": 1.0, "stops": 0, "carrier": "air", "priority": 1}  # the fixture classifier: "on time"
 
 # Appended to a copy of the model module: the data scientist's code misbehaving on cue.
 FAULTS = '''
@@ -47,13 +47,13 @@ _predict = predict
 
 
 def predict(model, record):
-    if record["sepal_length"] == 7.1:
+    if record["weight_kg"] == 7.0:
         raise ZeroDivisionError("the model divided by zero")
-    if record["sepal_length"] == 7.2:
+    if record["weight_kg"] == 7.5:
         _time.sleep(60)
-    if record["sepal_length"] == 7.3:
+    if record["weight_kg"] == 8.0:
         _os._exit(3)
-    if record["sepal_length"] == 7.4:
+    if record["weight_kg"] == 8.5:
         print("a stray print from the model")
     return _predict(model, record)
 '''
@@ -61,10 +61,10 @@ def predict(model, record):
 
 @pytest.fixture(scope="module")
 def model_dir() -> Iterator[Path]:
-    from predictor import artifact, model
+    from predictor import artifact
 
     path = readable_dir("lambda-model-")
-    artifact.load_or_train(model, path)
+    artifact.load_or_train(classifier, path)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -81,15 +81,15 @@ def faulty(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def predict(client, **changes):
-    return invoke(client, {"action": "predict", "inputs": {**SETOSA, **changes}})
+    return invoke(client, {"action": "predict", "inputs": {**RECORD, **changes}})
 
 
 # --- the Invoke API without running the handler ----------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def idle_server(model_dir: Path) -> Iterator[LambdaServer]:
-    server = start_server(APPS, model_dir)
+def idle_server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaServer]:
+    server = start_server(copy_apps(tmp_path_factory.mktemp("idle") / "apps"), model_dir)
     yield server
     server.stop()
 
@@ -166,14 +166,14 @@ def test_the_code_fingerprint_follows_edits_to_watched_python_files(tmp_path):
 def test_a_handler_exception_is_an_unhandled_function_error(faulty):
     client = lambda_client(faulty.url)
     invoke(client, {"action": "describe"})  # warm the instance
-    reply = predict(client, sepal_length=7.1)
+    reply = predict(client, weight_kg=7.0)
     assert reply.status == 200 and reply.function_error == "Unhandled"
     assert reply.body["errorType"] == "ZeroDivisionError"
     assert reply.body["errorMessage"] == "the model divided by zero"
     assert any("model.py" in frame for frame in reply.body["stackTrace"])
     # the instance survives an exception, as in Lambda: the next invoke is warm and right
     after = predict(client)
-    assert after.function_error is None and after.body["prediction"]["value"] == "setosa"
+    assert after.function_error is None and after.body["prediction"]["value"] == "on time"
     assert after.body["timing_ms"]["cold_start"] is False
     errors = [line for line in log_lines(faulty.log_path) if line["level"] == "ERROR"]
     assert any(line.get("request_id") == reply.request_id for line in errors)
@@ -183,20 +183,20 @@ def test_a_timeout_answers_like_lambda_and_recycles_the_instance(faulty):
     client = lambda_client(faulty.url)
     invoke(client, {"action": "describe"})
     [before] = runtime_children(faulty)
-    reply = predict(client, sepal_length=7.2)
+    reply = predict(client, weight_kg=7.5)
     assert reply.status == 200 and reply.function_error == "Unhandled"
     assert re.search(r"Task timed out after 2\.00 seconds", reply.body["errorMessage"])
     assert reply.request_id in reply.body["errorMessage"]
     assert before not in runtime_children(faulty)  # the hung instance is gone
     after = predict(client)
-    assert after.function_error is None and after.body["prediction"]["value"] == "setosa"
+    assert after.function_error is None and after.body["prediction"]["value"] == "on time"
     assert after.body["timing_ms"]["cold_start"] is True  # a fresh instance
     assert runtime_children(faulty) and before not in runtime_children(faulty)
 
 
 def test_a_process_that_exits_is_a_runtime_exit_error_and_is_replaced(faulty):
     client = lambda_client(faulty.url)
-    reply = predict(client, sepal_length=7.3)
+    reply = predict(client, weight_kg=8.0)
     assert reply.function_error == "Unhandled"
     assert reply.body["errorType"] == "Runtime.ExitError"
     assert "exit status 3" in reply.body["errorMessage"]
@@ -210,13 +210,13 @@ def test_an_instance_that_died_while_idle_is_replaced_transparently(faulty):
     os.kill(idle, signal.SIGKILL)
     wait_until(lambda: idle not in runtime_children(faulty), timeout=10, what="the killed instance to exit")
     reply = predict(client)
-    assert reply.function_error is None and reply.body["prediction"]["value"] == "setosa"
+    assert reply.function_error is None and reply.body["prediction"]["value"] == "on time"
     assert reply.body["timing_ms"]["cold_start"] is True
 
 
 def test_prints_go_to_the_log_not_into_the_response(faulty):
     client = lambda_client(faulty.url)
-    reply = predict(client, sepal_length=7.4)
+    reply = predict(client, weight_kg=8.5)
     assert reply.function_error is None and reply.body["ok"] is True
     wait_until(lambda: "a stray print from the model" in faulty.log_path.read_text(), timeout=10)
 
@@ -247,13 +247,13 @@ def test_quick_iteration_the_next_invoke_runs_edited_code(model_dir, tmp_path):
 
         text = source.read_text()
         assert f'MODEL_VERSION = "{old}"' in text
-        source.write_text(text.replace(f'MODEL_VERSION = "{old}"', 'MODEL_VERSION = "iris-logreg-edited"'))
+        source.write_text(text.replace(f'MODEL_VERSION = "{old}"', 'MODEL_VERSION = "fixture-edited"'))
         edited = invoke(client, {"action": "describe"})
-        assert edited.body["model_version"] == "iris-logreg-edited"
+        assert edited.body["model_version"] == "fixture-edited"
         assert edited.body["timing_ms"]["cold_start"] is True  # a new instance with the new code
         predicted = predict(client)
-        assert predicted.body["model_version"] == "iris-logreg-edited"
-        assert predicted.body["prediction"]["value"] == "setosa"
+        assert predicted.body["model_version"] == "fixture-edited"
+        assert predicted.body["prediction"]["value"] == "on time"
 
         # a broken edit is a clear function error; fixing it heals the next invoke
         source.write_text(source.read_text() + "\ndef oops(:\n")
@@ -263,7 +263,7 @@ def test_quick_iteration_the_next_invoke_runs_edited_code(model_dir, tmp_path):
         assert "predictor.handler" in broken.body["errorMessage"]
         source.write_text(source.read_text().replace("\ndef oops(:\n", "\n"))
         healed = invoke(client, {"action": "describe"})
-        assert healed.function_error is None and healed.body["model_version"] == "iris-logreg-edited"
+        assert healed.function_error is None and healed.body["model_version"] == "fixture-edited"
     finally:
         server.stop()
     assert runtime_children(server) == set()
@@ -278,25 +278,27 @@ def address_space_limit(pid: int) -> int:
 def test_after_an_edit_the_prewarmed_instance_is_the_spare_that_imported_the_libraries_in_its_sandbox(tmp_path):
     apps = copy_apps(tmp_path / "apps")
     source = apps / "predictor" / "model.py"
+    with source.open("a") as model_source:  # a third-party library the model's build imports
+        model_source.write("\nimport numpy as _numpy  # noqa: E402, F401\n")
     server = start_server(apps, log_path=tmp_path / "predictor.log", instances=1, memory_mb=1024, prewarm=True)
     try:
         client = lambda_client(server.url)
         old = invoke(client, {"action": "describe"}).body["model_version"]
         spare = wait_until(server.pool.spare_pid, timeout=60, what="a spare instance")
         # the spare has loaded the build's libraries before any image was given to it, in its sandbox
-        wait_until(lambda: "sklearn" in Path(f"/proc/{spare}/maps").read_text(), timeout=60,
-                   what="the spare to import scikit-learn")
+        wait_until(lambda: "numpy" in Path(f"/proc/{spare}/maps").read_text(), timeout=60,
+                   what="the spare to import numpy")
         assert 0 not in status_ids(spare, "Uid:") and 0 not in status_ids(spare, "Gid:")
         assert address_space_limit(spare) == 1024 * 1024 * 1024
 
         text = source.read_text()
-        source.write_text(text.replace(f'MODEL_VERSION = "{old}"', 'MODEL_VERSION = "iris-logreg-spare"'))
+        source.write_text(text.replace(f'MODEL_VERSION = "{old}"', 'MODEL_VERSION = "fixture-spare"'))
         edited = invoke(client, {"action": "describe"})
-        assert edited.body["model_version"] == "iris-logreg-spare"
+        assert edited.body["model_version"] == "fixture-spare"
         assert edited.body["timing_ms"]["cold_start"] is True  # the handler's init ran in the spare
         assert server.pool.pids() == {spare}
         [init] = [line for line in log_lines(tmp_path / "predictor.log")
-                  if line["message"] == "predictor initialised" and line["model_version"] == "iris-logreg-spare"]
+                  if line["message"] == "predictor initialised" and line["model_version"] == "fixture-spare"]
         assert init["artifact"].startswith(str(server.pool.workdir))  # its image's artifact
 
         # the handler's import still goes through awslambdaric: a broken edit is its init error

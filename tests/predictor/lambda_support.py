@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from devstack.lambda_server import LambdaServer
+from tests.fixtures.apps import apps_with
 from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,9 +73,8 @@ def start_server(apps_dir: Path, model_dir: Path | None = None, log_path: Path |
 
 
 def copy_apps(destination: Path) -> Path:
-    """A private copy of apps/ (code only) that a test may edit."""
-    shutil.copytree(APPS, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pkl", ".tmp-*"))
-    return destination
+    """A private copy of apps/ (code only, the fixture classifier as its model) that a test may edit."""
+    return apps_with(destination)
 
 
 def readable_dir(prefix: str) -> Path:

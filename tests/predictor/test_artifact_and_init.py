@@ -1,4 +1,5 @@
-"""The model artifact cache and the handler's once-per-instance init (no server)."""
+"""The model artifact cache and the handler's once-per-instance init (no server), on the fixture
+classifier in a copy of apps/."""
 
 from __future__ import annotations
 
@@ -10,16 +11,22 @@ import textwrap
 import types
 from pathlib import Path
 
-from predictor import artifact, model
+import pytest
+from predictor import artifact
 
-from tests.predictor.lambda_support import APPS
+from tests.fixtures.models import classifier as model
+
+RECORD = {"weight_kg": 1.0, "stops": 0, "carrier": "air", "priority": 1}
 
 
-def run_python(code: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(model_dir)}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
-    )
+@pytest.fixture
+def run_python(fixture_apps: Path):
+    """Run `code` in a fresh interpreter on the copy of apps/ holding the fixture classifier."""
+    def run(code: str, model_dir: Path, **kwargs) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(fixture_apps), "MODEL_DIR": str(model_dir)}
+        return subprocess.run([sys.executable, *kwargs.pop("argv", ["-c", textwrap.dedent(code)])], env=env,
+                              capture_output=True, text=True, timeout=120, **kwargs)
+    return run
 
 
 def test_a_missing_artifact_is_trained_once_then_loaded(tmp_path, caplog):
@@ -30,8 +37,7 @@ def test_a_missing_artifact_is_trained_once_then_loaded(tmp_path, caplog):
     assert any(r.message == "model trained and cached" for r in caplog.records)
     second = artifact.load_or_train(model, tmp_path)
     assert not second.trained and second.path == first.path
-    row = [[5.9, 3.0, 5.1, 1.8]]
-    assert (second.model.predict_proba(row) == first.model.predict_proba(row)).all()
+    assert second.model == first.model
     assert [p.name for p in tmp_path.iterdir()] == [first.path.name]  # no temp files left
 
 
@@ -43,7 +49,7 @@ def test_a_new_version_or_edited_source_gets_its_own_artifact(tmp_path):
     copy.MODEL_VERSION = model.MODEL_VERSION
     same = artifact.artifact_path(copy, tmp_path)
     assert same.name == artifact.artifact_path(model, tmp_path).name
-    copy.MODEL_VERSION = "iris-logreg-next"
+    copy.MODEL_VERSION = model.MODEL_VERSION + "-next"
     assert artifact.artifact_path(copy, tmp_path) != same
     copy.MODEL_VERSION = model.MODEL_VERSION
     source.write_text(source.read_text() + "\n# tweaked\n")
@@ -55,30 +61,22 @@ def test_an_unwritable_model_dir_still_serves_a_model(tmp_path):
     blocked.write_text("not a folder")
     loaded = artifact.load_or_train(model, blocked / "models")
     assert loaded.trained and not loaded.path.exists()
-    assert loaded.model.predict([[5.1, 3.5, 1.4, 0.2]])[0] == "setosa"
+    assert model.predict(loaded.model, RECORD).value == "on time"
 
 
-def test_the_build_step_trains_into_model_dir(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "predictor.artifact"],
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=120,
-    )
+def test_the_build_step_trains_into_model_dir(tmp_path, run_python):
+    result = run_python("", tmp_path, argv=["-m", "predictor.artifact"])
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.exists() and path.parent == tmp_path
     assert path == artifact.artifact_path(model, tmp_path)
 
 
-def test_the_build_step_writes_an_artifact_every_user_can_read(tmp_path):
+def test_the_build_step_writes_an_artifact_every_user_can_read(tmp_path, run_python):
     # The image build runs as root; Lambda runs the code as another user, who must read the artifact
     # (NamedTemporaryFile makes 0600 files) and enter its folders, whatever the build's umask.
     model_dir = tmp_path / "models" / "v1"
-    result = subprocess.run(
-        [sys.executable, "-m", "predictor.artifact"],
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(model_dir)},
-        capture_output=True, text=True, timeout=120, umask=0o077,
-    )
+    result = run_python("", model_dir, argv=["-m", "predictor.artifact"], umask=0o077)
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.parent == model_dir
@@ -87,32 +85,30 @@ def test_the_build_step_writes_an_artifact_every_user_can_read(tmp_path):
         assert folder.stat().st_mode & 0o777 == 0o755, folder
 
 
-def test_init_happens_once_and_imports_nothing_for_training(model_dir):
+def test_init_happens_once_and_the_model_is_never_reloaded(model_dir, run_python):
     result = run_python(
         """
         import json, sys
         import predictor.handler as h
         import predictor.artifact as a
-        imported_for_training = "sklearn.datasets" in sys.modules
         def no_reload(*args, **kwargs):
             raise AssertionError("the model was loaded again during an invoke")
         a.load_or_train = no_reload
         h.Predictor.load = no_reload
         first = h.handler({"action": "describe"}, None)
-        second = h.handler({"action": "predict", "inputs": {"sepal_length": 5.1, "sepal_width": 3.5,
-                            "petal_length": 1.4, "petal_width": 0.2}}, None)
+        second = h.handler({"action": "predict", "inputs": RECORD}, None)
         print(json.dumps({"first": first["timing_ms"], "second": second["timing_ms"],
-                          "training_imports": imported_for_training, "trained": h.PREDICTOR.loaded.trained,
+                          "trained": h.PREDICTOR.loaded.trained,
                           "value": second["prediction"]["value"]}))
-        """,
+        """.replace("RECORD", repr(RECORD)),
         model_dir,
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["first"]["cold_start"] is True and out["second"]["cold_start"] is False
     assert out["first"]["init"] == out["second"]["init"] > 0
-    assert out["training_imports"] is False and out["trained"] is False
-    assert out["value"] == "setosa"
+    assert out["trained"] is False
+    assert out["value"] == "on time"
     logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     init = [line for line in logs if line["message"] == "predictor initialised"]
     assert len(init) == 1 and init[0]["init_ms"] == out["first"]["init"]
@@ -121,7 +117,7 @@ def test_init_happens_once_and_imports_nothing_for_training(model_dir):
     assert all(line["request_id"] and line["level"] == "INFO" for line in invokes)
 
 
-def test_a_model_crash_is_logged_with_the_request_id_and_raised(model_dir):
+def test_a_model_crash_is_logged_with_the_request_id_and_raised(model_dir, run_python):
     result = run_python(
         """
         import types
@@ -131,11 +127,10 @@ def test_a_model_crash_is_logged_with_the_request_id_and_raised(model_dir):
         h.PREDICTOR.model_module.predict = broken
         context = types.SimpleNamespace(aws_request_id="req-123")
         try:
-            h.handler({"action": "predict", "inputs": {"sepal_length": 5.1, "sepal_width": 3.5,
-                       "petal_length": 1.4, "petal_width": 0.2}}, context)
+            h.handler({"action": "predict", "inputs": RECORD}, context)
         except ZeroDivisionError:
             print("raised")
-        """,
+        """.replace("RECORD", repr(RECORD)),
         model_dir,
     )
     assert result.stdout.strip() == "raised", result.stderr

@@ -9,20 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-from predictor import model
 
+from tests.fixtures.models import classifier as model
 from tests.predictor.lambda_support import invoke, log_lines, runtime_children
 
-SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}  # iris row 0
-VIRGINICA = {"sepal_length": 6.3, "sepal_width": 3.3, "petal_length": 6.0, "petal_width": 2.5}  # iris row 100
+LIGHT = {"weight_kg": 1.0, "stops": 0, "carrier": "air", "priority": 1}  # on time
+HEAVY = {"weight_kg": 28.0, "stops": 11, "carrier": "rail", "priority": 2}  # late
 
 
 def expected(trained, inputs):
-    """(species, {species: probability}) straight from the model object."""
-    row = [[inputs[f.name] for f in model.INPUTS]]
-    probabilities = trained.predict_proba(row)[0]
-    classes = [str(c) for c in trained.classes_]
-    return classes[int(probabilities.argmax())], dict(zip(classes, map(float, probabilities), strict=True))
+    """(label value, {class: probability}) straight from the model module, in this process."""
+    answer = model.predict(trained, inputs)
+    return answer.value, answer.details["probabilities"]
 
 
 def test_describe_lists_every_input_with_its_type_and_range(client):
@@ -32,23 +30,27 @@ def test_describe_lists_every_input_with_its_type_and_range(client):
     assert body["ok"] is True
     assert body["model_version"] == model.MODEL_VERSION
     assert body["title"] and body["description"]
-    assert [i["name"] for i in body["inputs"]] == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert [i["name"] for i in body["inputs"]] == [field.name for field in model.INPUTS]
+    assert [i["type"] for i in body["inputs"]] == ["number", "integer", "choice", "choice"]
     for spec in body["inputs"]:
-        assert spec["type"] == "number"
-        assert spec["min"] <= spec["default"] <= spec["max"]
-        assert {"label", "step", "help"} <= set(spec)
-    assert body["output"] == {"name": "species", "label": "Species", "kind": "class-probabilities"}
+        assert {"label", "help", "default"} <= set(spec)
+        if spec["type"] == "choice":
+            assert spec["default"] in spec["choices"]
+        else:
+            assert spec["min"] <= spec["default"] <= spec["max"] and "step" in spec
+    assert body["inputs"][3]["choices"] == [1, 2]  # numeric choices stay numbers in JSON
+    assert body["output"] == model.OUTPUT
     assert set(body["timing_ms"]) >= {"init", "cold_start"}
 
 
-@pytest.mark.parametrize(("inputs", "species"), [(SETOSA, "setosa"), (VIRGINICA, "virginica")])
+@pytest.mark.parametrize(("inputs", "species"), [(LIGHT, "on time"), (HEAVY, "late")])
 def test_a_prediction_matches_the_model(client, trained, inputs, species):
     reply = invoke(client, {"action": "predict", "inputs": inputs})
     assert (reply.status, reply.function_error) == (200, None)
     body = reply.body
     assert body["ok"] is True and body["model_version"] == model.MODEL_VERSION
     best, probabilities = expected(trained, inputs)
-    assert best == species  # the known iris rows are classified as the species they are
+    assert best == species  # the two records sit on either side of the model's boundary
     assert body["prediction"]["value"] == species
     assert species in body["prediction"]["label"].lower()
     for name, p in probabilities.items():
@@ -63,33 +65,37 @@ def test_a_prediction_matches_the_model(client, trained, inputs, species):
 
 
 def test_integral_values_are_numbers_too(client):
-    reply = invoke(client, {"action": "predict", "inputs": {**SETOSA, "sepal_length": 5}})
-    assert reply.body["ok"] is True
+    reply = invoke(client, {"action": "predict", "inputs": {**LIGHT, "weight_kg": 5, "stops": 3.0}})
+    assert reply.body["ok"] is True, reply.body
 
 
 INVALID = [
-    ("missing field", {"action": "predict", "inputs": {k: v for k, v in SETOSA.items() if k != "petal_width"}},
-     "validation", {"petal_width": "is missing"}),
-    ("wrong type", {"action": "predict", "inputs": {**SETOSA, "sepal_length": "5.1"}},
-     "validation", {"sepal_length": "must be a number, not a string"}),
-    ("boolean is not a number", {"action": "predict", "inputs": {**SETOSA, "petal_length": True}},
-     "validation", {"petal_length": "must be a number, not a boolean"}),
-    ("null", {"action": "predict", "inputs": {**SETOSA, "petal_length": None}},
-     "validation", {"petal_length": "must be a number, not null"}),
-    ("out of range", {"action": "predict", "inputs": {**SETOSA, "sepal_width": 9.5}},
-     "validation", {"sepal_width": "must be between 2 and 4.5 (got 9.5)"}),
-    ("unknown field", {"action": "predict", "inputs": {**SETOSA, "colour": "blue"}},
+    ("missing field", {"action": "predict", "inputs": {k: v for k, v in LIGHT.items() if k != "stops"}},
+     "validation", {"stops": "is missing"}),
+    ("wrong type", {"action": "predict", "inputs": {**LIGHT, "weight_kg": "5.5"}},
+     "validation", {"weight_kg": "must be a number, not a string"}),
+    ("boolean is not a number", {"action": "predict", "inputs": {**LIGHT, "weight_kg": True}},
+     "validation", {"weight_kg": "must be a number, not a boolean"}),
+    ("null", {"action": "predict", "inputs": {**LIGHT, "weight_kg": None}},
+     "validation", {"weight_kg": "must be a number, not null"}),
+    ("out of range", {"action": "predict", "inputs": {**LIGHT, "weight_kg": 31.5}},
+     "validation", {"weight_kg": "must be between 0.5 and 30 (got 31.5)"}),
+    ("not a whole number", {"action": "predict", "inputs": {**LIGHT, "stops": 2.5}},
+     "validation", {"stops": "must be a whole number (got 2.5)"}),
+    ("not a choice", {"action": "predict", "inputs": {**LIGHT, "carrier": "sea"}},
+     "validation", {"carrier": "must be one of: road, rail, air"}),
+    ("unknown field", {"action": "predict", "inputs": {**LIGHT, "colour": "blue"}},
      "validation", {"colour": "is not an input of this model"}),
-    ("inputs not an object", {"action": "predict", "inputs": [5.1, 3.5, 1.4, 0.2]},
+    ("inputs not an object", {"action": "predict", "inputs": [1.0, 0, "air", 1]},
      "bad_request", {"inputs": "must be a JSON object, not an array"}),
     ("inputs missing", {"action": "predict"}, "bad_request", {"inputs": "is missing"}),
     ("event not an object", ["predict"], "bad_request", {"event": "must be a JSON object, not an array"}),
     ("event is a string", "predict", "bad_request", {"event": "must be a JSON object, not a string"}),
-    ("no action", {"inputs": SETOSA}, "bad_request", {"action": "is missing"}),
+    ("no action", {"inputs": LIGHT}, "bad_request", {"action": "is missing"}),
     ("unknown action", {"action": "train"}, "bad_request", {"action": "must be one of: describe, predict"}),
     ("too many fields", {"action": "predict", "inputs": {f"f{n}": 1 for n in range(101)}},
      "payload_too_large", {"inputs": "has more than 100 fields"}),
-    ("long string", {"action": "predict", "inputs": {**SETOSA, "note": "x" * 1025}},
+    ("long string", {"action": "predict", "inputs": {**LIGHT, "note": "x" * 1025}},
      "payload_too_large", {"note": "is longer than 1024 bytes"}),
 ]
 
@@ -107,15 +113,15 @@ def test_invalid_input_is_a_structured_error_not_a_function_error(client, case, 
 
 
 def test_every_problem_is_reported_at_once(client):
-    inputs = {"sepal_length": 99, "sepal_width": "wide", "colour": "red"}
+    inputs = {"weight_kg": 99, "stops": "many", "colour": "red"}
     error = invoke(client, {"action": "predict", "inputs": inputs}).body["error"]
     assert error["type"] == "validation"
-    assert set(error["fields"]) == {"sepal_length", "sepal_width", "petal_length", "petal_width", "colour"}
+    assert set(error["fields"]) == {"weight_kg", "stops", "carrier", "priority", "colour"}
     assert "5 inputs are invalid" in error["message"]
 
 
 def test_a_payload_over_lambdas_6mb_limit_is_refused_before_the_handler(client):
-    inputs = {**SETOSA, "padding": "x" * 6_291_456}
+    inputs = {**LIGHT, "padding": "x" * 6_291_456}
     with pytest.raises(ClientError) as raised:
         invoke(client, {"action": "predict", "inputs": inputs})
     response = raised.value.response
@@ -128,7 +134,7 @@ def test_a_payload_over_lambdas_6mb_limit_is_refused_before_the_handler(client):
 
 def test_a_payload_just_under_the_limit_reaches_the_handler(client):
     padding = "x" * (6_291_456 - 200)
-    payload = json.dumps({"action": "predict", "inputs": {**SETOSA, "padding": padding}})
+    payload = json.dumps({"action": "predict", "inputs": {**LIGHT, "padding": padding}})
     assert len(payload) <= 6_291_456
     reply = invoke(client, None, raw=payload.encode())
     assert reply.function_error is None
@@ -137,20 +143,19 @@ def test_a_payload_just_under_the_limit_reaches_the_handler(client):
 
 def test_twenty_concurrent_invokes_are_all_answered_correctly(client, trained, predictor_server):
     records = [
-        {"sepal_length": round(4.3 + 0.18 * n, 1), "sepal_width": round(2.2 + 0.1 * n, 1),
-         "petal_length": round(1.0 + 0.29 * n, 1), "petal_width": round(0.1 + 0.12 * n, 1)}
+        {"weight_kg": 1.0 + 1.5 * n, "stops": n % 13, "carrier": ("road", "rail", "air")[n % 3], "priority": 1 + n % 2}
         for n in range(20)
     ]
     with ThreadPoolExecutor(max_workers=20) as pool:
         replies = list(pool.map(lambda r: invoke(client, {"action": "predict", "inputs": r}), records))
-    species_seen = set()
+    answers_seen = set()
     for record, reply in zip(records, replies, strict=True):
         assert reply.function_error is None and reply.body["ok"] is True, reply.body
         best, probabilities = expected(trained, record)
         assert reply.body["prediction"]["value"] == best
         assert reply.body["prediction"]["probabilities"] == pytest.approx(probabilities)
-        species_seen.add(best)
-    assert len(species_seen) >= 2  # the records span more than one answer
+        answers_seen.add(best)
+    assert len(answers_seen) >= 2  # the records span more than one answer
     assert len({r.request_id for r in replies}) == 20
     assert 1 <= len(runtime_children(predictor_server)) <= predictor_server.instances
 

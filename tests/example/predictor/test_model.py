@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from predictor import charts, model
@@ -10,6 +13,8 @@ from predictor.artifact import Loaded
 from predictor.interface import Answer, Choice, Integer, Number
 from predictor.service import Predictor
 from predictor.settings import PredictorSettings
+
+from tests.predictor.lambda_support import APPS
 
 
 def test_the_module_has_every_name_the_handler_relies_on():
@@ -68,3 +73,12 @@ def test_the_service_turns_numpy_details_into_plain_json():
     assert predictor.describe()["inputs"][1] == {
         "name": "c", "label": "C", "type": "choice", "choices": ["a", "b"], "default": "a", "help": "",
     }
+
+
+def test_serving_the_example_imports_nothing_only_training_needs(example_model_dir):
+    code = ("import sys, predictor.handler as h; h.handler({'action': 'describe'}, None); "
+            "print('sklearn.datasets' in sys.modules)")
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(APPS), "MODEL_DIR": str(example_model_dir)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"  # load_iris is imported inside train() only
