@@ -7,14 +7,11 @@ exactly what its image holds. The dev virtualenv only hosts moto and submits job
 
 from __future__ import annotations
 
-import csv
-import io
-import random
-
 import pytest
 from jobkit import JobStatus
 
 from tests.conftest import app_env
+from tests.fixtures.tables import table_for
 from tests.images.context import APPS
 
 DEV_ONLY = ("moto", "pytest", "hypothesis", "selenium", "locust", "pulumi", "devstack", "components")
@@ -74,29 +71,20 @@ def test_predictor_describes_and_predicts_in_its_own_venv(app_image):
     assert out["trained_at_init"] is False
 
 
-def segment_csv(rows: int = 60) -> bytes:
-    """Two well separated groups of points: the segmentation algorithm has something to find."""
-    rng = random.Random(7)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["spend", "visits"])
-    for n in range(rows):
-        centre = (10, 2) if n % 2 else (80, 20)
-        writer.writerow([round(centre[0] + rng.gauss(0, 3), 2), round(centre[1] + rng.gauss(0, 1), 2)])
-    return buffer.getvalue().encode()
-
-
 @pytest.mark.slow
 def test_worker_runs_one_job_against_moto_in_its_own_venv(app_image, store, store_settings, aws_endpoint):
     image = app_image("worker")
-    job = store.submit(owner="images", client_token="isolation", input_bytes=segment_csv(),
-                       input_name="points.csv", params={"k_min": 2, "k_max": 3})
+    from worker import algorithm  # whatever algorithm is there: its image must run it
+
+    data = table_for(algorithm)
+    job = store.submit(owner="images", client_token="isolation", input_bytes=data,
+                       input_name="points.csv", params={})
     done = image.run(["-m", "worker", "--once"], {**app_env(store_settings, aws_endpoint), "LOG_LEVEL": "INFO"})
     assert done.returncode == 0, done.stdout + done.stderr
     finished = store.get(job.job_id, consistent=True)
     assert finished.status == JobStatus.SUCCEEDED, (finished, done.stderr[-3000:])
     summary = store.read_summary(finished)
-    assert summary["rows"] == 60 and summary["charts"]
+    assert summary["model_version"] == algorithm.MODEL_VERSION
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""Property-based tests of the CSV reader and the algorithm's input checks: whatever a
-stakeholder uploads, the answer is a usable table or an InvalidInput naming the problem."""
+"""Property-based tests of the CSV reader: whatever a stakeholder uploads, the answer is a usable
+table or an InvalidInput naming the problem. (The example algorithm's own fuzz test is in
+tests/example/worker/.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from worker import algorithm
 from worker.interface import InvalidInput
 from worker.tabular import read_table
 
@@ -40,14 +40,3 @@ def test_any_upload_reads_as_a_table_or_a_clear_message(data):
         assert table.header and len(table.values) == len(table.rows)
         assert all(len(row) == len(table.numeric) for row in table.values)
         assert all(math.isfinite(value) for row in table.values for value in row)
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tables)
-def test_the_algorithm_never_crashes_on_bad_input(data):
-    try:
-        result = algorithm.run(data, {}, lambda fraction, message: None)
-    except InvalidInput as error:
-        assert str(error).strip()
-    else:
-        assert result.csv and result.summary["model_version"] == algorithm.MODEL_VERSION

