@@ -25,24 +25,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from devstack.dockerignore import DockerIgnore
+
 log = logging.getLogger("devstack.lambda")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# What apps/predictor/Dockerfile.dockerignore keeps out of the image.
-IGNORED = ("__pycache__", "*.pyc", "*.pkl", ".tmp-*")
 CARRIED_SUFFIXES = (".pkl",)
+# Files a model loads at build or serve time (a pre-trained model...): watched beside the .py files.
+PRETRAINED = "pretrained"
 BUILD_TIMEOUT_SECONDS = 300.0
 
 
 def code_fingerprint(apps_dir: Path, packages: tuple[str, ...]) -> tuple[Any, ...]:
-    """(path, mtime, size) of every .py file in the packages: changes when code does."""
+    """(path, mtime, size) of every .py file in the packages, and of every file under a
+    `pretrained/` folder in them: changes when code, or a file the model loads, does."""
     entries = []
     for package in packages:
         for root, dirs, files in os.walk(apps_dir / package):
             dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+            loaded = PRETRAINED in Path(root).relative_to(apps_dir / package).parts
             for name in files:
-                if name.endswith(".py"):
+                if name.endswith(".py") or loaded:
                     path = os.path.join(root, name)
                     with contextlib.suppress(FileNotFoundError):
                         stat = os.stat(path)
@@ -156,13 +160,16 @@ def build_image(
     builder: Builder,
     cache: Path,
 ) -> TaskImage:
-    """Copy the packages into `destination`, run the build modules there, then make it read-only.
+    """Copy the packages into `destination` as `docker build` would (the ignore file of the first
+    package's Dockerfile decides, as it does for the image), run the build modules there, then
+    make it read-only.
 
     A build module that fails is logged, not raised: the instance's init then meets the same
     error and reports it as Lambda would (a syntax error, a failing train())."""
     destination.mkdir(mode=0o755)
+    _, rules = DockerIgnore.for_dockerfile(apps_dir / packages[0] / "Dockerfile", apps_dir)
     for package in packages:
-        shutil.copytree(apps_dir / package, destination / package, ignore=shutil.ignore_patterns(*IGNORED))
+        rules.copy(apps_dir, package, destination)
     _restore_outputs(cache, destination)
     status = builder.run(destination)
     if status != 0:

@@ -1,7 +1,8 @@
 """Where the trained model lives: load the cached artifact, or train it once and cache it.
 
-An artifact is named after the model's MODEL_VERSION and a hash of its source file, so editing
-model.py (locally) trains a fresh one once and never serves a stale one. The image runs
+An artifact is named after the model's MODEL_VERSION and a hash of its source file and of every
+file under `pretrained/` beside it (what train() may load: a pre-trained model, weights), so
+editing either (locally) trains a fresh one once and never serves a stale one. The image runs
 `python -m predictor.artifact` at build time, so Lambda only ever loads.
 """
 
@@ -25,6 +26,7 @@ log = logging.getLogger("predictor.artifact")
 
 ARTIFACT_MODE = 0o644  # world-readable: Lambda runs the function as a user other than the build's
 FOLDER_MODE = 0o755
+PRETRAINED = "pretrained"  # beside model.py: files train() may load; they ship in the image
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,14 @@ class Loaded:
 
 
 def artifact_path(model_module: ModuleType, model_dir: Path) -> Path:
-    """The file this version and source of the model module is cached in."""
-    source = Path(inspect.getfile(model_module)).read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:12]
+    """The file this version and source of the model module (and its pretrained files) is cached in."""
+    source = Path(inspect.getfile(model_module))
+    digest_of = hashlib.sha256(source.read_bytes())
+    pretrained = source.parent / PRETRAINED
+    for path in sorted(pretrained.rglob("*")) if pretrained.is_dir() else ():
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest_of.update(b"\0" + path.relative_to(pretrained).as_posix().encode() + b"\0" + path.read_bytes())
+    digest = digest_of.hexdigest()[:12]
     version = re.sub(r"[^A-Za-z0-9._-]", "_", str(model_module.MODEL_VERSION))[:80]
     return model_dir / f"{version}-{digest}.pkl"
 

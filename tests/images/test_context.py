@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.images.context import APPS, APPS_DIR, DockerIgnore
+from tests.images.context import APPS, APPS_DIR, DockerIgnore, ignore_rules
 
 JUNK = [
     "{app}/tests/test_handler.py",
@@ -43,7 +43,7 @@ def needed_files(app: str) -> list[str]:
 
 @pytest.mark.parametrize("app", APPS)
 def test_ignore_file_keeps_out_tests_venvs_caches_and_data(app):
-    source, rules = DockerIgnore.for_dockerfile(APPS_DIR / app / "Dockerfile")
+    source, rules = ignore_rules(APPS_DIR / app / "Dockerfile")
     assert source is not None, f"no ignore file applies to {app}'s build"
     kept = [junk.format(app=app) for junk in JUNK if not rules.ignored(junk.format(app=app))]
     assert kept == [], f"{source.relative_to(APPS_DIR.parent)} lets these into {app}'s build context: {kept}"
@@ -51,11 +51,20 @@ def test_ignore_file_keeps_out_tests_venvs_caches_and_data(app):
 
 @pytest.mark.parametrize("app", APPS)
 def test_ignore_file_keeps_every_file_the_app_needs(app):
-    source, rules = DockerIgnore.for_dockerfile(APPS_DIR / app / "Dockerfile")
+    source, rules = ignore_rules(APPS_DIR / app / "Dockerfile")
     needed = needed_files(app)
     assert any(f.endswith("requirements.txt") for f in needed)
     dropped = [f for f in needed if rules.ignored(f)]
     assert dropped == [], f"{source} drops files {app} needs: {dropped}"
+
+
+def test_the_predictors_pretrained_folder_ships_whatever_its_files_are_named():
+    _, rules = ignore_rules(APPS_DIR / "predictor" / "Dockerfile")
+    for shipped in ("predictor/pretrained/model.pkl", "predictor/pretrained/data/vocab.parquet",
+                    "predictor/pretrained/weights.json"):
+        assert not rules.ignored(shipped), shipped
+    assert rules.ignored("predictor/pretrained/__pycache__/x.cpython-312.pyc")
+    assert rules.ignored("predictor/data/customers-2026.csv")  # data elsewhere still stays out
 
 
 @pytest.mark.parametrize(

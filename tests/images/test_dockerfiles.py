@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images.context import APPS, APPS_DIR, Dockerfile, DockerIgnore, stage
+from tests.images.context import APPS, APPS_DIR, Dockerfile, ignore_rules, stage
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 LAMBDA_BASE = "public.ecr.aws/lambda/python"
@@ -80,7 +80,7 @@ def _sources(step) -> list[str]:
 @pytest.mark.parametrize("app", APPS)
 def test_every_copy_source_is_in_the_build_context(app):
     image = dockerfile(app)
-    _, rules = DockerIgnore.for_dockerfile(image.path)
+    _, rules = ignore_rules(image.path)
     for source in image.copy_sources():
         relative = source.strip("/").rstrip("/")
         assert (APPS_DIR / relative).exists(), f"{app}: COPY {source} does not exist in apps/"
