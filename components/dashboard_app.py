@@ -30,6 +30,7 @@ def app_settings(s: DashboardSettings, shared: Shared, cluster: Cluster, predict
             capacity_provider=worker.capacity_provider,
             assign_public_ip=shared.network.assign_public_ip,
             container_name=worker.container_name,
+            network_mode=worker.network_mode,
         ),
         worker_log_group=worker.log_group_name,
         log_level=shared.log_level,

@@ -64,3 +64,38 @@ def fargate_task_definition(
         container_definitions=pulumi.Output.json_dumps([dict(container)]),
         opts=opts,
     )
+
+
+def gpu_task_definition(
+    name: str,
+    *,
+    family: str,
+    cpu: int,
+    memory_mb: int,
+    gpus: int,
+    task_role: aws.iam.Role,
+    execution_role: aws.iam.Role,
+    container: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> aws.ecs.TaskDefinition:
+    """A Linux x86_64 task definition for ECS Managed Instances whose one container gets `gpus` NVIDIA GPUs.
+
+    Host networking: the task uses its instance's network, so in public subnets (the default VPC) it
+    reaches AWS through the instance's public IP, with no NAT gateway; awsvpc tasks on EC2-backed
+    capacity get no public IP. One GPU worker runs per instance, and it listens on no port.
+    """
+    gpu_container = {**container, "resourceRequirements": [{"type": "GPU", "value": str(gpus)}]}
+    return aws.ecs.TaskDefinition(
+        name,
+        family=family,
+        requires_compatibilities=["MANAGED_INSTANCES"],
+        network_mode="host",
+        cpu=str(cpu),
+        memory=str(memory_mb),
+        runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+            operating_system_family="LINUX", cpu_architecture="X86_64"),
+        task_role_arn=task_role.arn,
+        execution_role_arn=execution_role.arn,
+        container_definitions=pulumi.Output.json_dumps([gpu_container]),
+        opts=opts,
+    )

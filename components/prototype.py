@@ -75,23 +75,24 @@ class MlPrototype(pulumi.ComponentResource):
             s.predictor, shared, images["predictor"], architecture=s.lambda_architecture("predictor")), opts=child)
 
         # One cluster for the dashboard service and the worker tasks; both Fargate providers are
-        # associated so RunTask may ask for either.
+        # associated so RunTask may ask for either (and the GPU workers' provider, with workerCompute gpu).
         self.cluster = aws.ecs.Cluster(
             "cluster",
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="disabled")],
             opts=child,
         )
+        self.worker = BatchWorker("worker", WorkerArgs(
+            s.worker, shared, images["worker"], cpu_architecture=s.cpu_architecture("worker"),
+            cluster_name=self.cluster.name), opts=child)
+        gpu_provider = [self.worker.gpu.capacity_provider.name] if self.worker.gpu is not None else []
         cluster_capacity = aws.ecs.ClusterCapacityProviders(
             "cluster-capacity",
             cluster_name=self.cluster.name,
-            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            capacity_providers=["FARGATE", "FARGATE_SPOT", *gpu_provider],
             default_capacity_provider_strategies=[aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
                 capacity_provider=s.worker.capacity_provider, weight=1)],
             opts=pulumi.ResourceOptions(parent=self.cluster),
         )
-
-        self.worker = BatchWorker("worker", WorkerArgs(
-            s.worker, shared, images["worker"], cpu_architecture=s.cpu_architecture("worker")), opts=child)
 
         self.dashboard = Dashboard("dashboard", DashboardArgs(
             s.dashboard, shared, images["dashboard"], cpu_architecture=s.cpu_architecture("dashboard"),

@@ -1,6 +1,8 @@
-"""BatchWorker component: the Fargate task definition the dashboard starts with ECS RunTask.
+"""BatchWorker component: the task definition the dashboard starts with ECS RunTask.
 
-No service keeps it running: each task drains the job queue and exits when idle.
+No service keeps it running: each task drains the job queue and exits when idle. A Fargate task
+by default; with workerCompute gpu, a task on GPU instances of an ECS Managed Instances capacity
+provider (components/gpu_worker.py) that ECS starts for it and scales in when idle.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pulumi_aws as aws
 from worker.settings import WorkerSettings as WorkerAppSettings
 
 from components.environment import app_env, container_environment
-from components.fargate_task import container_definition, fargate_task_definition
+from components.fargate_task import container_definition, fargate_task_definition, gpu_task_definition
+from components.gpu_worker import GpuCapacity, GpuCapacityArgs
 from components.iam import WORKER_STORE, image_pull_statements, job_store_statements, log_statement, service_role
 from components.network import https_egress
 from components.settings import WorkerSettings
@@ -32,6 +35,7 @@ class WorkerArgs:
     shared: Shared
     image: Image
     cpu_architecture: str
+    cluster_name: pulumi.Input[str] | None = None  # needed by the GPU worker's capacity provider
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,12 @@ class WorkerLaunch:
     task_definition_arn_without_revision: pulumi.Input[str]
     container_name: str
     security_group_id: pulumi.Input[str]
-    capacity_provider: str
+    capacity_provider: pulumi.Input[str]  # FARGATE, FARGATE_SPOT or the GPU capacity provider's name
     log_group_name: pulumi.Input[str]
     task_role_arn: pulumi.Input[str]
     execution_role_arn: pulumi.Input[str]
     max_workers: int
+    network_mode: str = "awsvpc"  # the GPU worker's task uses its instance's network ("host")
 
 
 class BatchWorker(pulumi.ComponentResource):
@@ -58,6 +63,7 @@ class BatchWorker(pulumi.ComponentResource):
     security_group: aws.ec2.SecurityGroup
     log_group: aws.cloudwatch.LogGroup
     launch: WorkerLaunch
+    gpu: GpuCapacity | None = None
     container_name: str = CONTAINER_NAME
 
     def __init__(self, name: str, args: WorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -89,22 +95,34 @@ class BatchWorker(pulumi.ComponentResource):
 
         app = WorkerAppSettings(store=shared.store.app, idle_seconds=s.idle_seconds,
                                 heartbeat_seconds=s.heartbeat_seconds, log_level=shared.log_level)
-        self.task_definition = fargate_task_definition(
-            f"{name}-task", family=shared.names.aws("worker"), cpu=s.cpu, memory_mb=s.memory_mb,
-            cpu_architecture=args.cpu_architecture, task_role=self.task_role, execution_role=self.execution_role,
-            container=container_definition(
-                CONTAINER_NAME, args.image.uri, app_env(app).apply(container_environment), log_group_name,
-                shared.store.app.region,
-                # Fargate sends SIGTERM, then SIGKILL after this: time to hand the job back.
-                stop_timeout=60),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_policy]),
-        )
+        container = container_definition(
+            CONTAINER_NAME, args.image.uri, app_env(app).apply(container_environment), log_group_name,
+            shared.store.app.region,
+            # ECS sends SIGTERM, then SIGKILL after this: time to hand the job back.
+            stop_timeout=60)
+        task_opts = pulumi.ResourceOptions(parent=self, depends_on=[execution_policy])
+        capacity_provider: pulumi.Input[str] = s.capacity_provider
+        if s.on_gpu:
+            if args.cluster_name is None:
+                raise ValueError("the GPU worker needs the cluster's name (WorkerArgs.cluster_name)")
+            self.gpu = GpuCapacity(f"{name}-gpu", GpuCapacityArgs(
+                s, shared, args.cluster_name, self.security_group.id), opts=child)
+            capacity_provider = self.gpu.capacity_provider.name
+            self.task_definition = gpu_task_definition(
+                f"{name}-task", family=shared.names.aws("worker"), cpu=s.cpu, memory_mb=s.memory_mb, gpus=s.gpus,
+                task_role=self.task_role, execution_role=self.execution_role, container=container, opts=task_opts)
+        else:
+            self.task_definition = fargate_task_definition(
+                f"{name}-task", family=shared.names.aws("worker"), cpu=s.cpu, memory_mb=s.memory_mb,
+                cpu_architecture=args.cpu_architecture, task_role=self.task_role, execution_role=self.execution_role,
+                container=container, opts=task_opts)
         self.launch = WorkerLaunch(
             family=self.task_definition.family,
             task_definition_arn_without_revision=self.task_definition.arn_without_revision,
             container_name=CONTAINER_NAME,
             security_group_id=self.security_group.id,
-            capacity_provider=s.capacity_provider,
+            capacity_provider=capacity_provider,
+            network_mode="host" if s.on_gpu else "awsvpc",
             log_group_name=self.log_group.name,
             task_role_arn=self.task_role.arn,
             execution_role_arn=self.execution_role.arn,

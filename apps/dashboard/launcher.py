@@ -220,7 +220,7 @@ class LaunchRefused(RuntimeError):
 
 
 class EcsLauncher:
-    """RunTask of the worker's task definition on Fargate (or Fargate Spot)."""
+    """RunTask of the worker's task definition on Fargate (or Fargate Spot), or on the GPU capacity provider."""
 
     def __init__(self, ecs: Any, settings: EcsWorkerSettings, max_workers: int) -> None:
         self.ecs, self.settings, self.max_workers = ecs, settings, max_workers
@@ -254,20 +254,23 @@ class EcsLauncher:
 
     def run_task_kwargs(self) -> dict[str, Any]:
         s = self.settings
-        vpc: dict[str, Any] = {"subnets": list(s.subnets),
-                               "assignPublicIp": "ENABLED" if s.assign_public_ip else "DISABLED"}
-        if s.security_groups:
-            vpc["securityGroups"] = list(s.security_groups)
         kwargs: dict[str, Any] = {
             "cluster": s.cluster,
             "taskDefinition": s.task_definition,
             "count": 1,
             "startedBy": STARTED_BY,
-            "networkConfiguration": {"awsvpcConfiguration": vpc},
         }
+        # A host-network task (the GPU worker) takes its instance's network: RunTask refuses
+        # awsvpcConfiguration for it, and the capacity provider holds the subnets and security group.
+        if s.network_mode == "awsvpc":
+            vpc: dict[str, Any] = {"subnets": list(s.subnets),
+                                   "assignPublicIp": "ENABLED" if s.assign_public_ip else "DISABLED"}
+            if s.security_groups:
+                vpc["securityGroups"] = list(s.security_groups)
+            kwargs["networkConfiguration"] = {"awsvpcConfiguration": vpc}
         if s.capacity_provider == "FARGATE":
             kwargs["launchType"] = "FARGATE"
-        else:  # FARGATE_SPOT needs a capacity provider strategy instead of a launch type
+        else:  # FARGATE_SPOT and the GPU workers' provider take a capacity provider strategy instead
             kwargs["capacityProviderStrategy"] = [{"capacityProvider": s.capacity_provider, "weight": 1}]
         return kwargs
 

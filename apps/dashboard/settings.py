@@ -36,9 +36,16 @@ def parse_logins(raw: str) -> dict[str, str]:
     return logins
 
 
+NETWORK_MODES = ("awsvpc", "host")
+
+
 @dataclass(frozen=True)
 class EcsWorkerSettings:
-    """How to RunTask one batch worker on Fargate (cloud only)."""
+    """How to RunTask one batch worker on Fargate, or on the GPU workers' capacity provider (cloud only).
+
+    network_mode "awsvpc" (Fargate) sends the subnets and security groups with RunTask; "host" (the
+    GPU worker's task uses its instance's network) sends none: the capacity provider holds them.
+    """
 
     cluster: str
     task_definition: str
@@ -47,6 +54,7 @@ class EcsWorkerSettings:
     capacity_provider: str = "FARGATE"
     assign_public_ip: bool = False
     container_name: str = ""
+    network_mode: str = "awsvpc"
 
     def to_env(self) -> dict[str, str]:
         """The WORKER_* and ECS_CLUSTER variables DashboardSettings.from_env reads when WORKER_LAUNCHER=ecs."""
@@ -61,6 +69,8 @@ class EcsWorkerSettings:
             env["WORKER_SECURITY_GROUPS"] = ",".join(self.security_groups)
         if self.container_name:
             env["WORKER_CONTAINER_NAME"] = self.container_name
+        if self.network_mode != "awsvpc":
+            env["WORKER_NETWORK_MODE"] = self.network_mode
         return env
 
 
@@ -133,7 +143,11 @@ class DashboardSettings:
                 capacity_provider=environ.get("WORKER_CAPACITY_PROVIDER", "") or "FARGATE",
                 assign_public_ip=environ.get("WORKER_ASSIGN_PUBLIC_IP", "").lower() in ("1", "true", "yes", "enabled"),
                 container_name=environ.get("WORKER_CONTAINER_NAME", ""),
+                network_mode=environ.get("WORKER_NETWORK_MODE", "") or "awsvpc",
             )
+            if ecs.network_mode not in NETWORK_MODES:
+                raise SettingsError(f"WORKER_NETWORK_MODE must be one of {', '.join(NETWORK_MODES)}, "
+                                    f"not {ecs.network_mode!r}")
         command = tuple(shlex.split(environ.get("WORKER_COMMAND", "")))
         if launcher == "subprocess" and not command:
             command = ("python", "-m", "worker", "--drain")

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from worker import charts
 from worker.interface import Integer, InvalidInput, Progress, Result, TableInput, parse_params
+from worker.resources import Resources
 from worker.tabular import read_table, write_csv
 
 __all__ = ["DESCRIPTION", "INPUT", "MODEL_VERSION", "PARAMS", "TITLE", "InvalidInput", "Result", "run"]
@@ -43,6 +44,7 @@ INPUT = TableInput(
     help="A header row, then one row per customer (or store...). Every numeric column is used; "
          "text columns such as names or ids are kept in the result but not used.",
 )
+RESOURCES = Resources(vcpu=1, memory_gb=2, gpus=0)  # what one job needs; the worker's size defaults from it
 PARAMS = [
     Integer("k_min", "Fewest segments", 2, K_LIMIT, 2, help="The smallest number of segments to try."),
     Integer("k_max", "Most segments", 2, K_LIMIT, 8, help="The largest number to try; the clearest split wins."),

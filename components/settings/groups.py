@@ -41,7 +41,11 @@ class PredictorSettings:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """Size and capacity of the batch worker's Fargate task."""
+    """Size and capacity of the batch worker's task: Fargate (CPU) or ECS Managed Instances (GPU).
+
+    cpu, memory_mb and gpus are the stack keys' values where set, else what the algorithm's
+    RESOURCES declares (`sized_by` says which, for messages).
+    """
 
     cpu: int
     memory_mb: int
@@ -49,6 +53,15 @@ class WorkerSettings:
     max_workers: int
     idle_seconds: int
     heartbeat_seconds: int
+    compute: str = "fargate"  # or "gpu": an ECS Managed Instances capacity provider with NVIDIA GPUs
+    gpus: int = 0
+    gpu_spot: bool = False  # gpu only: Spot instances instead of On-Demand
+    gpu_scale_in_seconds: int = 0  # gpu only: how long an idle GPU instance is kept before it is stopped
+    sized_by: str = "stack keys"
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.compute == "gpu"
 
 
 @dataclass(frozen=True)

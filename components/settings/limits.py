@@ -8,6 +8,9 @@ NAMESPACE = "ml-proto"
 
 PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "arm64"}
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+WORKER_COMPUTE = ("fargate", "gpu")
+# ECS Managed Instances keeps an idle instance at most this long before scaling it in (InfrastructureOptimization).
+GPU_SCALE_IN_SECONDS = (0, 3600)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,

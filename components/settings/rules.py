@@ -14,15 +14,18 @@ if TYPE_CHECKING:
 
 def check_combinations(s: Settings) -> None:
     """Refuse settings whose keys are each valid but not together; each message names the key to change."""
-    for prefix, cpu, memory in (("worker", s.worker.cpu, s.worker.memory_mb),
-                                ("dashboard", s.dashboard.cpu, s.dashboard.memory_mb)):
+    for prefix, cpu, memory, source in (("worker", s.worker.cpu, s.worker.memory_mb, f" ({s.worker.sized_by})"),
+                                        ("dashboard", s.dashboard.cpu, s.dashboard.memory_mb, "")):
         allowed = fargate_memory_choices(cpu)
         if not allowed:
-            raise ConfigError(f"{NAMESPACE}:{prefix}Cpu: {cpu} is not a Fargate cpu size; "
+            raise ConfigError(f"{NAMESPACE}:{prefix}Cpu: {cpu} is not a Fargate cpu size{source}; "
                               f"use one of {', '.join(map(str, MEMORY_BY_CPU))}")
         if memory not in allowed:
             raise ConfigError(f"{NAMESPACE}:{prefix}MemoryMb: Fargate does not run {memory} MiB with "
-                              f"{prefix}Cpu={cpu}; allowed: {', '.join(map(str, allowed))}")
+                              f"{prefix}Cpu={cpu}{source}; allowed: {', '.join(map(str, allowed))}")
+    if s.worker.on_gpu and s.app_platform("worker") == "linux/arm64":
+        raise ConfigError(f"{NAMESPACE}:workerCompute: the GPU worker runs on x86_64 NVIDIA instances; "
+                          f"leave worker out of arm64Apps, with platform linux/amd64")
     d = s.dashboard
     if not d.min_count <= d.desired_count <= d.max_count:
         raise ConfigError(f"{NAMESPACE}:dashboardDesiredCount: {d.desired_count} must lie between "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from components.settings.groups import (
     DashboardSettings,
@@ -21,6 +22,7 @@ from components.settings.limits import (
 )
 from components.settings.reader import ConfigSource, PulumiConfigSource, Reader
 from components.settings.rules import check_combinations
+from components.settings.worker import ALGORITHM, worker_settings
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ class Settings:
         return cls.from_values(PulumiConfigSource())
 
     @classmethod
-    def from_values(cls, source: ConfigSource) -> Settings:
-        """Build settings from any source of raw config values (tests use a plain mapping)."""
+    def from_values(cls, source: ConfigSource, algorithm: Path = ALGORITHM) -> Settings:
+        """Build settings from any source of raw config values (tests use a plain mapping); the worker's
+        size defaults from the RESOURCES that the batch algorithm at `algorithm` declares."""
         read = Reader(source)
         settings = cls(
             platform=read.choice("platform", tuple(PLATFORMS)),
@@ -84,14 +87,7 @@ class Settings:
                 provisioned_concurrency=read.integer("predictorProvisionedConcurrency", minimum=0, maximum=1000),
                 reserved_concurrency=read.integer("predictorReservedConcurrency", minimum=-1, maximum=1000),
             ),
-            worker=WorkerSettings(
-                cpu=read.integer("workerCpu", minimum=256, maximum=16384),
-                memory_mb=read.integer("workerMemoryMb", minimum=512, maximum=122880),
-                capacity_provider=read.choice("workerCapacityProvider", CAPACITY_PROVIDERS),
-                max_workers=read.integer("maxWorkers", minimum=1, maximum=100),
-                idle_seconds=read.integer("workerIdleSeconds", minimum=0, maximum=86400),
-                heartbeat_seconds=read.integer("workerHeartbeatSeconds", minimum=1, maximum=3600),
-            ),
+            worker=worker_settings(read, algorithm),
             dashboard=DashboardSettings(
                 cpu=read.integer("dashboardCpu", minimum=256, maximum=16384),
                 memory_mb=read.integer("dashboardMemoryMb", minimum=512, maximum=122880),
