@@ -37,6 +37,8 @@ INSTANCE_MEMORY_HEADROOM_MB = 1024
 TASK_VOLUME_GIB = 60
 # x86_64 CPUs only: the worker image is built for linux/amd64 (Graviton GPU instances are arm64).
 CPU_MANUFACTURERS = ["intel", "amd"]
+# NVIDIA G families on x86_64 (T4, A10G, L4): one quota family, and the ones deploy/prices.json prices.
+ALLOWED_INSTANCE_TYPES = ("g4dn.*", "g5.*", "g6.*")
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,37 @@ class GpuCapacityArgs:
     security_group_id: pulumi.Input[str]
 
 
+@dataclass(frozen=True)
+class GpuNeeds:
+    """What one GPU worker's instance must have: at least `vcpu` vCPUs and `memory_mib` MiB, exactly `gpus` GPUs."""
+
+    vcpu: int
+    memory_mib: int
+    gpus: int
+
+
+def gpu_needs(s: WorkerSettings) -> GpuNeeds:
+    """The instance one worker needs: its task's vCPUs and memory (plus the agent's headroom), its GPUs."""
+    return GpuNeeds(vcpu=max(1, math.ceil(s.cpu / 1024)), memory_mib=s.memory_mb + INSTANCE_MEMORY_HEADROOM_MB,
+                    gpus=s.gpus)
+
+
 def instance_requirements(s: WorkerSettings) -> aws.ecs.CapacityProviderManagedInstancesProviderInstanceLaunchTemplateInstanceRequirementsArgs:  # noqa: E501
-    """Instances with exactly the worker's GPU count (NVIDIA), and at least its vCPUs and memory plus headroom."""
+    """G-family NVIDIA instances with exactly the worker's GPU count and at least its vCPUs and memory."""
+    needs = gpu_needs(s)
     req = aws.ecs
     return req.CapacityProviderManagedInstancesProviderInstanceLaunchTemplateInstanceRequirementsArgs(
         vcpu_count=req.CapacityProviderManagedInstancesProviderInstanceLaunchTemplateInstanceRequirementsVcpuCountArgs(
-            min=max(1, math.ceil(s.cpu / 1024))),
+            min=needs.vcpu),
         memory_mib=req.CapacityProviderManagedInstancesProviderInstanceLaunchTemplateInstanceRequirementsMemoryMibArgs(
-            min=s.memory_mb + INSTANCE_MEMORY_HEADROOM_MB),
+            min=needs.memory_mib),
         accelerator_types=["gpu"],
         accelerator_manufacturers=["nvidia"],
         accelerator_count=req.CapacityProviderManagedInstancesProviderInstanceLaunchTemplateInstanceRequirementsAcceleratorCountArgs(  # noqa: E501
-            min=s.gpus, max=s.gpus),
+            min=needs.gpus, max=needs.gpus),
         cpu_manufacturers=CPU_MANUFACTURERS,
+        # G instances only: they draw on one EC2 quota ("G and VT"), which `make preflight` checks.
+        allowed_instance_types=list(ALLOWED_INSTANCE_TYPES),
     )
 
 

@@ -3,7 +3,8 @@
 The tools come first (Pulumi CLI, a running Docker engine with buildx, AWS credentials): without
 them nothing else can be asked. They run side by side, each bounded by a timeout, so a machine
 that has none of them hears about all three within seconds. Then the account: Lambda concurrency
-for the stack's settings, and the service-linked roles a first deploy needs.
+for the stack's settings, the G-instance quota when workers run on GPUs, and the service-linked
+roles a first deploy needs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import botocore.exceptions
 
 from components.settings import ConfigError, Settings
 from deploy.concurrency import account_concurrency, concurrency_problem
+from deploy.cost import load_prices
+from deploy.gpu_quota import gpu_quota_problem
 from deploy.service_roles import ServiceRoleError, ensure_service_linked_roles
 from deploy.stack_config import stack_settings
 
@@ -184,6 +187,11 @@ def run(stack: str, session: boto3.Session, overrides: Mapping[str, Any] | None 
     problem = concurrency_problem(settings.predictor, limit, unreserved, already_reserved())
     if problem:
         raise PreflightFailed(missing_message([f"Lambda concurrency: {problem}"]))
+    if settings.worker.on_gpu:
+        problem = gpu_quota_problem(session.client("service-quotas"), settings, session.region_name or "us-east-1",
+                                    load_prices())
+        if problem:
+            raise PreflightFailed(missing_message([problem]))
     try:
         created = ensure_service_linked_roles(session.client("iam"))
     except ServiceRoleError as error:
