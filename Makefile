@@ -71,8 +71,9 @@ up: venv
 down: venv
 	$(PY) -m deploy down --stack $(STACK)
 
+# COST_ARGS prices the stack as if keys were set: make cost COST_ARGS="--set workerCompute=gpu --set workerGpus=1"
 cost: venv
-	$(PY) -m deploy.cost --stack $(STACK)
+	$(PY) -m deploy.cost --stack $(STACK) $(COST_ARGS)
 
 preflight: venv
 	$(PY) -m deploy preflight --stack $(STACK)

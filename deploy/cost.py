@@ -50,6 +50,7 @@ class Estimate:
     awake_hour: Line
     first_visit: str
     cheaper: tuple[Line, ...] = ()  # what Spot and arm64 would change (dollars saved)
+    gpu_jobs: tuple[Line, ...] = ()  # workerCompute gpu: one job On-Demand and on Spot
 
     @property
     def idle_total(self) -> float:
@@ -218,15 +219,25 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
     idle.extend(_image_lines(run, prices))
     idle.append(Line("DynamoDB (on demand), S3, CloudWatch Logs", "pay per request/GB; ~0 when idle", 0.0))
 
-    job = _batch_job(run, prices, config)
+    gpu_provider = _gpu_provider(run)
+    gpu_jobs: tuple[Line, ...] = ()
+    if gpu_provider is not None:
+        spot = gpu_provider["inputs"]["managedInstancesProvider"]["instanceLaunchTemplate"].get(
+            "capacityOptionType") == "SPOT"
+        gpu_jobs = tuple(_gpu_job(gpu_provider, prices, config, spot=option) for option in (False, True))
+        job = gpu_jobs[spot]
+        idle.append(Line("GPU worker instances", "0 running when no job runs: ECS Managed Instances scales an idle "
+                         f"instance in after {_scale_in_seconds(gpu_provider)} s", 0.0))
+    else:
+        job = _batch_job(run, prices, config)
     predictions = _predictions(run, prices)
-    if "x86_64" in job.detail:
+    if "x86_64" in job.detail and gpu_provider is None:
         cheaper.append(Line("batch worker on arm64", "arm64Apps: [worker] (workerCapacityProvider FARGATE); "
                             "saves per job (before any Spot discount)", _worker_arm64_saving(run, prices, config)))
     if "x86_64" in predictions.detail:
         cheaper.append(Line("predictor on arm64", "arm64Apps: [predictor]; saves per 1,000 predictions",
                             _predictions(run, prices).dollars - _predictions(run, prices, arm64=True).dollars))
-    return Estimate(run["stack"], tuple(idle), job, predictions, awake, first_visit, tuple(cheaper))
+    return Estimate(run["stack"], tuple(idle), job, predictions, awake, first_visit, tuple(cheaper), gpu_jobs)
 
 
 def _cluster_name(run: Mapping[str, Any]) -> str:
@@ -295,6 +306,49 @@ def _batch_job(run: Mapping[str, Any], prices: Mapping[str, Any], config: Mappin
                 f"({assume['batch_job_minutes']} min of work assumed)", dollars)
 
 
+def _gpu_provider(run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The GPU workers' Managed Instances capacity provider (workerCompute gpu), or None."""
+    found = [cp for cp in _of(run, "aws:ecs/capacityProvider:CapacityProvider")
+             if cp["inputs"].get("managedInstancesProvider")]
+    return found[0] if found else None
+
+
+def _scale_in_seconds(provider: Mapping[str, Any]) -> int:
+    optimization = provider["inputs"]["managedInstancesProvider"].get("infrastructureOptimization") or {}
+    return int(optimization.get("scaleInAfter", 0))
+
+
+def _gpu_job(provider: Mapping[str, Any], prices: Mapping[str, Any], config: Mapping[str, Any], spot: bool) -> Line:
+    """One job on a fresh GPU instance: start-up + work + the worker's idle wait + the instance's scale-in delay."""
+    from components.gpu_worker import GpuNeeds
+    from deploy.gpu_instances import NoGpuInstance, cheapest
+
+    assume = prices["assumptions"]
+    template = provider["inputs"]["managedInstancesProvider"]["instanceLaunchTemplate"]
+    req = template["instanceRequirements"]
+    needs = GpuNeeds(vcpu=int(req["vcpuCount"]["min"]), memory_mib=int(req["memoryMib"]["min"]),
+                     gpus=int(req["acceleratorCount"]["min"]))
+    try:
+        instance = cheapest(needs, prices)
+    except NoGpuInstance as error:
+        raise CostError(str(error)) from None
+    start, work = assume["gpu_instance_start_minutes"], assume["batch_job_minutes"]
+    idle = int(config.get("ml-proto:workerIdleSeconds", 60)) / 60
+    scale_in = _scale_in_seconds(provider) / 60
+    minutes = start + work + idle + scale_in
+    volume_gib = int((template.get("storageConfiguration") or {}).get("storageSizeGib", 0))
+    public = _plain(config.get("ml-proto:assignPublicIp", True)) in (True, "true")
+    hourly = (instance.on_demand_hour * (prices["gpu_spot_factor"] if spot else 1)
+              + volume_gib * prices["ebs_gp3_gb_month"] / prices["hours_per_month"]
+              + (prices["public_ipv4_hour"] if public else 0))
+    option = f"Spot (~{prices['gpu_spot_factor']:g} x On-Demand)" if spot else "On-Demand"
+    return Line(f"one GPU job, {'Spot' if spot else 'On-Demand'}",
+                f"{instance.type} ({instance.gpus} {instance.gpu.upper()}, {instance.vcpu} vCPU/{instance.memory_gib} "
+                f"GiB, ${instance.on_demand_hour}/h On-Demand) {option} x {minutes:g} instance-min ({start:g} start-up "
+                f"+ {work:g} of work assumed + {idle:g} worker idle + {scale_in:g} before scale-in) + {volume_gib} GiB "
+                f"volume; ECS Managed Instances fee not priced", minutes / 60 * hourly)
+
+
 def _worker_arm64_saving(run: Mapping[str, Any], prices: Mapping[str, Any], config: Mapping[str, Any]) -> float:
     family = next(td["inputs"]["family"] for td in _of(run, "aws:ecs/taskDefinition:TaskDefinition")
                   if td["inputs"]["family"].endswith("-worker"))
@@ -328,7 +382,7 @@ def render(est: Estimate, prices: Mapping[str, Any]) -> str:
     rows += [f"  {line.item:<{width}}  ${line.dollars:>7.2f}  {line.detail}" for line in est.idle]
     rows.append(f"  {'idle total':<{width}}  ${est.idle_total:>7.2f}")
     rows.append("Per use:")
-    for line in (est.awake_hour, est.batch_job, est.predictions):
+    for line in (est.awake_hour, *(est.gpu_jobs or (est.batch_job,)), est.predictions):
         rows.append(f"  {line.item:<{width}}  ${line.dollars:>7.4f}  {line.detail}")
     rows.append(f"First visit after a quiet spell: {est.first_visit}")
     if est.cheaper:
@@ -345,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.cost", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="price the stack as if this config key were set")
+                        help="price the stack as if this config key were set (e.g. --set workerCompute=gpu)")
     options = parser.parse_args(argv)
     overrides = dict(item.partition("=")[::2] for item in options.set)
     try:
