@@ -76,7 +76,7 @@ def every_app_variable() -> set[str]:
     from worker.settings import WorkerSettings
 
     store = StoreSettings(table="t", bucket="b")
-    ecs = EcsWorkerSettings("c", "td", ("s1",), ("g1",), "FARGATE", True, "worker")
+    ecs = EcsWorkerSettings("c", "td", ("s1",), ("g1",), "FARGATE", True, "worker", network_mode="host")
     full = [
         WorkerSettings(store=store, log_dir=Path("/tmp/logs")),
         PredictorSettings(model_dir=Path("/tmp/model")),

@@ -17,6 +17,7 @@ ecs_workers = st.builds(
     EcsWorkerSettings, cluster=names, task_definition=names, subnets=ids,
     security_groups=st.one_of(st.just(()), ids), capacity_provider=st.sampled_from(["FARGATE", "FARGATE_SPOT"]),
     assign_public_ip=st.booleans(), container_name=st.one_of(st.just(""), names),
+    network_mode=st.sampled_from(["awsvpc", "host"]),
 )
 commands = st.lists(st.text(alphabet="abc -'\"./", min_size=1, max_size=8), min_size=1, max_size=4).map(tuple)
 
@@ -60,7 +61,7 @@ def test_dashboard_settings_round_trip_through_their_environment(dashboard: Dash
     # Optional values left empty are not written; everything set is.
     assert_owns_its_environment(dashboard, unwritten={
         "WORKER_SECURITY_GROUPS", "WORKER_CONTAINER_NAME", "WORKER_COMMAND", "WORKER_LOG_GROUP", "LOCAL_LOG_DIR",
-        "DASHBOARD_SESSION_KEY", "DASHBOARD_SESSION_KEY_FILE"})
+        "DASHBOARD_SESSION_KEY", "DASHBOARD_SESSION_KEY_FILE", "WORKER_NETWORK_MODE"})
 
 
 @given(servers)
@@ -70,7 +71,7 @@ def test_server_settings_round_trip_through_their_environment(server: ServerSett
 
 def test_every_variable_the_dashboard_reads_is_written() -> None:
     store = StoreSettings(table="t", bucket="b")
-    ecs = EcsWorkerSettings("c", "td", ("s1", "s2"), ("g1",), "FARGATE_SPOT", True, "worker")
+    ecs = EcsWorkerSettings("c", "td", ("s1", "s2"), ("g1",), "FARGATE_SPOT", True, "worker", network_mode="host")
     full_ecs = DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f", launcher="ecs", ecs=ecs,
                                  worker_command=("python", "-m", "worker"), worker_log_group="/w",
                                  local_log_dir=Path("/tmp/logs"), session_key=b"k" * 32,

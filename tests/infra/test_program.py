@@ -10,6 +10,7 @@ from worker.settings import WorkerSettings
 
 from components import settings as settings_module
 from deploy.mock_program import CHOSEN_SUBNETS, DEFAULT_SUBNET_ZONES, DEFAULT_VPC
+from deploy.stack_config import stack_settings
 from tests.infra.stackview import Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -150,8 +151,9 @@ def test_the_worker_can_use_either_fargate_provider(deployment: Deployment) -> N
     assert set(capacity.inputs["capacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
     assert capacity.inputs["clusterName"] == deployment.exports["cluster"]
     task = deployment.task_definition("-worker")
-    assert task.inputs["cpu"] == str(deployment.setting("workerCpu"))
-    assert task.inputs["memory"] == str(deployment.setting("workerMemoryMb"))
+    settings = stack_settings(deployment.stack)  # workerCpu/workerMemoryMb, or RESOURCES where they are 0
+    assert task.inputs["cpu"] == str(settings.worker.cpu)
+    assert task.inputs["memory"] == str(settings.worker.memory_mb)
     # No ECS service keeps workers running: the dashboard starts them with RunTask.
     assert len(deployment.of_type("aws:ecs/service:Service")) == 1
 
