@@ -16,18 +16,21 @@ import pulumi_awsx as awsx
 APPS_CONTEXT = "apps"
 
 
-def dockerfile_path(app: str) -> str:
-    """The app's Dockerfile, relative to the project folder (where `pulumi up` runs)."""
-    return f"{APPS_CONTEXT}/{app}/Dockerfile"
+def dockerfile_path(app: str, variant: str = "") -> str:
+    """The app's Dockerfile (or `Dockerfile.<variant>`, e.g. the worker's gpu image), relative to the project folder
+    (where `pulumi up` runs)."""
+    return f"{APPS_CONTEXT}/{app}/Dockerfile" + (f".{variant}" if variant else "")
 
 
 @dataclass(frozen=True)
 class AppImageArgs:
-    """Which app to build, for which platform, and how many old images to keep."""
+    """Which app to build (and which Dockerfile variant: "" or "gpu"), for which platform, and how many old images
+    to keep."""
 
     app: str
     platform: str
     images_to_keep: int
+    variant: str = ""
 
 
 class AppImage(pulumi.ComponentResource):
@@ -63,7 +66,7 @@ class AppImage(pulumi.ComponentResource):
             f"{name}-image",
             repository_url=self.repository.repository_url,
             context=APPS_CONTEXT,
-            dockerfile=dockerfile_path(args.app),
+            dockerfile=dockerfile_path(args.app, args.variant),
             # Always explicit: an image built on an arm64 laptop would not start on amd64 Fargate.
             platform=args.platform,
             opts=child,

@@ -64,7 +64,9 @@ class MlPrototype(pulumi.ComponentResource):
         )
 
         self.images = {
-            app: AppImage(app, AppImageArgs(app=app, platform=s.app_platform(app), images_to_keep=s.images_to_keep),
+            # GPU workers get the image with a CUDA-bundling torch (apps/worker/Dockerfile.gpu).
+            app: AppImage(app, AppImageArgs(app=app, platform=s.app_platform(app), images_to_keep=s.images_to_keep,
+                                            variant="gpu" if app == "worker" and s.worker.on_gpu else ""),
                           opts=child)
             for app in APPS
         }

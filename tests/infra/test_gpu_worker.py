@@ -54,12 +54,17 @@ def test_the_gpu_stack_adds_the_gpu_resources_and_changes_only_the_workers_launc
     changed = changes["changed"]
     assert set(changed) == {"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders cluster-capacity",
                             "aws:ecs/taskDefinition:TaskDefinition dashboard-task",
-                            "aws:ecs/taskDefinition:TaskDefinition worker-task"}
+                            "aws:ecs/taskDefinition:TaskDefinition worker-task",
+                            "awsx:ecr:Image worker-image"}
+    # The worker image with a CUDA-bundling torch; the CPU Dockerfile is what the other stacks build.
+    assert changed["awsx:ecr:Image worker-image"] == {
+        "dockerfile": ["apps/worker/Dockerfile", "apps/worker/Dockerfile.gpu"]}
     # The dashboard: only which provider RunTask asks for and that the task takes its instance's network.
     assert set(changed["aws:ecs/taskDefinition:TaskDefinition dashboard-task"]) == {
         "containerDefinitions[0].environment.WORKER_CAPACITY_PROVIDER",
         "containerDefinitions[0].environment.WORKER_NETWORK_MODE"}
     assert set(changed["aws:ecs/taskDefinition:TaskDefinition worker-task"]) == {
+        "containerDefinitions[0].image",  # the GPU image's digest
         "containerDefinitions[0].resourceRequirements", "networkMode", "requiresCompatibilities"}
 
 
