@@ -39,7 +39,8 @@ DESCRIPTION_WAIT_SECONDS = 20.0  # how long a submit waits for a fresh worker to
 
 @dataclass(frozen=True)
 class Prediction:
-    """One prediction: the model's label and value, its version, details and chart."""
+    """One prediction: the model's label and value, its version, the model's other details
+    (class probabilities...), the chart and the round trip in milliseconds."""
 
     label: str
     value: Any
@@ -144,7 +145,8 @@ class Client:
         prediction = answer.prediction
         return Prediction(label=str(prediction.get("label", prediction.get("value", ""))),
                           value=prediction.get("value"), model_version=answer.model_version,
-                          details=prediction.get("details") or {}, chart=answer.chart,
+                          details={k: v for k, v in prediction.items() if k not in ("label", "value")},
+                          chart=answer.chart,
                           latency_ms=answer.latency_ms)
 
     # --- batch jobs -----------------------------------------------------------------------
