@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,6 +34,8 @@ from jobkit.errors import JobConflict, JobKitError, JobNotFound, ObjectMissing
 from mlproto import checks, workers
 from mlproto.errors import BadInput, ClientError, JobFailed, JobNotFinished, NoSuchJob, Unavailable
 from mlproto.targets import Target
+
+log = logging.getLogger("mlproto.client")
 
 DESCRIPTION_WAIT_SECONDS = 20.0  # how long a submit waits for a fresh worker to publish what the job needs
 
@@ -90,6 +93,7 @@ class Client:
         self.predictor = PredictorClient(invoker, target.function_name, describe_cache_seconds=5.0)
         self._launcher: Launcher | None = None
         self._no_launcher = ""
+        log.info("client ready", extra={"target": target.label, "table": target.store.table, "user": self.user})
 
     @classmethod
     def local(cls, state_dir: Path | str | None = None, **kwargs: Any) -> Client:
@@ -137,9 +141,11 @@ class Client:
         except InvalidInputs as error:
             fields = dict(error.fields)
             first = next(iter(fields), "")
-            detail = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
-            raise BadInput(f"{where}{error}" + (f" ({detail})" if detail else ""), first, fields,
-                           record=index) from None
+            message = str(error)
+            unsaid = {name: problem for name, problem in fields.items() if name not in message}
+            if unsaid:  # the predictor's message may already name every field; say only what it did not
+                message += " (" + "; ".join(f"{name}: {problem}" for name, problem in unsaid.items()) + ")"
+            raise BadInput(f"{where}{message}", first, fields, record=index) from None
         except PredictorUnavailable as error:
             raise Unavailable(str(error)) from None
         prediction = answer.prediction
@@ -176,7 +182,9 @@ class Client:
         name, data = checks.check_file(name, data, description, str(path))
         job = self._store(lambda: self.store.submit(owner=self.user, client_token=token or uuid.uuid4().hex,
                                                     input_bytes=data, input_name=name, params=clean, note=note))
-        self._start_worker()
+        started, why_not = self._start_worker()
+        log.info("job submitted", extra={"job_id": job.job_id, "input_name": name, "worker_started": started,
+                                         "no_worker_because": why_not or None})
         return self.watch(job.job_id, on_progress) if wait else job
 
     def status(self, job_id: str) -> Job:

@@ -128,3 +128,35 @@ def test_the_progress_bar_on_a_terminal():
     line = stream.getvalue()
     assert line.startswith("\raaaaaaaa [") and " 50% RUNNING   Scoring the rows" in line and line.endswith("\n")
     assert line.count("#") * 2 == line.count("#") + line.split("[")[1].split("]")[0].count(".")
+
+
+def test_wait_draws_a_bar_on_a_terminal(twin, table):
+    """Under a real pseudo-terminal the progress is one redrawn line, not a line per change."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "DEVSTACK_DIR": str(twin.settings.state_dir)}
+    child = subprocess.Popen([sys.executable, "-m", "mlproto", "submit", str(table), "--wait"], env=env,
+                             cwd=REPO_ROOT, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert child.wait(timeout=60) == 0
+    os.close(leader)
+    text = seen.decode()
+    assert "\r" in text and "[" + "#" * 10 in text and "100% SUCCEEDED" in text
+    assert " SUCCEEDED in " in text and "PENDING 0%\n" not in text
+
+
+def test_verbose_logs_json_lines_on_stderr(twin):
+    run = cli(twin, "jobs", "-v", "--limit", "1")
+    assert run.code == 0
+    lines = [json.loads(line) for line in run.err.splitlines() if line.startswith("{")]
+    assert lines and all(line["service"] == "mlproto" for line in lines)

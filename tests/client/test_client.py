@@ -153,3 +153,23 @@ def test_no_local_stack(tmp_path, twin):
         twin.settings.aws_url, "http://127.0.0.1:9"))
     with pytest.raises(TargetNotFound, match="not running: nothing answers on http://127.0.0.1:9"):
         Target.local(tmp_path)
+
+
+def test_the_client_and_the_dashboard_count_the_same_workers(twin, client):
+    """The client's launcher marks its workers as the dashboard's does: one MAX_WORKERS for both."""
+    from dashboard.launcher import SubprocessLauncher
+    from dashboard.settings import DashboardSettings
+
+    dashboard = DashboardSettings.from_env(twin.app_env("dashboard"))
+    theirs = SubprocessLauncher(dashboard.worker_command, dashboard.max_workers, dashboard.local_log_dir,
+                                env=twin.app_env("dashboard"))
+    ours, _ = launcher_for(client.target)
+    assert ours.marker == theirs.marker and ours.max_workers == theirs.max_workers
+    assert ours.command[-3:] == dashboard.worker_command[-3:] == ("-m", "worker", "--drain")
+
+
+def test_the_target_file_is_owner_only_and_names_no_login(twin):
+    path = twin.settings.state_dir / "target.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    assert twin.login[1] not in text and "DASHBOARD_LOGINS" not in text and "SESSION_KEY" not in text
