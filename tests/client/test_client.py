@@ -173,3 +173,11 @@ def test_the_target_file_is_owner_only_and_names_no_login(twin):
     assert path.stat().st_mode & 0o777 == 0o600
     text = path.read_text()
     assert twin.login[1] not in text and "DASHBOARD_LOGINS" not in text and "SESSION_KEY" not in text
+
+
+def test_predict_a_dataframe_adds_the_answers(client):
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame([LIGHT, HEAVY])
+    answered = client.predict(frame)
+    assert list(answered["value"]) == ["on time", "late"] and list(frame.columns) == list(LIGHT)
+    assert set(answered["model_version"]) == {"fixture-classifier-1"}
