@@ -26,7 +26,7 @@ from typing import IO, Any
 from jobkit import Job, logs
 
 from mlproto.checks import parse_value
-from mlproto.client import Client
+from mlproto.client import DESCRIPTION_WAIT_SECONDS, Client
 from mlproto.errors import BadInput, ClientError, JobFailed, RefusedFile
 from mlproto.progress import ProgressView
 from mlproto.targets import Target
@@ -200,7 +200,8 @@ def run(args: argparse.Namespace, client: Client, out: Output, err: IO[str]) -> 
         out.show(job_json(job), f"Cancelled {job.job_id}.")
         return OK
     if command == "describe":
-        model, batch = client.describe(), client.batch_description()
+        # As the batch page does: when no worker has described the job yet, start one and wait for it.
+        model, batch = client.describe(), client.batch_description(wait=DESCRIPTION_WAIT_SECONDS)
         out.show({"model": model, "batch": batch},
                  f"Model: {model.get('title')} ({model.get('model_version')}); inputs: "
                  + ", ".join(i["name"] for i in model.get("inputs", []))
