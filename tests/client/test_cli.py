@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,30 @@ def test_verbose_logs_json_lines_on_stderr(twin):
     assert run.code == 0
     lines = [json.loads(line) for line in run.err.splitlines() if line.startswith("{")]
     assert lines and all(line["service"] == "mlproto" for line in lines)
+
+
+def test_interrupting_wait_exits_130_and_leaves_the_job(twin, table, tmp_path):
+    """A target whose launcher may start no worker: the job stays pending until Ctrl-C (SIGINT)."""
+    import signal
+
+    from mlproto import Client
+    from tests.support import wait_until
+
+    found = json.loads((twin.settings.state_dir / "target.json").read_text())
+    found["worker"]["max_workers"] = 0
+    paused = tmp_path / "paused"
+    paused.mkdir()
+    (paused / "target.json").write_text(json.dumps(found))
+    table = Path(shutil.copy(table, tmp_path / "interrupted.csv"))  # a name only this test's job has
+    child = subprocess.Popen([sys.executable, "-m", "mlproto", "submit", str(table), "--wait", "--json",
+                              "--devstack-dir", str(paused)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    client = Client.local(paused)
+    job = wait_until(lambda: next((j for j in client.jobs(limit=5).items if j.input_name == table.name
+                                   and j.status is JobStatus.PENDING), None), timeout=30, what="the submit")
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert f"the job keeps running: ml-proto status {job.job_id}" in err
+    assert client.status(job.job_id).status is JobStatus.PENDING
+    client.cancel(job.job_id)
