@@ -27,6 +27,7 @@ from jobkit.settings import merge_env
 from predictor.settings import PredictorSettings
 from worker.settings import WorkerSettings
 
+from devstack import target_file
 from devstack.lambda_server import LambdaServer
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
 from devstack.settings import DevSettings
@@ -126,6 +127,26 @@ class DevStack:
             )
         return self._store
 
+    def client_target(self) -> dict[str, object]:
+        """What `.devstack/target.json` holds for scripted clients (devstack/target_file.py)."""
+        s = self.settings
+        return {
+            "aws_url": s.aws_url,
+            "lambda_url": s.lambda_url,
+            "dashboard_url": s.dashboard_url,
+            "region": s.region,
+            "table": s.table,
+            "bucket": s.bucket,
+            "function_name": s.function_name,
+            "predictor_timeout_seconds": s.predictor_timeout_seconds,
+            "worker": {
+                "command": [sys.executable, "-m", "worker", "--drain"],
+                "max_workers": s.max_workers,
+                "log_dir": str(s.log_dir),
+                "env": self.app_env("worker"),
+            },
+        }
+
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self, timeout: float = 90.0) -> None:
@@ -151,6 +172,7 @@ class DevStack:
             self._lambda.start()
             self._start_dashboard(env)
             self._wait_healthy(timeout)
+            target_file.write(s.state_dir, self.client_target())
         except BaseException:
             self.stop()
             raise
@@ -243,6 +265,7 @@ class DevStack:
 
     def stop(self) -> None:
         """Stop the dashboard with its workers, then the predictor, then the local AWS."""
+        target_file.remove(self.settings.state_dir)
         if self._dashboard is not None:
             _stop_group(self._dashboard)
             self._dashboard.wait()
