@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from contractkit.report import Finding, fail
+from contractkit.report import Finding, fail, skipped
 from contractkit.workspace import Workspace, make_workspace, run_probe
 
 STRICT_UMASK = 0o077  # a checkout made under umask 077: the artifact must still be world-readable
@@ -21,10 +21,12 @@ def model_findings(workspace: Workspace) -> Iterator[Finding]:
     declared = run_probe(workspace, "model")
     yield from declared
     if any(not f.ok for f in declared):
+        yield skipped("train(), serve-time and predict() checks: skipped until the declarations pass")
         return
     trained = run_probe(workspace, "train", umask=STRICT_UMASK)
     yield from trained
     if any(not f.ok for f in trained):
+        yield skipped("serve-time and predict() checks: skipped until train() passes")
         return
     yield from run_probe(workspace, "serve")
     yield from run_probe(workspace, "predict")

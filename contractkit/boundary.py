@@ -88,17 +88,24 @@ def boundary_checks(module: ModuleType, source: Source) -> list[Finding]:
         spec = TableInput()
     description = load_algorithm("worker.algorithm").description
     where = source.at(source.line_of("INPUT"))
-    findings = []
+    findings: list[Finding] = []
+    reasons: dict[str, int] = {}
     tried = cases(spec)
     for case in tried:
         rows = case.data.count(b"\n") - 1
         dashboard = dashboard_verdict(description, case.data)
         worker = worker_verdict(module, spec, case.data, rows)
+        reason = worker if dashboard is None else dashboard
+        if (dashboard is None) != (worker is None) and reason in reasons:
+            reasons[reason] += 1  # the same cause at another limit: said once
+            continue
         if dashboard is None and worker is not None:
+            reasons[reason] = 0
             findings.append(fail(where, "INPUT", f"a table with {case.what}: the dashboard accepts it but "
                                  f"{worker}", "make run() read the table with INPUT's own limits "
                                  "(read_table(data, min_rows=INPUT.min_rows, ...))"))
         elif dashboard is not None and worker is None:
+            reasons[reason] = 0
             findings.append(fail(where, "INPUT", f"a table with {case.what}: the worker accepts it but the "
                                  f"dashboard refuses it ({dashboard})", "keep INPUT's limits within what the "
                                  "dashboard takes (at most 200 columns) and declare what run() really reads"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from contractkit import algorithm_checks, boundary, declarations, model_checks
-from contractkit.report import Finding, describe_error, fail, user_line
+from contractkit.report import Finding, describe_error, fail, skipped, user_line
 from contractkit.source import Source
 
 GROUPS = ("model", "train", "serve", "predict", "algorithm")
@@ -40,7 +40,7 @@ def findings_for(group: str, apps: Path, model_shown: str, algorithm_shown: str)
             return [module]
         found = declarations.check_algorithm(module, source)
         if any(not f.ok for f in found):
-            return found
+            return [*found, skipped("run() and boundary checks: skipped until the declarations pass")]
         return [*found, *algorithm_checks.run_checks(module, source, apps), *boundary.boundary_checks(module, source)]
     source = Source(apps / "predictor" / "model.py", model_shown)
     module = _import("predictor.model", source)

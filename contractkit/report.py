@@ -23,8 +23,11 @@ class Finding:
     subject: str = ""
     problem: str = ""
     fix: str = ""
+    skipped: bool = False
 
     def line(self) -> str:
+        if self.skipped:
+            return f"--   {self.what}"
         if self.ok:
             return f"ok   {self.what}"
         place = f"{self.where} " if self.where else ""
@@ -40,6 +43,11 @@ class Finding:
 
 def ok(what: str) -> Finding:
     return Finding(True, what)
+
+
+def skipped(what: str) -> Finding:
+    """Checks not run because an earlier one failed (neither ok nor a failure of its own)."""
+    return Finding(True, what, skipped=True)
 
 
 def fail(where: str, subject: str, problem: str, fix: str) -> Finding:
