@@ -53,7 +53,7 @@ def _default_problems(field: Any, parse_errors: tuple[type[BaseException], ...])
     try:
         field.parse(default)
     except parse_errors as error:
-        return [(f"default {default!r} is refused by its own field ({error})",
+        return [(f"default {default!r} is refused by its own field ({str(error).rstrip('.')})",
                  _default_fix(field))]
     step = getattr(field, "step", None)
     if is_number(default) and is_number(step) and step > 0 and is_number(getattr(field, "min", None)) \
