@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from contractkit import tables
-from contractkit.report import Finding, fail, ok
+from contractkit.report import Finding, by_class_name, fail, ok
 from contractkit.source import Source
 
 RUN_LIMIT_ROWS = 2000  # run() itself also judges tables up to this many rows
@@ -112,4 +112,48 @@ def boundary_checks(module: ModuleType, source: Source) -> list[Finding]:
     if not findings:
         findings.append(ok(f"dashboard pre-submit check and worker read agree at INPUT's limits "
                            f"({len(tried)} boundary tables)"))
+    return findings
+
+
+def _param_values(spec: Any) -> list[Any]:
+    """Values at and just past a parameter's limits (what a stakeholder can type), by class name."""
+    if by_class_name(spec, {"Integer": True, "Number": True}):
+        step = getattr(spec, "step", 1) or 1
+        return [spec.min, spec.max, spec.default, spec.min - step, spec.max + step]
+    choices = list(getattr(spec, "choices", ()) or ())
+    return [*choices, getattr(spec, "default", None), "not one of the choices"]
+
+
+def param_checks(module: ModuleType, source: Source) -> list[Finding]:
+    """The dashboard's check of the batch form (dashboard.pages.jobs) and the worker's
+    `parse_params` agree on each parameter at and just past its limits."""
+    from dashboard.pages.jobs import check_inputs
+    from worker.interface import InvalidInput, parse_params
+
+    specs = list(getattr(module, "PARAMS", ()) or ())
+    findings: list[Finding] = []
+    tried = 0
+    for spec in specs:
+        where = source.at(source.line_of_call(spec.name, "PARAMS"))
+        for value in _param_values(spec):
+            tried += 1
+            clean, problems = check_inputs([spec.describe()], {spec.name: value})
+            try:
+                parse_params(specs, {spec.name: clean.get(spec.name, value)})
+                worker = None
+            except InvalidInput as error:
+                worker = str(error)
+            if spec.name not in problems and worker is not None:
+                findings.append(fail(where, f"PARAMS {type(spec).__name__}({spec.name!r})", f"{value!r}: the "
+                                     f"dashboard's form accepts it but the worker refuses it ({worker})",
+                                     "declare the parameter's real limits so both sides read them"))
+                break
+            if spec.name in problems and worker is None:
+                findings.append(fail(where, f"PARAMS {type(spec).__name__}({spec.name!r})", f"{value!r}: the "
+                                     f"worker accepts it but the dashboard's form refuses it ({problems[spec.name]})",
+                                     "declare the parameter's real limits so both sides read them"))
+                break
+    if not findings and specs:
+        findings.append(ok(f"dashboard form check and worker parse_params agree on PARAMS ({tried} values at and "
+                           "past their limits)"))
     return findings

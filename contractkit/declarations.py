@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from contractkit.report import Finding, describe_error, fail, ok
+from contractkit.report import Finding, by_class_name, describe_error, fail, ok
 from contractkit.source import Source
 
 STEP_TOLERANCE = 1e-6
@@ -119,7 +119,7 @@ def _generic(field: Any, errors: tuple[type[BaseException], ...]) -> list[tuple[
     except Exception as error:  # noqa: BLE001 - any failure is the declaration's
         problems.append((f"describe() is not plain JSON ({describe_error(error)})",
                          "use plain numbers and strings in the declaration"))
-    if type(field).__name__ not in FIELD_CHECKS and not problems:
+    if by_class_name(field, FIELD_CHECKS) is None and not problems:
         problems.extend(_default_problems(field, errors))
     return problems
 
@@ -143,7 +143,7 @@ def check_fields(fields: Any, declaration: str, source: Source, known: tuple[str
                                  f"use one of {', '.join(known)}"))
             continue
         problems = _generic(field, errors)
-        check = FIELD_CHECKS.get(kind)
+        check = by_class_name(field, FIELD_CHECKS)
         if check and not problems:
             problems = check(field, errors)
         if isinstance(name, str) and name in seen:

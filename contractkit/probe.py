@@ -41,7 +41,8 @@ def findings_for(group: str, apps: Path, model_shown: str, algorithm_shown: str)
         found = declarations.check_algorithm(module, source)
         if any(not f.ok for f in found):
             return [*found, skipped("run() and boundary checks: skipped until the declarations pass")]
-        return [*found, *algorithm_checks.run_checks(module, source, apps), *boundary.boundary_checks(module, source)]
+        return [*found, *algorithm_checks.run_checks(module, source, apps), *boundary.boundary_checks(module, source),
+                *boundary.param_checks(module, source)]
     source = Source(apps / "predictor" / "model.py", model_shown)
     module = _import("predictor.model", source)
     if isinstance(module, Finding):

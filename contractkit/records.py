@@ -9,6 +9,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from contractkit.report import by_class_name
+
 RANDOM_RECORDS = 12
 SEED = 20
 
@@ -42,7 +44,7 @@ VALUES: dict[str, Callable[[Any], tuple[list[Any], Callable[[random.Random], Any
 
 
 def _values(field: Any) -> tuple[list[Any], Callable[[random.Random], Any]]:
-    make = VALUES.get(type(field).__name__)
+    make = by_class_name(field, VALUES)
     if make is None:
         return [field.default], lambda _rng: field.default
     return make(field)

@@ -10,6 +10,9 @@ import json
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,12 @@ def skipped(what: str) -> Finding:
 
 def fail(where: str, subject: str, problem: str, fix: str) -> Finding:
     return Finding(False, where=where, subject=subject, problem=problem, fix=fix)
+
+
+def by_class_name(obj: object, table: dict[str, T]) -> T | None:
+    """The entry of `table` for the first class name in `obj`'s MRO that has one (so a subclass of
+    Number is checked as a Number); None when none has."""
+    return next((table[cls.__name__] for cls in type(obj).__mro__ if cls.__name__ in table), None)
 
 
 def _one_line(text: str) -> str:

@@ -29,6 +29,9 @@ ALGORITHM_FAULTS = [
     ("param_default_out_of_range", 16, "PARAMS Integer('top')", "default 0 is refused", "set default between 1 and 50"),
     ("run_raises", 23, "run()", "raised ZeroDivisionError: division by zero on a generated table of 3 rows",
      "run() must handle every table INPUT allows"),
+    ("param_stricter_than_form", 25, "PARAMS EvenInteger('pairs')",
+     "1: the dashboard's form accepts it but the worker refuses it ('Rows per pair' must be even, got 1.)",
+     "declare the parameter's real limits"),
     ("reads_own_limits", 15, "INPUT", "exactly min_rows (3) rows: the dashboard accepts it but run():",
      "read the table with INPUT's own limits"),
 ]

@@ -35,12 +35,16 @@ def test_generated_records_cover_every_boundary_and_choice_and_stay_valid():
     assert len({tuple(sorted(r.items())) for r in made}) == len(made)  # no record twice
 
 
-def test_a_field_kind_the_kit_does_not_know_contributes_its_default():
+def test_a_subclass_is_checked_as_its_base_and_an_unknown_kind_contributes_its_default():
     class Slider(Number):
         pass
 
-    made = records.generated([Slider("s", "S", min=0, max=1, default=0.5)], count=3)
-    assert {record["s"] for _what, record in made} == {0.5}
+    class Colour:
+        name, label, default = "colour", "Colour", "#ffffff"
+
+    made = records.generated([Slider("s", "S", min=0, max=1, step=0.5, default=0.5), Colour()], count=3)
+    assert {record["s"] for _what, record in made} == {0.0, 0.5, 1.0}
+    assert {record["colour"] for _what, record in made} == {"#ffffff"}
 
 
 def test_charts_must_be_plotly_json_that_draws_without_webgl():
