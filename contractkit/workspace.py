@@ -79,6 +79,10 @@ def make_workspace(model: Path | None = None, algorithm: Path | None = None, roo
             shutil.copytree(pretrained, apps / "predictor" / "pretrained")
     if algorithm != ALGORITHM.resolve():
         shutil.copyfile(algorithm, apps / "worker" / "algorithm.py")
+        samples = algorithm.parent / "samples"  # samples the algorithm ships beside it
+        if samples.is_dir() and samples.resolve() != (APPS / "worker" / "samples").resolve():
+            shutil.rmtree(apps / "worker" / "samples", ignore_errors=True)
+            shutil.copytree(samples, apps / "worker" / "samples")
     return Workspace(root, apps, shown_path(model), shown_path(algorithm))
 
 
@@ -90,7 +94,7 @@ def run_probe(workspace: Workspace, group: str, timeout: float = PROBE_TIMEOUT_S
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "contractkit.probe", group, "--out", str(out),
                "--model-shown", workspace.model, "--algorithm-shown", workspace.algorithm]
-    subject = f"{workspace.model if group in ('train', 'serve', 'predict') else workspace.algorithm}"
+    subject = f"{workspace.model if group in ('model', 'train', 'serve', 'predict') else workspace.algorithm}"
 
     def set_umask() -> None:
         if umask is not None:
