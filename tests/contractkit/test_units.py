@@ -15,7 +15,8 @@ from contractkit.charts import chart_problem
 from contractkit.declarations import on_step
 from contractkit.report import fail, ok, user_line
 from contractkit.source import Source
-from tests.fixtures.apps import CLASSIFIER
+from contractkit.workspace import make_workspace
+from tests.fixtures.apps import APPS, CLASSIFIER, EVERY_PARAM
 
 
 def test_the_step_grid_starts_at_min_as_a_browser_number_input_does():
@@ -91,3 +92,20 @@ def test_a_field_is_found_by_its_name_in_the_source():
     text = CLASSIFIER.read_text().splitlines()
     assert 'Choice("priority"' in text[source.line_of_call("priority", "INPUTS") - 1]
     assert text[source.line_of("predict") - 1].startswith("def predict")
+
+
+def test_the_workspace_is_a_copy_of_apps_with_the_pair_and_what_travels_beside_it(tmp_path: Path):
+    mine = tmp_path / "mine"
+    (mine / "pretrained").mkdir(parents=True)
+    (mine / "samples").mkdir()
+    (mine / "model.py").write_text(CLASSIFIER.read_text())
+    (mine / "algorithm.py").write_text(EVERY_PARAM.read_text())
+    (mine / "pretrained" / "weights.txt").write_text("1 2 3")
+    (mine / "samples" / "mine.csv").write_text("a\n1\n")
+    workspace = make_workspace(mine / "model.py", mine / "algorithm.py", root=tmp_path / "ws")
+    assert workspace.model_copy.read_text() == CLASSIFIER.read_text()
+    assert workspace.algorithm_copy.read_text() == EVERY_PARAM.read_text()
+    assert (workspace.apps / "predictor" / "pretrained" / "weights.txt").read_text() == "1 2 3"
+    assert (workspace.apps / "worker" / "samples" / "mine.csv").is_file()
+    assert (workspace.apps / "dashboard" / "app.py").is_file() and (workspace.apps / "jobkit").is_dir()
+    assert "fixture-classifier-1" not in (APPS / "predictor" / "model.py").read_text()  # apps/ untouched
