@@ -9,7 +9,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt pyproject.toml $(wildcard 
 
 STACK ?= dev
 
-.PHONY: help venv dev dev-reset test test-fast lint bench browser clean up down preflight cloud-test cost
+.PHONY: help venv dev dev-reset test test-fast check lint bench browser clean up down preflight cloud-test cost
 
 # Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
 -include docker.mk
@@ -18,6 +18,8 @@ help:
 	@echo "make dev    run dashboard, predictor, worker launcher and local AWS on this machine"
 	@echo "make dev-reset  forget the local jobs, results and feedback that make dev keeps"
 	@echo "make test   install what the tests need and run them all"
+	@echo "make check  the contract kit: does model.py / algorithm.py honour the framework's contracts?"
+	@echo "            (another pair: make check CHECK_ARGS=\"--model M.py --algorithm A.py\")"
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
 	@echo "make up STACK=dev     pre-flight checks, then pulumi up of the stack (make down: pulumi destroy)"
@@ -57,6 +59,10 @@ test: venv browser
 
 test-fast: venv
 	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# The contract kit (contractkit/) against whatever model.py and algorithm.py are there (or CHECK_ARGS's).
+check: venv
+	$(PY) -m contractkit $(CHECK_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -28,6 +28,7 @@ from jobkit.logs import log_context
 from worker.heartbeat import Heartbeat
 from worker.interface import Algorithm
 from worker.settings import WorkerSettings
+from worker.tabular import safe_csv
 from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker.runner")
@@ -242,7 +243,7 @@ class Worker:
         if run.error is not None:
             return self._failed(job, run.error)
         try:
-            csv_bytes, summary = self._checked(run.result)
+            csv_bytes, summary = checked_result(run.result, self.algorithm.model_version)
         except (TypeError, ValueError) as error:
             return self._failed(job, error)
         self.store.write_result(job, csv_bytes, summary)
@@ -274,16 +275,17 @@ class Worker:
         updated = self.store.fail(job, message)
         return Outcome.RETRY if updated.status is JobStatus.PENDING else Outcome.FAILED
 
-    def _checked(self, result: Any) -> tuple[bytes, dict[str, Any]]:
-        """The result's CSV and a plain-JSON copy of its summary, or TypeError saying what is wrong."""
-        csv_bytes, summary = getattr(result, "csv", None), getattr(result, "summary", None)
-        if not isinstance(csv_bytes, bytes) or not isinstance(summary, dict):
-            raise TypeError(
-                f"run() returned {type(result).__name__}; it must return Result(csv=bytes, summary=dict)"
-            )
-        plain = json.loads(json.dumps(summary, default=_plain))
-        plain.setdefault("model_version", self.algorithm.model_version)
-        return csv_bytes, plain
+
+def checked_result(result: Any, model_version: str) -> tuple[bytes, dict[str, Any]]:
+    """What the worker stores for a `run()` result: its CSV with every formula-like text cell
+    neutralised (whoever wrote the CSV: `write_csv` or the algorithm by hand) and a plain-JSON copy
+    of its summary; TypeError or ValueError saying what is wrong with the result."""
+    csv_bytes, summary = getattr(result, "csv", None), getattr(result, "summary", None)
+    if not isinstance(csv_bytes, bytes) or not isinstance(summary, dict):
+        raise TypeError(f"run() returned {type(result).__name__}; it must return Result(csv=bytes, summary=dict)")
+    plain = json.loads(json.dumps(summary, default=_plain))
+    plain.setdefault("model_version", model_version)
+    return safe_csv(csv_bytes), plain
 
 
 def _plain(value: Any) -> Any:

@@ -203,3 +203,28 @@ def write_csv(header: list[str], rows: list[list[object]]) -> bytes:
     writer.writerow([neutralise(name) for name in header])
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def safe_csv(data: bytes) -> bytes:
+    """`data` (a result CSV, however it was written) with every text cell a spreadsheet would run
+    as a formula neutralised as `write_csv` does; unchanged when no cell needs it. ValueError when
+    it is not UTF-8 text or not a well-formed CSV (a result nobody could open safely)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"run() returned a CSV that is not UTF-8 text (byte {error.start}); "
+                         "write it with worker.tabular.write_csv") from None
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom):]
+    delimiter = _delimiter(body)
+    try:
+        rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        raise ValueError(f"run() returned a CSV that is not well formed: {error}; "
+                         "write it with worker.tabular.write_csv") from None
+    safe = [[neutralise(cell) for cell in row] for row in rows]
+    if safe == rows:
+        return data
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(safe)
+    return (bom + buffer.getvalue()).encode("utf-8")
