@@ -13,8 +13,8 @@ from jobkit.logs import log_context
 
 from dashboard import charts, ui
 from dashboard.auth import current_user
-from dashboard.outputs import typed_output
 from dashboard.feedback_widget import widget
+from dashboard.outputs import typed_output
 from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
 from dashboard.services import Services
 
@@ -31,7 +31,7 @@ def choice_options(choices: list[Any]) -> list[dict[str, Any]]:
             and not isinstance(c, bool)]
 
 
-def _control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
+def control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
     if spec.get("type") in ("choice", "column"):
         options = choice_options(list(spec.get("choices") or []))
         placeholder = "Upload a file or choose a sample first" if spec.get("type") == "column" else "Select..."
@@ -42,15 +42,20 @@ def _control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
                      min=spec.get("min"), max=spec.get("max"), step=step, className="number")
 
 
-def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str]) -> Any:
-    """A labelled form control for one field description (the predictor's inputs, a batch job's params)."""
+def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str],
+          wrap_id: dict[str, str] | None = None) -> Any:
+    """A labelled form control for one field description (the predictor's inputs, a batch job's
+    params); `wrap_id` wraps the control in a Div a callback can redraw (a column picker's options)."""
+    shown = control(spec, control_id)
+    if wrap_id is not None:
+        shown = html.Div(shown, id=wrap_id)
     limits = ""
     if spec.get("type") in ("number", "integer") and spec.get("min") is not None and spec.get("max") is not None:
         limits = f"{spec['min']:g} to {spec['max']:g}"
     return html.Div(
         [
             html.Label(spec.get("label") or spec["name"], className="field-label"),
-            _control(spec, control_id),
+            shown,
             html.Small(" · ".join(part for part in (spec.get("help", ""), limits) if part), className="help"),
             html.Div(id=error_id, className="field-error"),
         ],
