@@ -286,28 +286,28 @@ def _held(name: str, columns: list[dict[str, Any]]) -> Any:
 
 def _submit(services: Services, trigger: str, contents: str | None, filename: str | None, sample: str | None,
             token: str, param_values: list[Any] | None, param_ids: list[Any] | None, note: str | None,
-            hold: bool) -> tuple[Any, Any, Any, Any]:
-    """Check and submit one job (the outputs of the submit callbacks). With `hold`, an upload whose
-    column pickers are not all set to its columns waits (its contents kept) for "Submit the file"."""
+            hold: bool, keep_file: bool = False) -> tuple[Any, Any, Any, Any]:
+    """Check and submit one job (the outputs of the submit callbacks). With `hold`, an upload for
+    an algorithm with column parameters is checked, then waits (its contents kept) for its columns
+    to be picked and "Submit the file"; `keep_file` keeps a held file when the submit is refused."""
     description = _description(services)
     columns = column_specs(description)
+    holding = hold and trigger == "job-upload" and bool(columns)
+    kept = dash.no_update if keep_file else None
     params, problems = job_params(services, param_values, param_ids)
-    waiting = [spec for spec in columns if spec["name"] in problems or spec["name"] not in params]
-    if hold and trigger == "job-upload" and columns:
+    if holding:
         problems = {k: v for k, v in problems.items() if k not in {spec["name"] for spec in columns}}
     if problems:
         listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
         return ui.notice(f"Please correct the settings ({listed})", notice_id="submit-error"), \
-            dash.no_update, None, dash.no_update
+            dash.no_update, kept, dash.no_update
     try:
         name, data = submit_input(services, trigger, contents, filename, sample)
-        if hold and trigger == "job-upload" and columns:
-            header = header_of(data)
-            if waiting or any(params.get(spec["name"]) not in header for spec in columns):
-                return _held(name, columns), dash.no_update, dash.no_update, dash.no_update
+        if holding:
+            return _held(name, columns), dash.no_update, dash.no_update, dash.no_update
         check_columns(description, name, data, params)
     except UploadRejected as error:
-        return ui.notice(str(error), notice_id="submit-error"), dash.no_update, None, dash.no_update
+        return ui.notice(str(error), notice_id="submit-error"), dash.no_update, kept, dash.no_update
     try:
         # The token was made when this form rendered: a double click submits one job.
         job = services.store.submit(owner=current_user() or "", client_token=token, input_bytes=data,
@@ -375,7 +375,7 @@ def register(app: dash.Dash, services: Services) -> None:
             return ui.notice("Please upload a file first (or run a sample).", notice_id="submit-error"), \
                 dash.no_update, dash.no_update, dash.no_update
         return _submit(services, "job-upload", contents, filename, None, token, param_values, param_ids, note,
-                       hold=False)
+                       hold=False, keep_file=True)
 
     @app.callback(
         Output({"type": "batch-column", "name": ALL}, "children"),

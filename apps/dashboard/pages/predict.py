@@ -167,6 +167,9 @@ def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[d
         name, kind, value = spec["name"], spec.get("type"), values.get(spec["name"])
         if kind in ("choice", "column"):
             found, choice = pick_choice(list(spec.get("choices") or []), value)
+            if kind == "column" and value in (None, "") and spec.get("required") is False:
+                clean[name] = None  # an optional column left unpicked
+                continue
             if kind == "column" and value and not spec.get("choices"):
                 found, choice = isinstance(value, str), value  # the file's header is checked on submit
             if not found:
