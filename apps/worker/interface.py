@@ -156,10 +156,11 @@ class Choice:
     def parse(self, value: Any) -> str | int | float:
         if not isinstance(value, bool):
             for option in self.options:
-                if type(option) is type(value) and option == value:
+                same_kind = isinstance(option, str) == isinstance(value, str)  # 4.0 is 4, "4" is not 4 here
+                if same_kind and option == value:
                     return option
-            for option in self.options:
-                if str(option) == str(value).strip():
+            for option in self.options:  # a form's text: "4" for the numeric choice 4
+                if isinstance(value, str) and str(option) == value.strip():
                     return option
         listed = ", ".join(str(option) for option in self.options)
         raise InvalidInput(f"'{self.label}' must be one of: {listed} (got {value!r}).")
