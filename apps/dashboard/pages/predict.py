@@ -181,8 +181,12 @@ def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[d
         low, high = spec.get("min"), spec.get("max")
         between = f" between {low:g} and {high:g}" if low is not None and high is not None else ""
         number = _finite(value)
+        step = spec.get("step")
+        on_grid = "" if kind == "integer" and step in (None, 1) or _finite(step) is None or _finite(low) is None \
+            else f" that is a multiple of {step:g} from {low:g}"
         if number is None:
-            problems[name] = f"Please enter a number{between}."
+            # The browser sends nothing for a number off the input's step too: say the step.
+            problems[name] = f"Please enter a number{between}{on_grid}."
         elif kind == "integer" and not number.is_integer():
             problems[name] = "Please enter a whole number."
         elif (low is not None and number < low) or (high is not None and number > high):
