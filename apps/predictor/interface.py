@@ -155,7 +155,7 @@ OUTPUT_KINDS = ("label", "number", "probabilities", "table")
 _KIND_ALIASES = {"class-probabilities": "probabilities"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # equal to the dict it describes (Mapping's ==)
 class Output(Mapping[str, Any]):
     """What a prediction is, for the dashboard to show beside the label (docs/contracts.md):
 

@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 
 from devstack.stack import DevStack
-from tests.e2e.test_stakeholder_tour import sign_in, text_of, upload, wait
+from tests.e2e.steps import sign_in, text_of, upload, wait
 from tests.fixtures.apps import REGRESSOR, apps_with
 from tests.fixtures.models import regressor
 from tests.predictor.lambda_support import readable_dir
