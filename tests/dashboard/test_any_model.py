@@ -210,3 +210,23 @@ def test_the_dashboards_bundled_files_are_not_offered_when_the_algorithm_has_sam
         changed=["sample-submit.n_clicks"],
     )
     assert "choose one of the samples" in json.dumps(out["submit-message"]["children"])
+
+
+def test_the_smoke_tests_table_from_the_published_rules_is_accepted_with_its_columns_picked(dash_call, store,
+                                                                                           alice):
+    from bench.dash_calls import find
+    from deploy import smoke_input
+
+    store.publish_description(description())
+    jobs_page = json.loads(page(dash_call, "/jobs"))
+    published = find(jobs_page, "batch-published")["data"]
+    assert published["samples"] == ["fixture-scores.csv"] and "item,weight" not in json.dumps(published)
+    data = smoke_input.table_from_rules(published["input"])
+    _, numeric = smoke_input.header_and_numeric(data)
+    output = smoke_input.file_submit_output(alice.get("/_dash-dependencies").get_json())
+    assert output and "submit-message.children@" in output
+    body = smoke_input.submit_file_body(output, data, "smoke-table.csv", smoke_input.column_params(published, numeric))
+    answer = alice.post("/_dash-update-component", json=body).get_json()
+    assert answer["response"]["jobs-changed"]["data"]
+    [job] = store.list_recent().items
+    assert job.params == {"rank_by": "x1"} and job.input_name == "smoke-table.csv"

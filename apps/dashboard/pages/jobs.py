@@ -98,6 +98,13 @@ def description_stamp(description: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def public_description(description: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The description as the page carries it: samples by name only (their contents stay server-side)."""
+    if not description:
+        return None
+    return {**{k: v for k, v in description.items() if k != "samples"}, "samples": samples(description)}
+
+
 def input_rules(description: dict[str, Any]) -> list[str]:
     """The description's input requirements as sentences a stakeholder can check a file against."""
     rules = description.get("input") if isinstance(description.get("input"), dict) else {}
@@ -216,6 +223,9 @@ def layout(services: Services) -> Any:
                     dcc.Loading(html.Div(id="submit-message"), type="dot", delay_show=300),
                     dcc.Store(id="submit-token", data=uuid.uuid4().hex),
                     dcc.Store(id="batch-stamp", data=description_stamp(description)),
+                    # What a client needs to build a usable file (the smoke test): the description
+                    # without the samples' contents.
+                    dcc.Store(id="batch-published", data=public_description(description)),
                     dcc.Interval(id="batch-refresh", interval=DESCRIPTION_REFRESH_MS),
                 ],
                 className="card",
