@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 import requests
 
 from bench import dash_calls
+from deploy import smoke_input
 
 APPS = ("dashboard", "predictor", "worker")
 
@@ -119,12 +120,26 @@ def run(target: SmokeTarget, say: Callable[[str], None] = print) -> dict[str, fl
         prediction = _invoke(target, {"action": "predict", "inputs": defaults})
         _check(prediction.get("ok") is True and prediction.get("prediction"), "predict via Lambda", prediction)
     with step("submit job"):
-        sample = (dash_calls.find(dashboard.page("/jobs"), "sample-choice") or {}).get("value")
-        _check(sample, "submit job", "the jobs page offers no sample to run")
-        submitted = dashboard.callback(dash_calls.submit_sample(sample))
+        # Opening /jobs starts a worker, which publishes the algorithm's description (its samples too).
+        jobs_page = _poll(lambda: _described(dashboard.page("/jobs")), target.ready_timeout_s,
+                          target.poll_interval_s, "submit job", "the batch worker never published its description")
+        batch = dash_calls.find(jobs_page, "batch-published")["data"]
+        sample = (dash_calls.find(jobs_page, "sample-choice") or {}).get("value")
+        has_columns = any(isinstance(p, dict) and p.get("type") == "column" for p in batch.get("params") or [])
+        if sample and not has_columns:
+            submitted = dashboard.callback(dash_calls.submit_sample(sample))
+            used = sample
+        else:  # no sample, or columns to pick: a table from the published rules, its columns picked
+            data = smoke_input.table_from_rules(batch.get("input") or {})
+            _, numeric = smoke_input.header_and_numeric(data)
+            output = smoke_input.file_submit_output(dashboard.dependencies())
+            _check(output, "submit job", "the dashboard has no 'Submit the file' callback")
+            submitted = dashboard.callback(smoke_input.submit_file_body(
+                output, data, "smoke-table.csv", smoke_input.column_params(batch, numeric)))
+            used = "a table generated from the published input rules"
         job_id = (submitted.get("response", {}).get("jobs-changed") or {}).get("data")
         _check(job_id, "submit job", f"no job id in {json.dumps(submitted)[:300]}")
-        say(f"smoke: job {job_id} submitted ({sample})")
+        say(f"smoke: job {job_id} submitted ({used})")
     with step("job succeeded"):
         page = _poll(lambda: _finished(dashboard.page(f"/jobs/{job_id}")), target.job_timeout_s,
                      target.poll_interval_s, "job succeeded", f"job {job_id} did not finish")
@@ -166,6 +181,12 @@ class _Dashboard:
         answer = dash_calls.sign_in(self.session, self.base_url, user, password, allow_redirects=False)
         return answer.status_code == 302 and "/login" not in answer.headers.get("Location", "")
 
+    def dependencies(self) -> list[dict[str, Any]]:
+        """The app's callbacks as the browser reads them (/_dash-dependencies)."""
+        answer = self.session.get(f"{self.base_url}/_dash-dependencies", timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
     def callback(self, body: dict[str, Any]) -> dict[str, Any]:
         answer = self.session.post(f"{self.base_url}/_dash-update-component", json=body, timeout=60)
         if answer.status_code != 200:
@@ -174,6 +195,12 @@ class _Dashboard:
 
     def page(self, path: str) -> Any:
         return self.callback(dash_calls.open_page(path)).get("response", {}).get("page", {}).get("children")
+
+
+def _described(page: Any) -> Any:
+    """The /jobs page once the worker published its description (else None: poll again)."""
+    store = dash_calls.find(page, "batch-published") or {}
+    return page if isinstance(store.get("data"), dict) else None
 
 
 def _finished(page: Any) -> Any:

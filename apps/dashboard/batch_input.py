@@ -74,3 +74,36 @@ def check_against(description: dict[str, Any] | None, name: str, data: bytes) ->
         found = ", ".join(f"'{c}'" for c in numeric) if numeric else "none"
         raise UploadRejected(f"{name} has {len(numeric)} numeric columns ({found}); {title} needs at least "
                              f"{wanted}. Columns with numbers in most rows count as numeric.")
+
+
+def header_of(data: bytes) -> list[str]:
+    """The file's column names (its first non-empty row), as the worker reads them."""
+    return _table(data)[0]
+
+
+def numeric_of(data: bytes) -> list[str]:
+    """The file's numeric columns, as `numeric_columns` counts them."""
+    header, rows, decimal_comma = _table(data)
+    return numeric_columns(header, rows, decimal_comma)
+
+
+def check_columns(description: dict[str, Any] | None, name: str, data: bytes, params: dict[str, Any]) -> None:
+    """UploadRejected when a column parameter's pick is not one of the file's columns (or, for one
+    asking for numbers, not a numeric one); a required column parameter must be picked."""
+    specs = [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("type") == "column"]
+    if not specs:
+        return
+    header, rows, decimal_comma = _table(data)
+    numeric = numeric_columns(header, rows, decimal_comma)
+    for spec in specs:
+        label = spec.get("label") or spec.get("name")
+        picked = params.get(spec.get("name"))
+        if picked in (None, ""):
+            if spec.get("required", True):
+                raise UploadRejected(f"Please pick '{label}': one of the columns of {name}.")
+            continue
+        if picked not in header:
+            listed = ", ".join(f"'{c}'" for c in header[:20])
+            raise UploadRejected(f"'{label}' is set to '{picked}', which is not a column of {name} ({listed}).")
+        if spec.get("column_type") == "number" and picked not in numeric:
+            raise UploadRejected(f"'{label}' must be a numeric column; '{picked}' in {name} is not.")

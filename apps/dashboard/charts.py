@@ -15,19 +15,43 @@ FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "siz
 UP_COLOUR, DOWN_COLOUR = "#2f9e44", "#e03131"
 
 
+# WebGL traces and the SVG trace that draws the same thing: a browser without WebGL (a locked-down
+# laptop, headless chromium, a remote desktop) shows plotly's "WebGL is not supported" instead.
+SVG_TWIN = {"scattergl": "scatter", "scatterpolargl": "scatterpolar", "heatmapgl": "heatmap"}
+WEBGL_ONLY = frozenset({"scatter3d", "surface", "mesh3d", "cone", "streamtube", "volume", "isosurface",
+                        "splom", "parcoords", "pointcloud", "scattermapbox", "densitymapbox",
+                        "choroplethmapbox", "scattermap", "densitymap", "choroplethmap"})
+
+
 def is_chart(chart: Any) -> bool:
     return isinstance(chart, dict) and isinstance(chart.get("data"), list)
+
+
+def without_webgl(data: list[Any]) -> list[Any]:
+    """The traces with each WebGL type (`scattergl`...) redrawn as its SVG twin (`scatter`...)."""
+    return [{**trace, "type": SVG_TWIN[trace["type"]]} if isinstance(trace, dict) and trace.get("type") in SVG_TWIN
+            else trace for trace in data]
+
+
+def needs_webgl(data: list[Any]) -> list[str]:
+    """The trace types in `data` that only WebGL can draw (no SVG twin)."""
+    return sorted({t["type"] for t in data if isinstance(t, dict) and t.get("type") in WEBGL_ONLY})
 
 
 def graph(chart: Any, graph_id: str | dict[str, Any] | None = None, height: int = 360) -> Any:
     """A dcc.Graph for one chart description, or a short note when it is not one."""
     if not is_chart(chart):
         return html.P("This chart could not be shown (its description is not a plotly figure).", className="muted")
+    webgl = needs_webgl(chart["data"])
+    if webgl:
+        return html.P(f"This chart could not be shown: its {', '.join(webgl)} traces need WebGL, which many "
+                      "browsers lack. Ask for a 2D chart (for example scatter or heatmap) instead.",
+                      className="muted chart-unavailable")
     layout = {"template": "plotly_white", "font": FONT, "height": height,
               "margin": {"l": 50, "r": 20, "t": 50, "b": 45}, **(chart.get("layout") or {})}
     kwargs = {"id": graph_id} if graph_id is not None else {}
     # A responsive graph takes its container's height: give it one, whatever wraps it.
-    return dcc.Graph(figure={"data": chart["data"], "layout": layout}, config=GRAPH_CONFIG,
+    return dcc.Graph(figure={"data": without_webgl(chart["data"]), "layout": layout}, config=GRAPH_CONFIG,
                      className="chart", style={"height": f"{layout['height']}px"}, **kwargs)
 
 

@@ -64,6 +64,27 @@ class Services:
         return ensure_worker(self.launcher)
 
 
-def samples() -> list[str]:
-    """The bundled sample CSV file names."""
+def published_samples(description: dict[str, Any] | None) -> dict[str, bytes]:
+    """The samples the batch algorithm published in its description ({name: csv bytes})."""
+    found: dict[str, bytes] = {}
+    for sample in (description or {}).get("samples") or []:
+        if isinstance(sample, dict) and isinstance(sample.get("name"), str) and isinstance(sample.get("csv"), str):
+            found.setdefault(sample["name"], sample["csv"].encode("utf-8"))
+    return found
+
+
+def samples(description: dict[str, Any] | None = None) -> list[str]:
+    """The sample names the batch page offers: the algorithm's own (SAMPLES, published with its
+    description) when it declares any, in its order; else the files bundled with the dashboard."""
+    published = published_samples(description)
+    if published:
+        return list(published)
     return sorted(p.name for p in SAMPLES_DIR.glob("*.csv"))
+
+
+def sample_bytes(description: dict[str, Any] | None, name: str) -> bytes:
+    """The bytes of one offered sample (`name` must be one of `samples(description)`)."""
+    published = published_samples(description)
+    if published:
+        return published[name]
+    return (SAMPLES_DIR / name).read_bytes()

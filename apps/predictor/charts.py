@@ -30,3 +30,53 @@ def class_probabilities(
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
         },
     }
+
+
+def regression_value(
+    value: float, low: float | None = None, high: float | None = None, *, title: str, unit: str = ""
+) -> dict[str, Any]:
+    """One predicted number as a point on a horizontal axis, with its interval (`low`..`high`) as an
+    error bar when the model gives one: how sure the estimate is, at a glance."""
+    value = float(value)
+    point: dict[str, Any] = {
+        "type": "scatter", "mode": "markers+text", "x": [value], "y": [""], "name": "estimate",
+        "text": [f"{value:,.4g}{unit}"], "textposition": "top center",
+        "marker": {"size": 14, "color": HIGHLIGHT},
+        "hovertemplate": "%{x:,.4g}<extra>estimate</extra>",
+    }
+    if low is not None and high is not None:
+        low, high = float(low), float(high)
+        point["error_x"] = {"type": "data", "symmetric": False, "array": [high - value],
+                            "arrayminus": [value - low], "thickness": 2, "width": 8, "color": HIGHLIGHT}
+    return {
+        "data": [point],
+        "layout": {
+            "title": {"text": title},
+            "xaxis": {"title": {"text": unit.strip()}, "zeroline": False},
+            "yaxis": {"visible": False},
+            "showlegend": False,
+            "margin": {"l": 30, "r": 30, "t": 50, "b": 40},
+        },
+    }
+
+
+def contributions(names: Sequence[str], values: Sequence[float], *, title: str) -> dict[str, Any]:
+    """What moved a number: one horizontal bar per input, right (green) for what raised it, left
+    (red) for what lowered it; the first name on top."""
+    numbers = [round(float(v), 6) for v in values]
+    return {
+        "data": [
+            {
+                "type": "bar", "orientation": "h", "y": list(names), "x": numbers,
+                "marker": {"color": ["#2f9e44" if v >= 0 else "#e03131" for v in numbers]},
+                "text": [f"{v:+,.4g}" for v in numbers], "textposition": "auto",
+                "hovertemplate": "%{y}: %{x:+,.4g}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": title},
+            "xaxis": {"title": {"text": "effect"}, "zeroline": True},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+        },
+    }

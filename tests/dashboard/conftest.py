@@ -126,6 +126,8 @@ class DashCaller:
 
     def key_for(self, output: str) -> str:
         matches = [key for key in self.app.callback_map if output in key]
+        if len(matches) > 1 and "@" not in output:  # a second writer (allow_duplicate) has an @hash key
+            matches = [key for key in matches if f"{output}@" not in key]
         assert len(matches) == 1, f"{output}: {matches}"
         return matches[0]
 

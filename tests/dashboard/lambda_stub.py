@@ -1,5 +1,6 @@
 """A scripted HTTP server that speaks the Lambda Invoke API, so the dashboard's real boto3 client
-can be tested against answers a real function gives: good, refused, crashed, slow or garbage."""
+can be tested against answers a real function gives: good, refused, crashed, slow or garbage.
+Good answers come from the predictor's own service running a fixture model (tests/fixtures/models)."""
 
 from __future__ import annotations
 
@@ -10,36 +11,40 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-DESCRIBE = {
-    "ok": True,
-    "model_version": "stub-model-1",
-    "title": "Flower guesser",
-    "description": "Guesses a flower from two sizes.",
-    "inputs": [
-        {"name": "length", "label": "Length (cm)", "type": "number", "min": 1.0, "max": 8.0, "step": 0.1,
-         "default": 5.0, "help": "From base to tip."},
-        {"name": "petals", "label": "Petals", "type": "integer", "min": 3, "max": 12, "step": 1, "default": 5},
-        {"name": "colour", "label": "Colour", "type": "choice", "choices": ["red", "blue"], "default": "red"},
-    ],
-    "output": {"name": "flower", "label": "Flower", "kind": "class-probabilities"},
-}
+from predictor.artifact import Loaded
+from predictor.service import Predictor
+from predictor.settings import PredictorSettings
+
+from tests.fixtures.models import classifier
+
+
+def fixture_predictor(module: ModuleType = classifier) -> Predictor:
+    """The real predictor service (its describe, validation and answers) on a fixture model, trained
+    in memory: the stub answers as that model's Lambda would, whatever apps/predictor/model.py is."""
+    return Predictor(module, Loaded(module.train(), Path("in-memory"), trained=True), PredictorSettings())
+
+
+def answers_of(predictor: Predictor) -> Callable[[dict[str, Any]], Reply]:
+    """A `respond` for LambdaStub: what a healthy function running `predictor` answers."""
+    def respond(event: dict[str, Any]) -> Reply:
+        answer = predictor.handle(event)
+        if event.get("action") == "predict" and answer.get("ok"):
+            answer["timing_ms"] = {**answer["timing_ms"], "init": 10.0, "cold_start": False}
+        return Reply(answer)
+    return respond
+
+
+PREDICTOR = fixture_predictor()
+DESCRIBE = PREDICTOR.describe()
 
 
 def good_answer(event: dict[str, Any]) -> dict[str, Any]:
-    """What a healthy predictor answers: the describe, or a prediction that depends on the inputs."""
-    if event.get("action") == "describe":
-        return DESCRIBE
-    length = event["inputs"]["length"]
-    label = "rose" if length > 4 else "daisy"
-    return {
-        "ok": True, "model_version": DESCRIBE["model_version"],
-        "prediction": {"label": label, "value": label},
-        "chart": {"data": [{"type": "bar", "x": ["rose", "daisy"], "y": [length / 8, 1 - length / 8]}],
-                  "layout": {"title": {"text": "Probabilities"}}},
-        "timing_ms": {"predict": 0.5, "init": 10.0, "cold_start": False},
-    }
+    """What a healthy predictor running the fixture classifier answers: its describe, or a prediction."""
+    return answers_of(PREDICTOR)(event).payload
 
 
 @dataclass

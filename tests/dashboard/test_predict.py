@@ -14,6 +14,7 @@ from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import predictor_for, prop
 from tests.dashboard.lambda_stub import DESCRIBE, Reply, good_answer
+from tests.fixtures.models import classifier as MODEL
 
 FIELDS = [i["name"] for i in DESCRIBE["inputs"]]
 
@@ -47,14 +48,16 @@ def outputs(response):
     return body.get("predict-result", {}).get("children"), errors, body.get("predict-message", {}).get("children")
 
 
-GOOD = {"length": 6.2, "petals": 5, "colour": "blue"}
+GOOD = {"weight_kg": 6.5, "stops": 3, "carrier": "rail", "priority": 2}
+LABEL = good_answer({"action": "predict", "inputs": GOOD})["prediction"]["label"]
+VERSION = MODEL.MODEL_VERSION
 
 
 def test_form_is_built_from_describe_and_describe_is_cached(dash_call, lambda_stub):
     first = page(dash_call)
     for spec in DESCRIBE["inputs"]:
         assert spec["label"] in first and spec["name"] in first
-    assert "Flower guesser" in first and "stub-model-1" in first and "From base to tip." in first
+    assert MODEL.TITLE in first and VERSION in first and "As on the parcel's label." in first
     page(dash_call)
     page(dash_call, "/")
     assert [e["action"] for e in lambda_stub.events] == ["describe"]
@@ -71,38 +74,43 @@ def test_describe_cache_expires(lambda_stub):
 def test_prediction_shows_label_chart_latency_version_and_is_recorded(dash_call, store, lambda_stub):
     result, errors, message = outputs(predict(dash_call, GOOD))
     text = json.dumps(result)
-    assert "rose" in text and "stub-model-1" in text and "prediction-chart" in text and " ms" in text
-    assert errors == ["", "", ""] and message is None
-    assert lambda_stub.events[-1]["inputs"] == GOOD
+    assert LABEL in text and VERSION in text and "prediction-chart" in text and " ms" in text
+    assert "output-probabilities" in text  # the declared output kind, beside the label
+    assert errors == ["", "", "", ""] and message is None
+    assert [e for e in lambda_stub.events if e["action"] == "predict"][-1]["inputs"] == GOOD
     recorded = store.list_recent_predictions().items
     assert len(recorded) == 1
     assert recorded[0].owner == "alice" and recorded[0].inputs == GOOD
-    assert recorded[0].output["label"] == "rose" and recorded[0].model_version == "stub-model-1"
+    assert recorded[0].output["label"] == LABEL and recorded[0].model_version == VERSION
     assert recorded[0].prediction_id in text  # the feedback box is bound to this prediction
 
 
 def test_client_checks_catch_missing_and_out_of_range_values_without_invoking(dash_call, lambda_stub):
-    _, errors, message = outputs(predict(dash_call, {"length": 99, "petals": 4.5, "colour": None}))
-    assert "between 1 and 8" in errors[0]
+    _, errors, message = outputs(predict(dash_call, {"weight_kg": 99, "stops": 4.5, "carrier": None,
+                                                     "priority": "3"}))
+    assert "between 0.5 and 30" in errors[0]
     assert "whole number" in errors[1]
-    assert "choose" in errors[2]
+    assert "choose" in errors[2] and "choose" in errors[3]
     assert "correct" in json.dumps(message)
     assert lambda_stub.events == []
 
 
 def test_check_inputs_converts_integers_and_rejects_non_numbers():
-    clean, problems = check_inputs(DESCRIBE["inputs"], {"length": 2, "petals": 7.0, "colour": "red"})
-    assert clean == {"length": 2, "petals": 7, "colour": "red"} and problems == {}
-    _, problems = check_inputs(DESCRIBE["inputs"], {"length": "2", "petals": True, "colour": "green"})
-    assert set(problems) == {"length", "petals", "colour"}
+    clean, problems = check_inputs(DESCRIBE["inputs"], {"weight_kg": 2, "stops": 7.0, "carrier": "air",
+                                                        "priority": "2"})
+    assert clean == {"weight_kg": 2, "stops": 7, "carrier": "air", "priority": 2} and problems == {}
+    assert isinstance(clean["priority"], int)  # "2" from an older form is the numeric choice 2
+    _, problems = check_inputs(DESCRIBE["inputs"], {"weight_kg": "2", "stops": True, "carrier": "boat",
+                                                    "priority": 3})
+    assert set(problems) == {"weight_kg", "stops", "carrier", "priority"}
 
 
 def test_predictor_field_errors_show_next_to_their_fields(dash_call, lambda_stub):
     lambda_stub.respond = lambda event: Reply({"ok": False, "error": {
         "type": "validation", "message": "Some inputs are not usable.",
-        "fields": {"petals": "odd numbers only", "extra": "unknown input"}}})
+        "fields": {"stops": "odd numbers only", "extra": "unknown input"}}})
     result, errors, message = outputs(predict(dash_call, GOOD))
-    assert errors == ["", "odd numbers only", ""]
+    assert errors == ["", "odd numbers only", "", ""]
     assert "Some inputs are not usable." in json.dumps(message) and "extra: unknown input" in json.dumps(message)
 
 
@@ -159,18 +167,18 @@ def test_describe_failure_shows_a_message_and_a_way_to_retry(dash_call, lambda_s
     text = page(dash_call)
     assert "describe-error" in text and "Try again" in text
     lambda_stub.respond = lambda event: Reply(good_answer(event))
-    assert "Flower guesser" in page(dash_call)  # a failure is not cached
+    assert MODEL.TITLE in page(dash_call)  # a failure is not cached
 
 
 def test_invalid_inputs_carry_their_fields(lambda_stub):
     lambda_stub.respond = lambda event: Reply({"ok": False, "error": {"type": "validation", "message": "no",
-                                                                     "fields": {"length": "too long"}}})
+                                                                     "fields": {"weight_kg": "too heavy"}}})
     with pytest.raises(InvalidInputs) as error:
         predictor_for(lambda_stub).predict(GOOD)
-    assert error.value.fields == {"length": "too long"}
+    assert error.value.fields == {"weight_kg": "too heavy"}
 
 
-EXAMPLES = [{"label": "A big red one", "inputs": {"length": 7.5, "petals": 8, "colour": "red"}},
+EXAMPLES = [{"label": "A big slow one", "inputs": {"weight_kg": 20.5, "stops": 8, "carrier": "road", "priority": 1}},
             {"label": "Unknown field", "inputs": {"height": 3}}]
 
 
@@ -178,7 +186,7 @@ def test_examples_from_describe_fill_the_form_in_one_click(dash_call, lambda_stu
     lambda_stub.respond = lambda event: Reply({**DESCRIBE, "examples": EXAMPLES} if event["action"] == "describe"
                                               else good_answer(event))
     text = page(dash_call)
-    assert "A big red one" in text and "Unknown field" not in text  # an example the form cannot hold is left out
+    assert "A big slow one" in text and "Unknown field" not in text  # an example the form cannot hold is left out
     ids = [{"type": "predict-input", "name": n} for n in FIELDS]
     response = dash_call(
         '{"name":["ALL"],"type":"predict-input"}.value',
@@ -191,7 +199,7 @@ def test_examples_from_describe_fill_the_form_in_one_click(dash_call, lambda_stu
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     body = json.loads(response.get_data())["response"]
     filled = [body[json.dumps({"name": n, "type": "predict-input"}, separators=(",", ":"))]["value"] for n in FIELDS]
-    assert filled == [7.5, 8, "red"]
+    assert filled == [20.5, 8, "road", 1]
 
 
 def test_the_pages_menu_item_is_active_and_slash_is_predict(dash_call):
@@ -212,20 +220,20 @@ def refresh_form(dash_call, answer_version, form_version, schema=DESCRIBE["input
 
 
 def test_an_answer_from_a_new_model_version_refreshes_the_forms_description(dash_call, lambda_stub):
-    page(dash_call)  # the form was drawn from stub-model-1 (and describe is cached for 30 s)
+    page(dash_call)  # the form was drawn from the fixture's version (and describe is cached for 30 s)
     result, _, _ = outputs(predict(dash_call, GOOD))
-    assert '"id": "answer-version"' in json.dumps(result) and "stub-model-1" in json.dumps(result)
-    assert refresh_form(dash_call, "stub-model-1", "stub-model-1").status_code == 204  # same: nothing to do
+    assert '"id": "answer-version"' in json.dumps(result) and VERSION in json.dumps(result)
+    assert refresh_form(dash_call, VERSION, VERSION).status_code == 204  # same: nothing to do
 
-    edited = {**DESCRIBE, "model_version": "stub-model-2",
+    edited = {**DESCRIBE, "model_version": "edited-model-2",
               "inputs": [*DESCRIBE["inputs"], {"name": "width", "label": "Width (cm)", "type": "number",
                                                "min": 0.1, "max": 3.0, "step": 0.1, "default": 1.0}]}
     lambda_stub.respond = lambda event: Reply(edited if event["action"] == "describe" else good_answer(event))
-    response = refresh_form(dash_call, "stub-model-2", "stub-model-1")
+    response = refresh_form(dash_call, "edited-model-2", VERSION)
     assert response.status_code == 200
     body = json.loads(response.get_data())["response"]
-    assert body["model-version"]["children"] == "Model stub-model-2"  # header and answer agree
-    assert body["predict-form-version"]["data"] == "stub-model-2"
+    assert body["model-version"]["children"] == "Model edited-model-2"  # header and answer agree
+    assert body["predict-form-version"]["data"] == "edited-model-2"
     assert "Width (cm)" in json.dumps(body["predict-fields"]["children"])
     assert body["predict-schema"]["data"] == edited["inputs"]
     assert "model changed" in json.dumps(body["predict-form-note"]["children"])

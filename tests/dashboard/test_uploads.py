@@ -57,38 +57,59 @@ def test_the_size_limit_is_checked_before_decoding():
 
 
 # --- the check against the batch algorithm's published description --------------------------
+# The description is the every-parameter fixture's (tests/fixtures/algorithms), never the shipped one.
 
 def _description() -> dict:
-    from worker.interface import load_algorithm  # the test publishes the real algorithm's description
+    from worker.interface import load_algorithm
 
-    return load_algorithm("worker.algorithm").description
+    from tests.fixtures.apps import EVERY_PARAM_MODULE
+
+    return load_algorithm(EVERY_PARAM_MODULE).description
+
+
+def _param_state(params):
+    return [{"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": list(params.values())},
+            {"id": {"type": "batch-param", "name": "*"}, "property": "id",
+             "value": [{"type": "batch-param", "name": k} for k in params]}]
 
 
 def _submit(dash_call, data: bytes, name: str = "upload.csv", params=None, note=""):
     from tests.dashboard.conftest import prop
 
-    specs = params or {}
     return dash_call.call(
         "submit-message.children",
         [prop("job-upload", "contents", "data:text/csv;base64," + base64.b64encode(data).decode()),
          prop("sample-submit", "n_clicks", 0)],
-        state=[prop("job-upload", "filename", name), prop("sample-choice", "value", "customer-segments.csv"),
-               prop("submit-token", "data", "tok-" + name),
-               {"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": list(specs.values())},
-               {"id": {"type": "batch-param", "name": "*"}, "property": "id",
-                "value": [{"type": "batch-param", "name": k} for k in specs]},
+        state=[prop("job-upload", "filename", name), prop("sample-choice", "value", None),
+               prop("submit-token", "data", "tok-" + name), *_param_state(params or {}),
                prop("job-note", "value", note)],
         changed=["job-upload.contents"],
     )
 
 
+def _submit_file(dash_call, data: bytes, name: str = "upload.csv", params=None, note=""):
+    """A click on "Submit the file" for the held upload."""
+    from tests.dashboard.conftest import prop
+
+    return dash_call.call(
+        "submit-message.children@",
+        [prop("file-submit", "n_clicks", 1)],
+        state=[prop("job-upload", "contents", "data:text/csv;base64," + base64.b64encode(data).decode()),
+               prop("job-upload", "filename", name), prop("submit-token", "data", "tok-" + name),
+               *_param_state(params or {}), prop("job-note", "value", note)],
+        changed=["file-submit.n_clicks"],
+    )
+
+
 NUMERIC = b"id,spend,visits\n" + b"".join(b"C%d,%d.5,%d\n" % (n, n * 10, n % 4) for n in range(12))
+TITLE = "Fixture scores"
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    (b"name,city\n" + b"Ann,Oslo\n" * 12, "upload.csv has 0 numeric columns (none); Customer segments needs at"),
-    (b"name,spend\n" + b"Ann,12\n" * 12, "upload.csv has 1 numeric columns ('spend'); Customer segments needs"),
-    (b"a,b\n1,2\n3,4\n", "upload.csv has 2 data rows; Customer segments needs at least 10."),
+    (b"name,city\n" + b"Ann,Oslo\n" * 12, f"upload.csv has 0 numeric columns (none); {TITLE} needs at least 1"),
+    (b"a,b\n1,2\n3,4\n", f"upload.csv has 2 data rows; {TITLE} needs at least 3."),
+    (b",".join(b"c%d" % n for n in range(21)) + b"\n" + (b",".join([b"1"] * 21) + b"\n") * 4,
+     f"upload.csv has 21 columns; {TITLE} takes at most 20."),
 ])
 def test_a_file_the_job_cannot_use_is_refused_on_the_spot_with_the_reason(dash_call, store, data, reason):
     store.publish_description(_description())
@@ -98,18 +119,39 @@ def test_a_file_the_job_cannot_use_is_refused_on_the_spot_with_the_reason(dash_c
     assert store.list_recent().items == []  # nothing stored, no job
 
 
-def test_a_usable_file_is_submitted_with_the_forms_params_and_note(dash_call, store):
+def test_an_upload_waits_for_its_columns_then_is_submitted_with_the_forms_params_and_note(dash_call, store):
     store.publish_description(_description())
-    out = _submit(dash_call, NUMERIC, params={"k_min": 3, "k_max": 4}, note="March customers")
+    params = {"top": 2, "scale": 1.5, "direction": "lowest", "bands": "4", "rank_by": "spend"}
+    held = _submit(dash_call, NUMERIC, params=params, note="March customers")
+    assert "upload-held" in str(held["submit-message"]["children"]) and "Submit the file" in str(held)
+    assert "job-upload" not in held  # the file stays in the form
+    assert store.list_recent().items == []
+    out = _submit_file(dash_call, NUMERIC, params=params, note="March customers")
     assert "Job submitted" in str(out["submit-message"]["children"])
     [job] = store.list_recent().items
-    assert job.params == {"k_min": 3, "k_max": 4} and job.note == "March customers"
+    # the numeric choice arrives as the number 4, the column as the file's header name
+    assert job.params == {"top": 2, "scale": 1.5, "direction": "lowest", "bands": 4, "rank_by": "spend"}
+    assert job.note == "March customers"
+
+
+@pytest.mark.parametrize(("params", "reason"), [
+    ({"rank_by": "price"}, "'Rank by column' is set to 'price', which is not a column of upload.csv"),
+    ({"rank_by": "id"}, "'Rank by column' must be a numeric column; 'id' in upload.csv is not."),
+    ({"scale": 0.75}, "scale: Must be a multiple of 0.5 from 0.5 (got 0.75)."),
+    ({"bands": 3}, "bands: Please choose one of the options."),
+])
+def test_a_column_or_value_the_job_cannot_use_is_refused_and_the_file_kept(dash_call, store, params, reason):
+    store.publish_description(_description())
+    out = _submit_file(dash_call, NUMERIC, params=params)
+    assert reason in str(out["submit-message"]["children"])
+    assert "job-upload" not in out  # kept: the stakeholder fixes the pick and submits again
+    assert store.list_recent().items == []
 
 
 def test_params_out_of_range_are_refused_before_submitting(dash_call, store):
     store.publish_description(_description())
-    out = _submit(dash_call, NUMERIC, params={"k_min": 1, "k_max": 4})
-    assert "k_min: Must be between 2 and 12." in str(out["submit-message"]["children"])
+    out = _submit(dash_call, NUMERIC, params={"top": 0, "scale": 2.0})
+    assert "top: Must be between 1 and 50." in str(out["submit-message"]["children"])
     assert store.list_recent().items == []
 
 
@@ -120,11 +162,13 @@ def test_the_batch_page_shows_the_description_and_a_form_built_from_it(dash_call
 
     store.publish_description(_description())
     page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/jobs")]))
-    assert "Customer segments" in page and "Splits the rows of your table" in page
-    assert "Between 10 and 100,000 data rows." in page and "At least 2 numeric columns" in page
-    assert '"label": "Fewest segments"' not in page  # labels render as html.Label children
-    assert "Fewest segments" in page and "Most segments" in page
-    assert '{"type": "batch-param", "name": "k_min"}' in page
+    assert TITLE in page and "Scores every row of your table" in page
+    assert "Between 3 and 500 data rows." in page and "At least 1 numeric columns" in page
+    assert '"label": "Rows to flag"' not in page  # labels render as html.Label children
+    assert "Rows to flag" in page and "Rank by column" in page and "file-submit" in page
+    assert '{"type": "batch-param", "name": "top"}' in page
+    assert '{"type": "batch-column", "name": "rank_by"}' in page
+    assert '"options": ["fixture-scores.csv"]' in page  # the algorithm's own sample, not the bundled ones
 
 
 def test_an_edited_description_redraws_the_form_without_a_restart(dash_call, store, app):
@@ -132,14 +176,17 @@ def test_an_edited_description_redraws_the_form_without_a_restart(dash_call, sto
 
     store.publish_description(_description())
     stamp = __import__("dashboard.pages.jobs", fromlist=["x"]).description_stamp(app.services.batch_description())
-    edited = {**_description(), "title": "Edited segments"}
+    edited = {**_description(), "title": "Edited scores"}
     store.publish_description(edited)
     app.services.description_cache.clear()  # the page's 2 s cache, not a restart
     out = dash_call.call("batch-about.children", [prop("batch-refresh", "n_intervals", 1)],
-                         state=[prop("batch-stamp", "data", stamp)], changed=["batch-refresh.n_intervals"])
-    assert "Edited segments" in str(out["batch-about"]["children"])
+                         state=[prop("batch-stamp", "data", stamp), prop("sample-choice", "value", None)],
+                         changed=["batch-refresh.n_intervals"])
+    assert "Edited scores" in str(out["batch-about"]["children"])
     assert out["batch-stamp"]["data"] != stamp
+    assert out["sample-choice"] == {"options": ["fixture-scores.csv"], "value": "fixture-scores.csv"}
     same = dash_call(  # nothing changed since: no redraw (the stakeholder's entries stay)
         "batch-about.children", [prop("batch-refresh", "n_intervals", 2)],
-        state=[prop("batch-stamp", "data", out["batch-stamp"]["data"])], changed=["batch-refresh.n_intervals"])
+        state=[prop("batch-stamp", "data", out["batch-stamp"]["data"]), prop("sample-choice", "value", None)],
+        changed=["batch-refresh.n_intervals"])
     assert same.status_code == 204

@@ -45,6 +45,7 @@ def test_a_good_record_is_returned_converted():
         ({"n": {"v": 1}}, "n", "must be a whole number, not an object"),
         ({"kind": "blue"}, "kind", "must be one of: red, green"),
         ({"kind": 1}, "kind", "must be one of: red, green"),
+        ({"x": 0.55}, "x", "must be a multiple of 0.1 from -1 (got 0.55)"),
     ],
 )
 def test_each_wrong_value_names_its_field_and_problem(change, field, problem):
@@ -94,10 +95,32 @@ def valid_value(field) -> st.SearchStrategy:
         return st.sampled_from(field.choices)
     if isinstance(field, Integer):
         return st.integers(min_value=field.min, max_value=field.max)
-    return st.floats(min_value=field.min, max_value=field.max, allow_nan=False)
+    steps = int(round((field.max - field.min) / field.step))  # on the step grid from min, as a browser allows
+    return st.integers(min_value=0, max_value=steps).map(lambda n: field.min + n * field.step)
 
 
 RANGED = [f for f in MODEL.INPUTS if not isinstance(f, Choice)]
+
+
+def test_a_number_off_its_step_is_refused_naming_the_step_and_its_base_as_a_browser_does():
+    half = Number("w", "W", min=0.5, max=30.0, step=0.5, default=2.0)
+    assert check_inputs({"w": 1.5}, [half]) == {"w": 1.5}
+    assert problems({"w": 0.75}, [half]) == ("validation", {"w": "must be a multiple of 0.5 from 0.5 (got 0.75)"})
+    odd = Number("o", "O", min=0.25, max=3.0, step=0.5, default=0.75)  # the grid is 0.25, 0.75, ...
+    assert problems({"o": 1.0}, [odd]) == ("validation", {"o": "must be a multiple of 0.5 from 0.25 (got 1)"})
+    assert check_inputs({"o": 1.25}, [odd]) == {"o": 1.25}
+    evens = Integer("e", "E", min=0, max=10, step=2, default=4)
+    assert problems({"e": 3}, [evens]) == ("validation", {"e": "must be a multiple of 2 from 0 (got 3)"})
+    anything = Number("a", "A", min=0.0, max=1.0, step=None, default=0.5)
+    assert check_inputs({"a": 0.123456}, [anything]) == {"a": 0.123456}
+
+
+def test_a_numeric_choice_takes_the_number_and_says_so_when_sent_text():
+    priority = Choice("p", "P", choices=(1, 2), default=2)
+    assert check_inputs({"p": 2}, [priority]) == {"p": 2}
+    assert check_inputs({"p": 2.0}, [priority]) == {"p": 2}
+    assert problems({"p": "2"}, [priority]) == (
+        "validation", {"p": "must be one of: 1, 2 (send the number 2, not the text '2')"})
 
 
 def test_the_fixture_covers_every_field_kind():

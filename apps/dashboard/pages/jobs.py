@@ -15,10 +15,10 @@ from jobkit import Job, JobKitError, JobStatus
 
 from dashboard import ui
 from dashboard.auth import current_user
-from dashboard.batch_input import check_against
+from dashboard.batch_input import check_against, check_columns, header_of, numeric_of
 from dashboard.launcher import launch_health
-from dashboard.pages.predict import check_inputs, field
-from dashboard.services import SAMPLES_DIR, Services, samples
+from dashboard.pages.predict import check_inputs, control, field
+from dashboard.services import Services, sample_bytes, samples
 from dashboard.uploads import UploadRejected, check_csv, decode_upload, human_size
 
 log = logging.getLogger("dashboard.jobs")
@@ -98,6 +98,13 @@ def description_stamp(description: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def public_description(description: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The description as the page carries it: samples by name only (their contents stay server-side)."""
+    if not description:
+        return None
+    return {**{k: v for k, v in description.items() if k != "samples"}, "samples": samples(description)}
+
+
 def input_rules(description: dict[str, Any]) -> list[str]:
     """The description's input requirements as sentences a stakeholder can check a file against."""
     rules = description.get("input") if isinstance(description.get("input"), dict) else {}
@@ -135,11 +142,44 @@ def about(description: dict[str, Any] | None) -> list[Any]:
     ]
 
 
+def param_specs(description: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The description's parameter fields (each a dict with a name)."""
+    return [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+
+
+def column_specs(description: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The parameters that name one of the file's columns (a column picker each)."""
+    return [p for p in param_specs(description) if p.get("type") == "column"]
+
+
 def param_fields(description: dict[str, Any] | None) -> list[Any]:
-    """One form field per parameter the description declares (same look as the prediction form)."""
-    specs = [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
-    return [field(spec, {"type": "batch-param", "name": spec["name"]}, {"type": "batch-param-error",
-                                                                         "name": spec["name"]}) for spec in specs]
+    """One form field per parameter the description declares (same look as the prediction form); a
+    column picker's options come from the uploaded file's (or chosen sample's) header, and with
+    one the upload is held until "Submit the file"."""
+    parts = [field(spec, {"type": "batch-param", "name": spec["name"]},
+                   {"type": "batch-param-error", "name": spec["name"]},
+                   wrap_id={"type": "batch-column", "name": spec["name"]} if spec.get("type") == "column" else None)
+             for spec in param_specs(description)]
+    if column_specs(description):
+        parts.append(html.Div([
+            html.Button("Submit the file", id="file-submit", className="primary", n_clicks=0),
+            html.Small("An uploaded file waits here until its columns are picked.", className="help"),
+        ], className="field file-submit-row"))
+    return parts
+
+
+def column_pickers(description: dict[str, Any] | None, names: list[str], header: list[str],
+                   numeric: list[str]) -> list[Any]:
+    """The column dropdowns for `names`, their options the file's columns (numeric ones only for a
+    parameter asking for numbers); a pick still in the file is kept by the caller."""
+    specs = {spec["name"]: spec for spec in column_specs(description)}
+    pickers = []
+    for name in names:
+        spec = specs.get(name, {"name": name, "type": "column"})
+        offered = numeric if spec.get("column_type") == "number" else header
+        pickers.append(control({**spec, "choices": offered, "default": None},
+                                {"type": "batch-param", "name": name}))
+    return pickers
 
 
 def layout(services: Services) -> Any:
@@ -173,7 +213,8 @@ def layout(services: Services) -> Any:
                     html.Div(id="upload-size-warning", className="field-error", **{"data-max-bytes": str(limit)}),
                     html.Div(
                         [
-                            dcc.Dropdown(id="sample-choice", options=samples(), value=(samples() or [None])[0],
+                            dcc.Dropdown(id="sample-choice", options=samples(description),
+                                         value=(samples(description) or [None])[0],
                                          clearable=False, className="sample-choice"),
                             html.Button("Run on sample", id="sample-submit", className="primary", n_clicks=0),
                         ],
@@ -182,6 +223,9 @@ def layout(services: Services) -> Any:
                     dcc.Loading(html.Div(id="submit-message"), type="dot", delay_show=300),
                     dcc.Store(id="submit-token", data=uuid.uuid4().hex),
                     dcc.Store(id="batch-stamp", data=description_stamp(description)),
+                    # What a client needs to build a usable file (the smoke test): the description
+                    # without the samples' contents.
+                    dcc.Store(id="batch-published", data=public_description(description)),
                     dcc.Interval(id="batch-refresh", interval=DESCRIPTION_REFRESH_MS),
                 ],
                 className="card",
@@ -220,27 +264,75 @@ def submit_input(services: Services, trigger: str, contents: str | None, filenam
                  sample: str | None) -> tuple[str, bytes]:
     """(file name, bytes) to submit, from an upload or a sample; UploadRejected when unusable,
     including a file that cannot satisfy the batch algorithm's published description."""
+    description = _description(services)
     if trigger == "job-upload":
         if not contents:
             raise dash.exceptions.PreventUpdate
         data = decode_upload(contents, services.settings.upload_max_bytes)
         upload = check_csv(filename or "upload.csv", data)
         name, data = upload.name, upload.data
-    elif sample not in samples():
+    elif sample not in samples(description):
         raise UploadRejected("Please choose one of the samples.")
     else:
-        name, data = sample, (SAMPLES_DIR / sample).read_bytes()
-    check_against(_description(services), name, data)
+        name, data = sample, sample_bytes(description, sample)
+    check_against(description, name, data)
     return name, data
 
 
 def job_params(services: Services, values: list[Any] | None,
                ids: list[dict[str, str]] | None) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's parameters checked against the description: (clean values, problems by name)."""
-    specs = [p for p in (_description(services) or {}).get("params") or [] if isinstance(p, dict) and p.get("name")]
+    specs = param_specs(_description(services))
     given = {i["name"]: v for i, v in zip(ids or [], values or [], strict=False) if isinstance(i, dict)}
     specs = [spec for spec in specs if spec["name"] in given]  # a field not on the form gets the default
     return check_inputs(specs, given)
+
+
+def _held(name: str, columns: list[dict[str, Any]]) -> Any:
+    labels = ", ".join(f"'{spec.get('label') or spec['name']}'" for spec in columns)
+    return html.Div([f"{name} is ready. Pick {labels} from its columns above, then click ",
+                     html.Strong("Submit the file"), "."], className="alert info", role="status", id="upload-held")
+
+
+def _submit(services: Services, trigger: str, contents: str | None, filename: str | None, sample: str | None,
+            token: str, param_values: list[Any] | None, param_ids: list[Any] | None, note: str | None,
+            hold: bool, keep_file: bool = False) -> tuple[Any, Any, Any, Any]:
+    """Check and submit one job (the outputs of the submit callbacks). With `hold`, an upload for
+    an algorithm with column parameters is checked, then waits (its contents kept) for its columns
+    to be picked and "Submit the file"; `keep_file` keeps a held file when the submit is refused."""
+    description = _description(services)
+    columns = column_specs(description)
+    holding = hold and trigger == "job-upload" and bool(columns)
+    kept = dash.no_update if keep_file else None
+    params, problems = job_params(services, param_values, param_ids)
+    if holding:
+        problems = {k: v for k, v in problems.items() if k not in {spec["name"] for spec in columns}}
+    if problems:
+        listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+        return ui.notice(f"Please correct the settings ({listed})", notice_id="submit-error"), \
+            dash.no_update, kept, dash.no_update
+    try:
+        name, data = submit_input(services, trigger, contents, filename, sample)
+        if holding:
+            return _held(name, columns), dash.no_update, dash.no_update, dash.no_update
+        check_columns(description, name, data, params)
+    except UploadRejected as error:
+        return ui.notice(str(error), notice_id="submit-error"), dash.no_update, kept, dash.no_update
+    try:
+        # The token was made when this form rendered: a double click submits one job.
+        job = services.store.submit(owner=current_user() or "", client_token=token, input_bytes=data,
+                                    input_name=name, params=params, note=str(note or ""))
+    except JobKitError as error:
+        log.exception("submit failed")
+        return ui.notice(f"The job could not be submitted ({error}). Please try again."), dash.no_update, \
+            None, dash.no_update
+    services.start_worker()
+    message = html.Div(
+        ["Job submitted: ", dcc.Link(name, href=f"/jobs/{job.job_id}", id="submitted-job-link"),
+         ". It starts within a few seconds; this table updates by itself."],
+        className="alert ok", role="status",
+    )
+    return message, uuid.uuid4().hex, None, job.job_id
 
 
 def register(app: dash.Dash, services: Services) -> None:
@@ -265,31 +357,71 @@ def register(app: dash.Dash, services: Services) -> None:
     def submit(contents: str | None, _clicks: int, filename: str | None, sample: str | None,
                token: str, param_values: list[Any] | None = None, param_ids: list[Any] | None = None,
                note: str | None = None) -> tuple[Any, Any, Any, Any]:
-        trigger = dash.ctx.triggered_id
-        params, problems = job_params(services, param_values, param_ids)
-        if problems:
-            listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
-            return ui.notice(f"Please correct the settings ({listed})", notice_id="submit-error"), \
-                dash.no_update, None, dash.no_update
+        return _submit(services, str(dash.ctx.triggered_id), contents, filename, sample, token, param_values,
+                       param_ids, note, hold=True)
+
+    @app.callback(
+        Output("submit-message", "children", allow_duplicate=True),
+        Output("submit-token", "data", allow_duplicate=True),
+        Output("job-upload", "contents", allow_duplicate=True),
+        Output("jobs-changed", "data", allow_duplicate=True),
+        Input("file-submit", "n_clicks"),
+        State("job-upload", "contents"),
+        State("job-upload", "filename"),
+        State("submit-token", "data"),
+        State({"type": "batch-param", "name": ALL}, "value"),
+        State({"type": "batch-param", "name": ALL}, "id"),
+        State("job-note", "value"),
+        prevent_initial_call=True,
+        running=[(Output("file-submit", "disabled"), True, False)],
+    )
+    def submit_file(clicks: int | None, contents: str | None, filename: str | None, token: str,
+                    param_values: list[Any] | None = None, param_ids: list[Any] | None = None,
+                    note: str | None = None) -> tuple[Any, Any, Any, Any]:
+        """"Submit the file": the held upload, with the columns now picked."""
+        if not clicks:
+            raise dash.exceptions.PreventUpdate
+        if not contents:
+            return ui.notice("Please upload a file first (or run a sample).", notice_id="submit-error"), \
+                dash.no_update, dash.no_update, dash.no_update
+        return _submit(services, "job-upload", contents, filename, None, token, param_values, param_ids, note,
+                       hold=False, keep_file=True)
+
+    @app.callback(
+        Output({"type": "batch-column", "name": ALL}, "children"),
+        Input("job-upload", "contents"),
+        Input("sample-choice", "value"),
+        State({"type": "batch-column", "name": ALL}, "id"),
+        State({"type": "batch-param", "name": ALL}, "value"),
+        State({"type": "batch-param", "name": ALL}, "id"),
+        prevent_initial_call=False,
+    )
+    def fill_columns(contents: str | None, sample: str | None, wraps: list[dict[str, str]],
+                     values: list[Any] | None, ids: list[dict[str, str]] | None) -> list[Any]:
+        """Each column picker offers the columns of the file just uploaded, or of the chosen sample."""
+        if not wraps:
+            raise dash.exceptions.PreventUpdate
+        description = _description(services)
         try:
-            name, data = submit_input(services, trigger, contents, filename, sample)
-        except UploadRejected as error:
-            return ui.notice(str(error), notice_id="submit-error"), dash.no_update, None, dash.no_update
-        try:
-            # The token was made when this form rendered: a double click submits one job.
-            job = services.store.submit(owner=current_user() or "", client_token=token, input_bytes=data,
-                                        input_name=name, params=params, note=str(note or ""))
-        except JobKitError as error:
-            log.exception("submit failed")
-            return ui.notice(f"The job could not be submitted ({error}). Please try again."), dash.no_update, \
-                None, dash.no_update
-        services.start_worker()
-        message = html.Div(
-            ["Job submitted: ", dcc.Link(name, href=f"/jobs/{job.job_id}", id="submitted-job-link"),
-             ". It starts within a few seconds; this table updates by itself."],
-            className="alert ok", role="status",
-        )
-        return message, uuid.uuid4().hex, None, job.job_id
+            if dash.ctx.triggered_id == "job-upload" and not contents:
+                raise dash.exceptions.PreventUpdate  # the upload was submitted and cleared: keep the picks
+            if contents and dash.ctx.triggered_id in ("job-upload", None):
+                data = decode_upload(contents, services.settings.upload_max_bytes)
+            elif sample in samples(description):
+                data = sample_bytes(description, sample)
+            else:
+                raise dash.exceptions.PreventUpdate
+            header = header_of(data)
+            numeric = numeric_of(data)
+        except (UploadRejected, UnicodeDecodeError):
+            raise dash.exceptions.PreventUpdate from None
+        names = [wrap["name"] for wrap in wraps]
+        picked = {i["name"]: v for i, v in zip(ids or [], values or [], strict=False) if isinstance(i, dict)}
+        pickers = column_pickers(description, names, header, numeric)
+        for picker, name in zip(pickers, names, strict=True):
+            options = [option["value"] for option in picker.options]
+            picker.value = picked.get(name) if picked.get(name) in options else None
+        return pickers
 
     @app.callback(
         Output("jobs-grid", "rowData"),
@@ -330,16 +462,22 @@ def register(app: dash.Dash, services: Services) -> None:
         Output("batch-about", "children"),
         Output("batch-params", "children"),
         Output("batch-stamp", "data"),
+        Output("sample-choice", "options"),
+        Output("sample-choice", "value"),
         Input("batch-refresh", "n_intervals"),
         State("batch-stamp", "data"),
+        State("sample-choice", "value"),
         prevent_initial_call=True,
     )
-    def redescribe(_ticks: int, stamp: str | None) -> tuple[Any, Any, Any]:
-        """Redraw the description and the form when the worker published a new one (a local edit)."""
+    def redescribe(_ticks: int, stamp: str | None, sample: str | None = None) -> tuple[Any, ...]:
+        """Redraw the description, the form and the samples offered when the worker published a new
+        description (a local edit)."""
         description = _description(services)
         if description_stamp(description) == (stamp or ""):
             raise dash.exceptions.PreventUpdate
-        return about(description), param_fields(description), description_stamp(description)
+        offered = samples(description)
+        return (about(description), param_fields(description), description_stamp(description), offered,
+                sample if sample in offered else (offered or [None])[0])
 
 # --- the launcher banner: workers that cannot be started are said so, not left as a silent queue ---
 

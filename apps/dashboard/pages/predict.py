@@ -14,6 +14,7 @@ from jobkit.logs import log_context
 from dashboard import charts, ui
 from dashboard.auth import current_user
 from dashboard.feedback_widget import widget
+from dashboard.outputs import typed_output
 from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
 from dashboard.services import Services
 
@@ -24,25 +25,37 @@ def _field_id(name: str) -> dict[str, str]:
     return {"type": "predict-input", "name": name}
 
 
-def _control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
-    if spec.get("type") == "choice":
-        options = [str(c) for c in spec.get("choices", [])]
+def choice_options(choices: list[Any]) -> list[dict[str, Any]]:
+    """Dropdown options that keep each choice's JSON type: the numeric choice 2 is sent as 2, not "2"."""
+    return [{"label": str(c), "value": c} for c in choices if isinstance(c, str | int | float)
+            and not isinstance(c, bool)]
+
+
+def control(spec: dict[str, Any], control_id: dict[str, str]) -> Any:
+    if spec.get("type") in ("choice", "column"):
+        options = choice_options(list(spec.get("choices") or []))
+        placeholder = "Upload a file or choose a sample first" if spec.get("type") == "column" else "Select..."
         return dcc.Dropdown(id=control_id, options=options, value=spec.get("default"),
-                            clearable=False, className="choice")
-    step = spec.get("step", 1 if spec.get("type") == "integer" else "any")
+                            clearable=False, className="choice", placeholder=placeholder)
+    step = spec.get("step") or (1 if spec.get("type") == "integer" else "any")
     return dcc.Input(id=control_id, type="number", value=spec.get("default"),
                      min=spec.get("min"), max=spec.get("max"), step=step, className="number")
 
 
-def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str]) -> Any:
-    """A labelled form control for one field description (the predictor's inputs, a batch job's params)."""
+def field(spec: dict[str, Any], control_id: dict[str, str], error_id: dict[str, str],
+          wrap_id: dict[str, str] | None = None) -> Any:
+    """A labelled form control for one field description (the predictor's inputs, a batch job's
+    params); `wrap_id` wraps the control in a Div a callback can redraw (a column picker's options)."""
+    shown = control(spec, control_id)
+    if wrap_id is not None:
+        shown = html.Div(shown, id=wrap_id)
     limits = ""
     if spec.get("type") in ("number", "integer") and spec.get("min") is not None and spec.get("max") is not None:
         limits = f"{spec['min']:g} to {spec['max']:g}"
     return html.Div(
         [
             html.Label(spec.get("label") or spec["name"], className="field-label"),
-            _control(spec, control_id),
+            shown,
             html.Small(" · ".join(part for part in (spec.get("help", ""), limits) if part), className="help"),
             html.Div(id=error_id, className="field-error"),
         ],
@@ -121,28 +134,65 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def pick_choice(choices: list[Any], value: Any) -> tuple[bool, Any]:
+    """(found, the choice itself) for a submitted value: the choice with the same JSON type first,
+    else the one whose text is the value ("2" picks the numeric choice 2, as an older form sent it)."""
+    if value is None or isinstance(value, bool):
+        return False, None
+    for choice in choices:
+        if type(choice) is type(value) and choice == value:
+            return True, choice
+    for choice in choices:
+        if not isinstance(choice, bool) and str(choice) == str(value):
+            return True, choice
+    return False, None
+
+
+def _step_problem(number: float, spec: dict[str, Any]) -> str | None:
+    """The browser's step rule (base `min`), said with the step: None when the number is on it."""
+    step, low = spec.get("step"), spec.get("min")
+    if _finite(step) is None or step <= 0 or _finite(low) is None:
+        return None
+    steps = (number - low) / step
+    if abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps)):
+        return None
+    return f"Must be a multiple of {step:g} from {low:g} (got {number:g})."
+
+
 def check_inputs(specs: list[dict[str, Any]], values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean values and per-field problems, by the field descriptions (before invoking)."""
     clean: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for spec in specs:
         name, kind, value = spec["name"], spec.get("type"), values.get(spec["name"])
-        if kind == "choice":
-            choices = [str(c) for c in spec.get("choices", [])]
-            if value is None or str(value) not in choices:
-                problems[name] = "Please choose one of the options."
+        if kind in ("choice", "column"):
+            found, choice = pick_choice(list(spec.get("choices") or []), value)
+            if kind == "column" and value in (None, "") and spec.get("required") is False:
+                clean[name] = None  # an optional column left unpicked
+                continue
+            if kind == "column" and value and not spec.get("choices"):
+                found, choice = isinstance(value, str), value  # the file's header is checked on submit
+            if not found:
+                problems[name] = ("Please choose one of the file's columns." if kind == "column"
+                                  else "Please choose one of the options.")
             else:
-                clean[name] = value
+                clean[name] = choice
             continue
         low, high = spec.get("min"), spec.get("max")
         between = f" between {low:g} and {high:g}" if low is not None and high is not None else ""
         number = _finite(value)
+        step = spec.get("step")
+        on_grid = "" if kind == "integer" and step in (None, 1) or _finite(step) is None or _finite(low) is None \
+            else f" that is a multiple of {step:g} from {low:g}"
         if number is None:
-            problems[name] = f"Please enter a number{between}."
+            # The browser sends nothing for a number off the input's step too: say the step.
+            problems[name] = f"Please enter a number{between}{on_grid}."
         elif kind == "integer" and not number.is_integer():
             problems[name] = "Please enter a whole number."
         elif (low is not None and number < low) or (high is not None and number > high):
             problems[name] = f"Must be{between}."
+        elif (off_step := _step_problem(number, spec)) is not None:
+            problems[name] = off_step
         else:
             clean[name] = int(value) if kind == "integer" else value
     return clean, problems
@@ -161,6 +211,9 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
                   html.Span(timing, className="latency", id="prediction-latency")], className="meta-row"),
         dcc.Store(id="answer-version", data=outcome.model_version),  # the form follows it (refresh_form)
     ]
+    typed = typed_output(outcome.prediction, _declared_output(services))
+    if typed is not None:
+        parts.append(typed)
     if outcome.chart:
         parts.append(charts.graph(outcome.chart, "prediction-chart", height=320))
     if prediction_id:
@@ -168,6 +221,15 @@ def _result(services: Services, outcome: Any, prediction_id: str | None) -> Any:
     else:
         parts.append(ui.notice("This prediction could not be saved, so it cannot get feedback.", "info"))
     return html.Div(parts)
+
+
+def _declared_output(services: Services) -> dict[str, Any] | None:
+    """The model's OUTPUT declaration from its (cached) describe, or None when it cannot be read."""
+    try:
+        output = services.predictor.describe().get("output")
+    except PredictorUnavailable:
+        return None
+    return output if isinstance(output, dict) else None
 
 
 def register(app: dash.Dash, services: Services) -> None:

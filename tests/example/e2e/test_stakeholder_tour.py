@@ -2,7 +2,10 @@
 in one click, each class's probability as a number), read what the batch job does and its
 parameter form, have an unusable file refused on the spot with the reason, run a batch job and
 read its results in plain language, download them, vote and change the vote, and see it counted
-once. Writes docs/tour/*.png."""
+once. Writes docs/tour/*.png.
+
+It drives the shipped example on purpose (the screenshots in docs/tour show it), so it lives in
+tests/example/ and goes with the example; the framework's own browser tests are in tests/e2e/."""
 
 from __future__ import annotations
 
@@ -13,38 +16,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.steps import sign_in, text_of, upload, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
-
-
-def wait(browser, timeout=30):
-    # Dash re-renders the grid while we read it: an element gone stale just means "look again".
-    return WebDriverWait(browser, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
-
-
-def text_of(browser, css, contains, timeout=30):
-    """Wait until the element at `css` contains `contains`; return its text."""
-    def found(b):
-        text = b.find_element(By.CSS_SELECTOR, css).text
-        return text if contains in text else False
-
-    return wait(browser, timeout).until(found)
-
-
-def sign_in(browser, stack, password=None):
-    user, real = stack.login
-    browser.get(stack.settings.dashboard_url + "/login")
-    browser.find_element(By.ID, "user").clear()
-    browser.find_element(By.ID, "user").send_keys(user)
-    browser.find_element(By.ID, "password").send_keys(real if password is None else password)
-    browser.find_element(By.ID, "login-button").click()
+TOUR = Path(__file__).resolve().parents[3] / "docs" / "tour"
+WEBGL = "WebGL is not supported"
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -59,12 +39,6 @@ def big_csv(path: Path, rows: int) -> Path:
             out.writerow([f"C{n:06d}", round(rng.gauss(c[0], c[0] / 6), 2), round(abs(rng.gauss(c[1], 1)), 1),
                           round(abs(rng.gauss(c[2], c[2] / 5)), 2), max(1, int(rng.gauss(c[3], 5)))])
     return path
-
-
-def upload(browser, path: Path) -> None:
-    # dcc.Upload's component loads asynchronously: its file input may appear after the page's text.
-    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#job-upload input[type=file]")))
-    browser.find_element(By.CSS_SELECTOR, "#job-upload input[type=file]").send_keys(str(path))
 
 
 def test_a_wrong_password_shows_a_message(browser, stack):
@@ -202,6 +176,8 @@ def test_batch_job_runs_to_success_with_charts_and_a_download(browser, stack, tm
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(TOUR / "job-detail.png"))
     browser.execute_script("document.getElementById('result-charts').scrollIntoView()")
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#result-charts .main-svg")) >= 4)
+    assert WEBGL not in browser.page_source  # the segment scatter is SVG, drawn in any browser
     browser.save_screenshot(str(TOUR / "job-results.png"))
     href = browser.find_element(By.ID, "download-result").get_attribute("href")
     assert href.endswith("/result.csv") and href.startswith(stack.settings.dashboard_url)  # signed when clicked
