@@ -66,6 +66,20 @@ class Progress:
             self.problem = f"progress(..., {message!r}) has a message that is not text"
 
 
+_RAN: dict[bytes, tuple[Any, BaseException | None]] = {}
+
+
+def refusal(module: ModuleType, data: bytes) -> BaseException | None:
+    """The exception run() raised on `data` with the default params (None if it returned), from a
+    memo when run_once or an earlier call already ran it on the same bytes."""
+    if data not in _RAN:
+        try:
+            _RAN[data] = (module.run(data, {}, lambda *_: None), None)
+        except Exception as error:  # noqa: BLE001 - handed back to the caller, who judges it
+            _RAN[data] = (None, error)
+    return _RAN[data][1]
+
+
 def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
              refused: Callable[[str], Finding] | None = None) -> tuple[Finding | None, int]:
     """Run run() on `data` with the default params; (a FAIL or None, cells the worker neutralised)."""
@@ -77,7 +91,9 @@ def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
     progress = Progress()
     try:
         result = module.run(data, {}, progress)
+        _RAN[data] = (result, None)
     except algorithm.invalid_input as error:
+        _RAN[data] = (None, error)
         if refused is not None:
             return refused(str(error)), 0
         return fail(user_line(error, {source.copy.resolve(): source.shown}) or source.at(source.line_of("run")),
