@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from contractkit import tables
 from contractkit.charts import chart_problem
 from contractkit.report import Finding, describe_error, fail, ok, user_line
 from contractkit.source import Source
-from contractkit.workspace import shown_path
+from contractkit.workspace import ORIGINAL_ALGORITHM_DIR, shown_path
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ def samples(module: ModuleType, apps: Path, algorithm_file: Path) -> list[Sample
     algorithm.py; or a samples/ folder beside it) and the dashboard's bundled samples."""
     found: list[Sample] = []
     declared = getattr(module, "SAMPLES", None)
+    original = Path(os.environ.get(ORIGINAL_ALGORITHM_DIR) or algorithm_file.parent)
     for item in declared or ():
         raw = getattr(item, "path", item)
         if isinstance(raw, str | Path):
-            path = Path(raw) if Path(raw).is_absolute() else algorithm_file.parent / raw
+            copy, given = (Path(raw), Path(raw)) if Path(raw).is_absolute() else \
+                (algorithm_file.parent / raw, original / raw)
+            path = copy if copy.is_file() else given
             if path.is_file():
-                found.append(Sample(path.name, shown_path(path), path.read_bytes()))
+                found.append(Sample(path.name, shown_path(given), path.read_bytes()))
     folders = [algorithm_file.parent / "samples", apps / "dashboard" / "samples"]
     for folder in folders:
         for path in sorted(folder.glob("*.csv")) if folder.is_dir() else ():

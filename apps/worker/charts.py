@@ -30,9 +30,8 @@ def explained(chart: Chart, explanation: str) -> Chart:
 def scatter_groups(
     groups: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, x_title: str, y_title: str
 ) -> Chart:
-    """One marker trace per group (so the legend names the groups); SVG "scatter", not WebGL's
-    "scattergl", so that browsers without a GPU draw it too (the scatter shows at most a few
-    thousand points)."""
+    """One marker trace per group (so the legend names the groups). SVG `scatter`, not `scattergl`:
+    a browser without WebGL (a locked-down laptop, headless chromium) draws it too."""
     data = [
         {"type": "scatter", "mode": "markers", "name": name, "x": list(x), "y": list(y), "marker": {"size": 6}}
         for name, (x, y) in groups.items()
