@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from contractkit import tables
 from contractkit.charts import chart_problem
 from contractkit.report import Finding, describe_error, fail, ok, user_line
 from contractkit.source import Source
-from contractkit.workspace import shown_path
+from contractkit.workspace import ORIGINAL_ALGORITHM_DIR, shown_path
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ def samples(module: ModuleType, apps: Path, algorithm_file: Path) -> list[Sample
     algorithm.py; or a samples/ folder beside it) and the dashboard's bundled samples."""
     found: list[Sample] = []
     declared = getattr(module, "SAMPLES", None)
+    original = Path(os.environ.get(ORIGINAL_ALGORITHM_DIR) or algorithm_file.parent)
     for item in declared or ():
         raw = getattr(item, "path", item)
         if isinstance(raw, str | Path):
-            path = Path(raw) if Path(raw).is_absolute() else algorithm_file.parent / raw
+            copy, given = (Path(raw), Path(raw)) if Path(raw).is_absolute() else \
+                (algorithm_file.parent / raw, original / raw)
+            path = copy if copy.is_file() else given
             if path.is_file():
-                found.append(Sample(path.name, shown_path(path), path.read_bytes()))
+                found.append(Sample(path.name, shown_path(given), path.read_bytes()))
     folders = [algorithm_file.parent / "samples", apps / "dashboard" / "samples"]
     for folder in folders:
         for path in sorted(folder.glob("*.csv")) if folder.is_dir() else ():
@@ -66,6 +70,20 @@ class Progress:
             self.problem = f"progress(..., {message!r}) has a message that is not text"
 
 
+_RAN: dict[bytes, tuple[Any, BaseException | None]] = {}
+
+
+def refusal(module: ModuleType, data: bytes) -> BaseException | None:
+    """The exception run() raised on `data` with the default params (None if it returned), from a
+    memo when run_once or an earlier call already ran it on the same bytes."""
+    if data not in _RAN:
+        try:
+            _RAN[data] = (module.run(data, {}, lambda *_: None), None)
+        except Exception as error:  # noqa: BLE001 - handed back to the caller, who judges it
+            _RAN[data] = (None, error)
+    return _RAN[data][1]
+
+
 def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
              refused: Callable[[str], Finding] | None = None) -> tuple[Finding | None, int]:
     """Run run() on `data` with the default params; (a FAIL or None, cells the worker neutralised)."""
@@ -77,7 +95,9 @@ def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
     progress = Progress()
     try:
         result = module.run(data, {}, progress)
+        _RAN[data] = (result, None)
     except algorithm.invalid_input as error:
+        _RAN[data] = (None, error)
         if refused is not None:
             return refused(str(error)), 0
         return fail(user_line(error, {source.copy.resolve(): source.shown}) or source.at(source.line_of("run")),

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from contractkit import tables
+from contractkit.algorithm_checks import refusal
 from contractkit.report import Finding, by_class_name, fail, ok
 from contractkit.source import Source
 
@@ -70,13 +71,9 @@ def worker_verdict(module: ModuleType, spec: Any, data: bytes, rows: int) -> str
     except InvalidInput as error:
         return f"the worker's read: {error}"
     if rows <= RUN_LIMIT_ROWS:
-        algorithm = load_algorithm("worker.algorithm")
-        try:
-            module.run(data, {}, lambda *_: None)
-        except algorithm.invalid_input as error:
+        error = refusal(module, data)  # run()'s other errors are reported by algorithm_checks
+        if isinstance(error, load_algorithm("worker.algorithm").invalid_input):
             return f"run(): {error}"
-        except Exception:  # noqa: BLE001, S110 - run()'s own errors are reported by algorithm_checks
-            pass
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -174,7 +174,7 @@ def check_model(module: ModuleType, source: Source) -> list[Finding]:
     findings = [*_text(module, "MODEL_VERSION", source), *_text(module, "TITLE", source),
                 *_text(module, "DESCRIPTION", source)]
     output = getattr(module, "OUTPUT", None)
-    if not isinstance(output, dict) or not all(isinstance(output.get(k), str) and output.get(k)
+    if not isinstance(output, Mapping) or not all(isinstance(output.get(k), str) and output.get(k)
                                                for k in ("name", "label", "kind")):
         findings.append(fail(source.at(source.line_of("OUTPUT")), "OUTPUT", f"is {output!r:.80}",
                              'declare OUTPUT = {"name": "...", "label": "...", "kind": "..."}'))

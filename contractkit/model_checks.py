@@ -94,13 +94,14 @@ def _third_party(apps: Path, names: set[str]) -> dict[str, Path]:
 
 
 def serve_checks(apps: Path, source: Source) -> list[Finding]:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         handler = importlib.import_module("predictor.handler")
     except Exception as error:  # noqa: BLE001
         return [_raised(error, source, "predictor.handler import", "at cold start",
                         "model.py must import with only the predictor's requirements installed")]
     init_ms = getattr(handler, "INIT_MS", (time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000
     findings = []
     if handler.PREDICTOR.loaded.trained:
         findings.append(fail(source.at(source.line_of("train")), "train()", "the cold start had to train: "
@@ -116,14 +117,21 @@ def serve_checks(apps: Path, source: Source) -> list[Finding]:
     findings.extend(_training_only(source, needed))
     findings.extend(_unpinned(apps, source, pickled))
     if init_ms > COLD_INIT_BUDGET_MS:  # a busy machine is not a slow model: the best of two more tries
-        init_ms = min([init_ms, *(_cold_init_ms() for _ in range(2))])
-    if init_ms > COLD_INIT_BUDGET_MS:
-        findings.append(fail(source.at(1), "cold init", f"{init_ms:.0f} ms, over the {COLD_INIT_BUDGET_MS} ms "
-                             "budget (handler import + artifact load)",
+        wall, cpu = zip(*[(init_ms, cpu_ms), *(_cold_init_ms() for _ in range(2))], strict=True)
+        init_ms, cpu_ms = min(wall), min(cpu)
+    # Judged by wall time; by CPU time only while this machine is saturated (load average at or above
+    # its CPU count): Lambda gives the instance its CPU, a shared test machine may not. A model that
+    # waits (sleeps, network) at import is judged by the wall clock whenever the machine is not busy.
+    busy_machine = os.getloadavg()[0] >= (os.cpu_count() or 1)
+    if (cpu_ms if busy_machine else init_ms) > COLD_INIT_BUDGET_MS:
+        findings.append(fail(source.at(1), "cold init", f"{init_ms:.0f} ms ({cpu_ms:.0f} ms CPU), over the "
+                             f"{COLD_INIT_BUDGET_MS} ms budget (handler import + artifact load)",
                              "import less at module level and keep the artifact small"))
     else:
+        busy = f"; {cpu_ms:.0f} ms CPU, judged so as this machine is saturated (load " \
+               f"{os.getloadavg()[0]:.1f})" if init_ms > COLD_INIT_BUDGET_MS else ""
         findings.append(ok(f"cold init {init_ms:.0f} ms (budget {COLD_INIT_BUDGET_MS} ms: handler import "
-                           "+ artifact load)"))
+                           f"+ artifact load{busy})"))
     return findings
 
 
@@ -153,15 +161,21 @@ def _artifact_needs(path: Path) -> tuple[set[str], set[str]]:
     return set(imported), set(pickled)
 
 
-def _cold_init_ms() -> float:
+_TIME_INIT = ("import time; cpu = time.process_time(); import predictor.handler as h; "
+              "print(h.INIT_MS, (time.process_time() - cpu) * 1000)")
+
+
+def _cold_init_ms() -> tuple[float, float]:
+    """(wall ms, CPU ms) of one more cold start in a fresh process."""
     import subprocess
 
-    done = subprocess.run([sys.executable, "-c", "import predictor.handler as h; print(h.INIT_MS)"],
-                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    done = subprocess.run([sys.executable, "-c", _TIME_INIT], capture_output=True, text=True, timeout=120,
+                          env=os.environ.copy())
     try:
-        return float(done.stdout.strip().splitlines()[-1])
+        wall, cpu = done.stdout.strip().splitlines()[-1].split()
+        return float(wall), float(cpu)
     except (ValueError, IndexError):
-        return float("inf")
+        return float("inf"), float("inf")
 
 
 def _training_only(source: Source, needed: set[str]) -> list[Finding]:

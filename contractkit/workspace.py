@@ -21,6 +21,7 @@ APPS = REPO / "apps"
 MODEL = APPS / "predictor" / "model.py"
 ALGORITHM = APPS / "worker" / "algorithm.py"
 PROBE_TIMEOUT_S = 300
+ORIGINAL_ALGORITHM_DIR = "CONTRACTKIT_ALGORITHM_DIR"
 
 
 def shown_path(path: Path) -> str:
@@ -40,6 +41,7 @@ class Workspace:
     apps: Path
     model: str
     algorithm: str
+    algorithm_dir: Path  # the given algorithm's own folder: its SAMPLES paths may point beside it
 
     @property
     def model_copy(self) -> Path:
@@ -57,7 +59,8 @@ class Workspace:
         """A clean environment: the copy (then the repository, for contractkit) on the path, no AWS."""
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
         return {**keep, "PYTHONPATH": os.pathsep.join([str(self.apps), str(REPO)]), "PYTHONDONTWRITEBYTECODE": "1",
-                "MODEL_DIR": str(self.model_dir), "LOG_LEVEL": "WARNING", "PYTHONHASHSEED": "0"}
+                "MODEL_DIR": str(self.model_dir), "LOG_LEVEL": "WARNING", "PYTHONHASHSEED": "0",
+                ORIGINAL_ALGORITHM_DIR: str(self.algorithm_dir)}
 
 
 def make_workspace(model: Path | None = None, algorithm: Path | None = None, root: Path | None = None) -> Workspace:
@@ -83,7 +86,7 @@ def make_workspace(model: Path | None = None, algorithm: Path | None = None, roo
         if samples.is_dir() and samples.resolve() != (APPS / "worker" / "samples").resolve():
             shutil.rmtree(apps / "worker" / "samples", ignore_errors=True)
             shutil.copytree(samples, apps / "worker" / "samples")
-    return Workspace(root, apps, shown_path(model), shown_path(algorithm))
+    return Workspace(root, apps, shown_path(model), shown_path(algorithm), algorithm.parent)
 
 
 def run_probe(workspace: Workspace, group: str, timeout: float = PROBE_TIMEOUT_S,

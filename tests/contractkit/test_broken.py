@@ -68,3 +68,13 @@ def test_a_hand_written_formula_csv_is_stored_neutralised_and_the_kit_says_so():
     ran = [f.what for f in findings if f.what.startswith("run() on a generated table of 3 rows")]
     assert ran == ["run() on a generated table of 3 rows meeting INPUT: a Result the worker stores, formula-safe "
                    "CSV, charts draw without WebGL; the worker neutralised 3 formula-like cells"]
+
+
+def test_a_sample_the_algorithm_declares_beside_it_is_run_and_named_when_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tiny.csv").write_text("x\n1\n")
+    algorithm = tmp_path / "algorithm.py"
+    algorithm.write_text(EVERY_PARAM.read_text() + '\nSAMPLES = ["data/tiny.csv"]\n')
+    lines = failures(probe("algorithm", algorithm=algorithm))
+    assert lines == [f"FAIL {shown_path(tmp_path / 'data' / 'tiny.csv')} sample tiny.csv: run() refuses it: The "
+                     "file has 1 data rows; at least 3 are needed. Fix: make the sample meet INPUT, or remove it"]
