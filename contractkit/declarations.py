@@ -249,6 +249,7 @@ def check_algorithm(module: ModuleType, source: Source) -> list[Finding]:
                                      f"PARAMS {type(spec).__name__}({spec.name!r})",
                                      f"names column {value!r}, which INPUT does not declare",
                                      f"add Column({value!r}) to INPUT.columns, or choose a declared column"))
+    findings.extend(_resources(source))
     if not any(not f.ok for f in findings):
         findings.append(ok(f"INPUT: {table.min_rows}..{table.max_rows} rows, up to {table.max_columns} columns, "
                            f"{table.min_numeric_columns}+ numeric; PARAMS consistent with it"))
@@ -287,3 +288,21 @@ def _table_problems(table: Any) -> list[tuple[str, str]]:
         if column.type not in ("number", "text"):
             problems.append((f"Column({column.name!r}) has type {column.type!r}", 'use type "number" or "text"'))
     return problems
+
+
+def _resources(source: Source) -> list[Finding]:
+    """RESOURCES as the stack reads it (a literal, without importing the algorithm) and sizes the worker."""
+    from worker import resources
+
+    where = source.at(source.line_of("RESOURCES"))
+    try:
+        declared = resources.declared(source.copy)
+    except resources.ResourcesError as error:
+        return [fail(where, "RESOURCES", str(error).split(": ", 1)[-1].rstrip("."),
+                     "write RESOURCES = Resources(vcpu=1, memory_gb=2, gpus=0) with plain numbers")]
+    found = resources.problems(declared)
+    if found:
+        return [fail(where, "RESOURCES", problem, "pick a Fargate size (docs/gpu.md lists them); GPUs need "
+                     "workerCompute: gpu") for problem in found]
+    gpus = f"{declared.gpus} GPU" + ("" if declared.gpus == 1 else "s")
+    return [ok(f"RESOURCES: {declared.vcpu:g} vCPU, {declared.memory_gb:g} GB, {gpus}")]

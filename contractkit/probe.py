@@ -26,8 +26,17 @@ def _import(name: str, source: Source) -> ModuleType | Finding:
         return importlib.import_module(name)
     except BaseException as error:  # noqa: BLE001 - SystemExit included: the import is user code
         where = user_line(error, {source.copy.resolve(): source.shown}) or source.at(1)
-        return fail(where, f"{source.copy.name} import", f"raised {describe_error(error)}",
-                    f"{source.copy.name} must import cleanly with only its app's requirements.txt installed")
+        return fail(where, f"{source.copy.name} import", f"raised {describe_error(error)}", _import_fix(error, source))
+
+
+def _import_fix(error: BaseException, source: Source) -> str:
+    """A missing package is the day-one error: say where its pin goes."""
+    app = source.copy.parent.name  # predictor or worker
+    if isinstance(error, ModuleNotFoundError) and error.name and error.name.split(".")[0] not in {app, "jobkit"}:
+        package = error.name.split(".")[0]
+        return (f"add {package}==<version> (and what it pulls in) to apps/{app}/requirements.txt, then make venv "
+                "(README: Bring your own model)")
+    return f"{source.copy.name} must import cleanly with only its app's requirements.txt installed"
 
 
 def findings_for(group: str, apps: Path, model_shown: str, algorithm_shown: str) -> list[Finding]:

@@ -23,10 +23,13 @@ MODEL_FAULTS = [
      "must not do I/O"),
     ("train_only_import", "serve", 12, "serve-time imports", "only train() uses load_iris",
      "move this import inside train()"),
-    ("import_error", "model", 5, "model.py import", "raised ModuleNotFoundError", "must import cleanly"),
+    ("import_error", "model", 5, "model.py import", "raised ModuleNotFoundError",
+     "add a_package_nobody_installed==<version> (and what it pulls in) to apps/predictor/requirements.txt"),
 ]
 ALGORITHM_FAULTS = [
     ("param_default_out_of_range", 16, "PARAMS Integer('top')", "default 0 is refused", "set default between 1 and 50"),
+    ("resources_not_fargate", 18, "RESOURCES", "memory_gb=16 does not go with vcpu=1 on Fargate",
+     "pick a Fargate size"),
     ("run_raises", 23, "run()", "raised ZeroDivisionError: division by zero on a generated table of 3 rows",
      "run() must handle every table INPUT allows"),
     ("param_stricter_than_form", 25, "PARAMS EvenInteger('pairs')",
