@@ -164,7 +164,7 @@ def test_the_batch_page_shows_the_description_and_a_form_built_from_it(dash_call
     page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/jobs")]))
     assert TITLE in page and "Scores every row of your table" in page
     assert "Between 3 and 500 data rows." in page and "At least 1 numeric columns" in page
-    assert '"label": "Rows to flag"' not in page  # labels render as html.Label children
+    assert '{"children": "Rows to flag", "className": "field-label"}' in page  # drawn as html.Label
     assert "Rows to flag" in page and "Rank by column" in page and "file-submit" in page
     assert '{"type": "batch-param", "name": "top"}' in page
     assert '{"type": "batch-column", "name": "rank_by"}' in page
