@@ -31,13 +31,12 @@ class Sample:
     data: bytes
 
 
-def samples(module: ModuleType, apps: Path, algorithm_file: Path) -> list[Sample]:
-    """The algorithm's own samples (a `SAMPLES` list of paths or objects with `.path`, relative to
-    algorithm.py; or a samples/ folder beside it) and the dashboard's bundled samples."""
+def samples(module: ModuleType, algorithm_file: Path) -> list[Sample]:
+    """The algorithm's own samples, as the batch page offers them: its `SAMPLES` list of paths
+    relative to algorithm.py (in the copy, else beside the original file)."""
     found: list[Sample] = []
-    declared = getattr(module, "SAMPLES", None)
     original = Path(os.environ.get(ORIGINAL_ALGORITHM_DIR) or algorithm_file.parent)
-    for item in declared or ():
+    for item in getattr(module, "SAMPLES", None) or ():
         raw = getattr(item, "path", item)
         if isinstance(raw, str | Path):
             copy, given = (Path(raw), Path(raw)) if Path(raw).is_absolute() else \
@@ -45,11 +44,6 @@ def samples(module: ModuleType, apps: Path, algorithm_file: Path) -> list[Sample
             path = copy if copy.is_file() else given
             if path.is_file():
                 found.append(Sample(path.name, shown_path(given), path.read_bytes()))
-    folders = [algorithm_file.parent / "samples", apps / "dashboard" / "samples"]
-    for folder in folders:
-        for path in sorted(folder.glob("*.csv")) if folder.is_dir() else ():
-            if all(s.name != path.name for s in found):
-                found.append(Sample(path.name, f"apps/{path.relative_to(apps)}", path.read_bytes()))
     return found
 
 
@@ -78,7 +72,8 @@ def refusal(module: ModuleType, data: bytes) -> BaseException | None:
     memo when run_once or an earlier call already ran it on the same bytes."""
     if data not in _RAN:
         try:
-            _RAN[data] = (module.run(data, {}, lambda *_: None), None)
+            _RAN[data] = (module.run(data, tables.column_params(getattr(module, "PARAMS", ()), data),
+                                     lambda *_: None), None)
         except Exception as error:  # noqa: BLE001 - handed back to the caller, who judges it
             _RAN[data] = (None, error)
     return _RAN[data][1]
@@ -86,7 +81,8 @@ def refusal(module: ModuleType, data: bytes) -> BaseException | None:
 
 def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
              refused: Callable[[str], Finding] | None = None) -> tuple[Finding | None, int]:
-    """Run run() on `data` with the default params; (a FAIL or None, cells the worker neutralised)."""
+    """Run run() on `data` with the default params (column parameters picked from its header, as
+    a stakeholder would); (a FAIL or None, cells the worker neutralised)."""
     from worker.interface import load_algorithm
     from worker.runner import checked_result
     from worker.tabular import neutralise
@@ -94,7 +90,7 @@ def run_once(module: ModuleType, source: Source, data: bytes, case: str, *,
     algorithm = load_algorithm("worker.algorithm")
     progress = Progress()
     try:
-        result = module.run(data, {}, progress)
+        result = module.run(data, tables.column_params(getattr(module, "PARAMS", ()), data), progress)
         _RAN[data] = (result, None)
     except algorithm.invalid_input as error:
         _RAN[data] = (None, error)
@@ -144,7 +140,7 @@ def _cells(data: bytes) -> list[list[str]]:
 def run_checks(module: ModuleType, source: Source, apps: Path) -> list[Finding]:
     spec = _spec(module)
     findings: list[Finding] = []
-    for sample in samples(module, apps, source.copy):
+    for sample in samples(module, source.copy):
         problem, neutralised = run_once(module, source, sample.data, f"the sample {sample.name}",
                                         refused=lambda message, s=sample: fail(
                                             s.where, f"sample {s.name}", f"run() refuses it: {message}",

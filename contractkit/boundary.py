@@ -11,6 +11,7 @@ from typing import Any
 
 from contractkit import tables
 from contractkit.algorithm_checks import refusal
+from contractkit.declarations import choices_of
 from contractkit.report import Finding, by_class_name, fail, ok
 from contractkit.source import Source
 
@@ -117,7 +118,7 @@ def _param_values(spec: Any) -> list[Any]:
     if by_class_name(spec, {"Integer": True, "Number": True}):
         step = getattr(spec, "step", 1) or 1
         return [spec.min, spec.max, spec.default, spec.min - step, spec.max + step]
-    choices = list(getattr(spec, "choices", ()) or ())
+    choices = list(choices_of(spec))
     return [*choices, getattr(spec, "default", None), "not one of the choices"]
 
 
@@ -130,13 +131,17 @@ def param_checks(module: ModuleType, source: Source) -> list[Finding]:
     specs = list(getattr(module, "PARAMS", ()) or ())
     findings: list[Finding] = []
     tried = 0
+    # Column parameters name one of the file's columns; without a file any name stands in for one.
+    columns = {spec.name: "a column" for spec in specs if by_class_name(spec, {"ColumnChoice": True})}
     for spec in specs:
+        if by_class_name(spec, {"ColumnChoice": True}):
+            continue  # its values are the file's columns: run() is tried with them picked from each table
         where = source.at(source.line_of_call(spec.name, "PARAMS"))
         for value in _param_values(spec):
             tried += 1
             clean, problems = check_inputs([spec.describe()], {spec.name: value})
             try:
-                parse_params(specs, {spec.name: clean.get(spec.name, value)})
+                parse_params(specs, {**columns, spec.name: clean.get(spec.name, value)})
                 worker = None
             except InvalidInput as error:
                 worker = str(error)

@@ -50,14 +50,17 @@ def _range_problems(field: Any, whole: bool) -> list[tuple[str, str]]:
 
 def _default_problems(field: Any, parse_errors: tuple[type[BaseException], ...]) -> list[tuple[str, str]]:
     default = getattr(field, "default", None)
+    step = getattr(field, "step", None)
+    off_grid = is_number(default) and is_number(step) and step > 0 and is_number(getattr(field, "min", None)) \
+        and is_number(getattr(field, "max", None)) and field.min <= default <= field.max \
+        and not on_step(default, field.min, step)
     try:
         field.parse(default)
     except parse_errors as error:
-        return [(f"default {default!r} is refused by its own field ({str(error).rstrip('.')})",
-                 _default_fix(field))]
-    step = getattr(field, "step", None)
-    if is_number(default) and is_number(step) and step > 0 and is_number(getattr(field, "min", None)) \
-            and not on_step(default, field.min, step):
+        if not off_grid:
+            return [(f"default {default!r} is refused by its own field ({str(error).rstrip('.')})",
+                     _default_fix(field))]
+    if off_grid:
         return [(f"default {default!r} is not on the step grid ({field.min:g} + n x {step:g}), so a browser "
                  "marks the pre-filled form invalid", f"use a default such as {_snap(default, field.min, step):g}, "
                  "or a step that divides it")]
@@ -65,8 +68,8 @@ def _default_problems(field: Any, parse_errors: tuple[type[BaseException], ...])
 
 
 def _default_fix(field: Any) -> str:
-    if hasattr(field, "choices"):
-        return f"make the default one of {list(field.choices)!r}"
+    if choices_of(field):
+        return f"make the default one of {list(choices_of(field))!r}"
     if hasattr(field, "min") and hasattr(field, "max"):
         return f"set default between {field.min} and {field.max}, or widen the range"
     return "give a default its own parse() accepts"
@@ -84,8 +87,21 @@ def _integer(field: Any, errors: tuple[type[BaseException], ...]) -> list[tuple[
     return _range_problems(field, whole=True) or _default_problems(field, errors)
 
 
+def choices_of(field: Any) -> tuple[Any, ...]:
+    """A Choice's choices, whichever name the field keeps them under."""
+    return tuple(getattr(field, "choices", None) or getattr(field, "options", None) or ())
+
+
+def _column_choice(field: Any, errors: tuple[type[BaseException], ...]) -> list[tuple[str, str]]:
+    """A column parameter has no fixed choices: the stakeholder picks one of the file's columns."""
+    kind = getattr(field, "type", "any")
+    if kind not in ("any", "number", "text"):
+        return [(f"type={kind!r} is not a column type", 'use type "any", "number" or "text"')]
+    return []
+
+
 def _choice(field: Any, errors: tuple[type[BaseException], ...]) -> list[tuple[str, str]]:
-    choices = tuple(getattr(field, "choices", ()) or ())
+    choices = choices_of(field)
     if not choices:
         return [("has no choices", "list at least one choice")]
     odd = [c for c in choices if isinstance(c, bool) or not isinstance(c, str | int | float)
@@ -103,7 +119,7 @@ FIELD_CHECKS: dict[str, Callable[[Any, tuple[type[BaseException], ...]], list[tu
     "Number": _numeric,
     "Integer": _integer,
     "Choice": _choice,
-    "ColumnChoice": _choice,
+    "ColumnChoice": _column_choice,
 }
 
 
@@ -259,7 +275,7 @@ def check_algorithm(module: ModuleType, source: Source) -> list[Finding]:
 def _column_refs(spec: Any) -> Sequence[str]:
     """Column names a parameter refers to (a ColumnChoice's choices), by class name."""
     if "Column" in type(spec).__name__:
-        return [c for c in getattr(spec, "choices", ()) or () if isinstance(c, str)]
+        return [c for c in choices_of(spec) if isinstance(c, str)]
     return []
 
 

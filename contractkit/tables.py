@@ -36,3 +36,35 @@ def table(spec: Any, rows: int, *, numeric: int | None = None, extra_text: int =
 def meeting(spec: Any, rows: int = 60) -> bytes:
     """A table that meets INPUT, with `rows` rows (clamped to its row limits)."""
     return table(spec, max(spec.min_rows, min(rows, spec.max_rows)))
+
+
+def column_params(params: Any, data: bytes) -> dict[str, str]:
+    """A usable pick for each column parameter (a `ColumnChoice`, by class name) from this table's
+    header, as a stakeholder would pick it: a numeric column for type "number", a text column for
+    "text", and for "any" the first text column (a group or a name) or else the first column."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, csv.Error):
+        return {}
+    if not rows:
+        return {}
+    header, body = rows[0], rows[1:]
+
+    def numeric(index: int) -> bool:
+        cells = [row[index] for row in body if index < len(row) and row[index].strip()]
+        try:
+            return bool(cells) and all(float(cell) == float(cell) for cell in cells)
+        except ValueError:
+            return False
+
+    numbers = [name for n, name in enumerate(header) if numeric(n)]
+    texts = [name for name in header if name not in numbers]
+    picks: dict[str, str] = {}
+    for spec in params or ():
+        if "ColumnChoice" not in {cls.__name__ for cls in type(spec).__mro__}:
+            continue
+        kind = getattr(spec, "type", "any")
+        pool = numbers if kind == "number" else texts if kind == "text" else texts or header
+        if pool:
+            picks[spec.name] = pool[0]
+    return picks

@@ -6,6 +6,7 @@ The copy is what the images hold (apps/<app> side by side, code only), so the pr
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -63,6 +64,24 @@ class Workspace:
                 ORIGINAL_ALGORITHM_DIR: str(self.algorithm_dir)}
 
 
+def declared_samples(algorithm: Path) -> list[str]:
+    """The relative paths of a literal `SAMPLES = [...]` in the algorithm file (read, not imported)."""
+    try:
+        tree = ast.parse(algorithm.read_text(), filename=str(algorithm))
+    except (SyntaxError, UnicodeDecodeError):
+        return []  # the probe reports it
+    found: list[str] = []
+    for node in tree.body:  # the last assignment wins, as when the module runs
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SAMPLES" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                value = []
+            found = [v for v in value if isinstance(v, str) and not Path(v).is_absolute()] \
+                if isinstance(value, list | tuple) else []
+    return found
+
+
 def make_workspace(model: Path | None = None, algorithm: Path | None = None, root: Path | None = None) -> Workspace:
     """Copy apps/ into `root` (a new temporary folder by default) with `model` as predictor/model.py
     (and a `pretrained/` folder beside it, if any) and `algorithm` as worker/algorithm.py."""
@@ -86,6 +105,11 @@ def make_workspace(model: Path | None = None, algorithm: Path | None = None, roo
         if samples.is_dir() and samples.resolve() != (APPS / "worker" / "samples").resolve():
             shutil.rmtree(apps / "worker" / "samples", ignore_errors=True)
             shutil.copytree(samples, apps / "worker" / "samples")
+        for relative in declared_samples(algorithm):  # and any it declares elsewhere beside it
+            source, copy = algorithm.parent / relative, apps / "worker" / relative
+            if source.is_file() and copy.resolve().is_relative_to(apps.resolve()):
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
     return Workspace(root, apps, shown_path(model), shown_path(algorithm), algorithm.parent)
 
 

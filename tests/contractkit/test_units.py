@@ -109,3 +109,15 @@ def test_the_workspace_is_a_copy_of_apps_with_the_pair_and_what_travels_beside_i
     assert (workspace.apps / "worker" / "samples" / "mine.csv").is_file()
     assert (workspace.apps / "dashboard" / "app.py").is_file() and (workspace.apps / "jobkit").is_dir()
     assert "fixture-classifier-1" not in (APPS / "predictor" / "model.py").read_text()  # apps/ untouched
+
+
+def test_column_parameters_are_picked_from_each_table_header_as_a_stakeholder_would():
+    from worker.interface import ColumnChoice
+    from worker.interface import Integer as WorkerInteger
+
+    params = [ColumnChoice("group", "Group by"), ColumnChoice("value", "Add up", type="number"),
+              ColumnChoice("name", "Name", type="text"), WorkerInteger("top", "Top", 1, 5, 2)]
+    data = b"shop,sales,region\nNorth,10,EU\nSouth,12.5,US\n"
+    assert tables.column_params(params, data) == {"group": "shop", "value": "sales", "name": "shop"}
+    assert tables.column_params(params, b"a,b\n1,2\n") == {"group": "a", "value": "a"}  # no text column to name
+    assert tables.column_params(params, b"\xff\xfe") == {}
