@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from mlproto.progress import ProgressView
 from mlproto.targets import Target
 
 OK, JOB_FAILED, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
+NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "werkzeug")  # the loggers jobkit.logs.configure quietens
 
 
 def _pairs(values: Sequence[str] | None, what: str) -> dict[str, Any]:
@@ -219,9 +221,20 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     except SystemExit as exit_:  # argparse printed its usage message
         return int(exit_.code or 0)
     as_json = bool(getattr(args, "json", False))
+    # Logging is put back as it was on return: main() may run inside a notebook or a test.
+    loggers = [logging.getLogger(name) for name in ("", *NOISY_LOGGERS)]
+    saved = [(logger, logger.handlers[:], logger.level) for logger in loggers]
     logs.configure("mlproto", level="INFO" if getattr(args, "verbose", False) else
                    os.environ.get("MLPROTO_LOG_LEVEL", "CRITICAL"), stream=err)
-    out = Output(as_json, out_stream)
+    try:
+        return _main(args, as_json, Output(as_json, out_stream), err)
+    finally:
+        for logger, handlers, level in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+
+
+def _main(args: argparse.Namespace, as_json: bool, out: Output, err: IO[str]) -> int:
     try:
         client = Client(target_for(args))
         return run(args, client, out, err)

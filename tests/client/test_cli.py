@@ -188,3 +188,12 @@ def test_interrupting_wait_exits_130_and_leaves_the_job(twin, table, tmp_path):
     assert f"the job keeps running: ml-proto status {job.job_id}" in err
     assert client.status(job.job_id).status is JobStatus.PENDING
     client.cancel(job.job_id)
+
+
+def test_main_puts_logging_back_as_it_was(tmp_path):
+    import logging
+
+    root, botocore = logging.getLogger(), logging.getLogger("botocore")
+    before = (root.handlers[:], root.level, botocore.level)
+    assert main(["jobs", "-v", "--devstack-dir", str(tmp_path)], stdout=io.StringIO(), stderr=io.StringIO()) == 3
+    assert (root.handlers[:], root.level, botocore.level) == before
