@@ -145,24 +145,24 @@ class Choice:
 
     name: str
     label: str
-    options: tuple[str | int | float, ...]
+    choices: tuple[str | int | float, ...]
     default: str | int | float
     help: str = ""
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "type": "choice", "choices": list(self.options),
+        return {"name": self.name, "label": self.label, "type": "choice", "choices": list(self.choices),
                 "default": self.default, "help": self.help}
 
     def parse(self, value: Any) -> str | int | float:
         if not isinstance(value, bool):
-            for option in self.options:
+            for option in self.choices:
                 same_kind = isinstance(option, str) == isinstance(value, str)  # 4.0 is 4, "4" is not 4 here
                 if same_kind and option == value:
                     return option
-            for option in self.options:  # a form's text: "4" for the numeric choice 4
+            for option in self.choices:  # a form's text: "4" for the numeric choice 4
                 if isinstance(value, str) and str(option) == value.strip():
                     return option
-        listed = ", ".join(str(option) for option in self.options)
+        listed = ", ".join(str(option) for option in self.choices)
         raise InvalidInput(f"'{self.label}' must be one of: {listed} (got {value!r}).")
 
 

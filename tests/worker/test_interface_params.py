@@ -24,7 +24,7 @@ from tests.fixtures.apps import EVERY_PARAM_MODULE
 def test_the_fixture_declares_every_param_kind_and_a_sample():
     kinds = {type(spec) for spec in every_param.PARAMS}
     assert kinds == {Integer, Number, Choice, ColumnChoice}
-    assert any(isinstance(spec, Choice) and all(isinstance(o, int) for o in spec.options)
+    assert any(isinstance(spec, Choice) and all(isinstance(o, int) for o in spec.choices)
                for spec in every_param.PARAMS)  # a numeric choice too
     description = load_algorithm(EVERY_PARAM_MODULE).description
     assert [sample["name"] for sample in description["samples"]] == ["fixture-scores.csv"]
@@ -36,7 +36,7 @@ def test_the_fixture_declares_every_param_kind_and_a_sample():
 
 @pytest.mark.parametrize(("given", "clean"), [(2, 2), ("4", 4), (4.0, 4), (" 2 ", 2)])
 def test_a_numeric_choice_takes_its_number_or_the_forms_text_of_it(given, clean):
-    bands = Choice("bands", "Bands", options=(2, 4), default=2)
+    bands = Choice("bands", "Bands", choices=(2, 4), default=2)
     assert parse_params([bands], {"bands": given}) == {"bands": clean}
     assert type(parse_params([bands], {"bands": given})["bands"]) is int
 
@@ -44,7 +44,7 @@ def test_a_numeric_choice_takes_its_number_or_the_forms_text_of_it(given, clean)
 @pytest.mark.parametrize("given", [3, "three", True, [2]])
 def test_a_value_outside_the_choices_is_refused_with_the_choices(given):
     with pytest.raises(InvalidInput, match=r"'Bands' must be one of: 2, 4 \(got"):
-        parse_params([Choice("bands", "Bands", options=(2, 4), default=2)], {"bands": given})
+        parse_params([Choice("bands", "Bands", choices=(2, 4), default=2)], {"bands": given})
 
 
 def test_a_column_must_be_one_of_the_files_columns_and_a_required_one_must_be_picked():
