@@ -210,19 +210,25 @@ def _unpinned(apps: Path, source: Source, pickled: set[str]) -> list[Finding]:
     """What model.py imports to serve (at module level, or in any function but train()) and what the
     artifact's classes need must be pinned in the predictor's requirements.txt; what those
     packages import in turn is theirs to declare (tests/images checks the image's set)."""
-    requirements = apps / "predictor" / "requirements.txt"
-    pinned = _pinned(requirements)
-    owners = importlib.metadata.packages_distributions()
     lazy_train = {m for imp in source.imports_inside("train") for m in imp.modules}
     own = {m for imp in source.top_level_imports() for m in imp.modules}
     own |= {m for f in source.functions() if f != "train" for imp in source.imports_inside(f) for m in imp.modules}
-    tops = {m.split(".")[0] for m in (own - lazy_train) | pickled}
-    used = _third_party(apps, tops)
+    return unpinned(apps, "predictor", source, (own - lazy_train) | pickled, "serve-time imports", "serving imports")
+
+
+def unpinned(apps: Path, app: str, source: Source, modules: set[str], subject: str, verb: str) -> list[Finding]:
+    """A FAIL at the import's line when a third-party package among `modules` (imported now) is not
+    pinned in apps/<app>/requirements.txt, naming the pin to add; else an ok listing what is used."""
+    requirements = apps / app / "requirements.txt"
+    pinned = _pinned(requirements)
+    owners = importlib.metadata.packages_distributions()
+    used = _third_party(apps, {m.split(".")[0] for m in modules})
     missing = []
     for top in sorted(used):
         dists = owners.get(top, [])
         if dists and not any(_canonical(d) in pinned for d in dists):
             missing.append((top, dists[0]))
+    shown = f"apps/{app}/requirements.txt"
     if missing:
         top, dist = missing[0]
         try:
@@ -230,10 +236,12 @@ def _unpinned(apps: Path, source: Source, pickled: set[str]) -> list[Finding]:
         except importlib.metadata.PackageNotFoundError:
             version = "<version>"
         listed = ", ".join(f"{t} ({d})" for t, d in missing)
-        return [fail(source.at(1), "serve-time imports", f"serving imports {listed}, which "
-                     "apps/predictor/requirements.txt does not pin: the image will not have it",
-                     f"add {dist}=={version} to apps/predictor/requirements.txt (or stop importing it)")]
-    return [ok(f"what serving imports is pinned in apps/predictor/requirements.txt "
+        imports = [*source.top_level_imports(), *(i for f in source.functions() for i in source.imports_inside(f))]
+        line = min((i.line for i in imports if any(m.split(".")[0] == top for m in i.modules)), default=1)
+        return [fail(source.at(line), subject, f"{verb} {listed}, which {shown} does not pin: the image will not "
+                     "have it", f"add {dist}=={version} to {shown} with what it pulls in (pip freeze in a fresh "
+                     "venv), or stop importing it")]
+    return [ok(f"what {verb.split()[0]} imports is pinned in {shown} "
                f"({', '.join(sorted(used)) or 'no third-party package'})")]
 
 

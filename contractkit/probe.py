@@ -47,7 +47,11 @@ def findings_for(group: str, apps: Path, model_shown: str, algorithm_shown: str)
         module = _import("worker.algorithm", source)
         if isinstance(module, Finding):
             return [module]
-        found = declarations.check_algorithm(module, source)
+        imported = {m for imp in source.top_level_imports() for m in imp.modules} | \
+            {m for f in source.functions() for imp in source.imports_inside(f) for m in imp.modules}
+        found = [*declarations.check_algorithm(module, source),
+                 *model_checks.unpinned(apps, "worker", source, imported, "algorithm.py imports",
+                                        "the algorithm imports")]
         if any(not f.ok for f in found):
             return [*found, skipped("run() and boundary checks: skipped until the declarations pass")]
         return [*found, *algorithm_checks.run_checks(module, source, apps), *boundary.boundary_checks(module, source),

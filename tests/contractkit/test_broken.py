@@ -30,6 +30,8 @@ ALGORITHM_FAULTS = [
     ("param_default_out_of_range", 16, "PARAMS Integer('top')", "default 0 is refused", "set default between 1 and 50"),
     ("resources_not_fargate", 18, "RESOURCES", "memory_gb=16 does not go with vcpu=1 on Fargate",
      "pick a Fargate size"),
+    ("unpinned_import", 8, "algorithm.py imports", "the algorithm imports yaml (PyYAML), which "
+     "apps/worker/requirements.txt does not pin", "add PyYAML=="),
     ("run_raises", 23, "run()", "raised ZeroDivisionError: division by zero on a generated table of 3 rows",
      "run() must handle every table INPUT allows"),
     ("param_stricter_than_form", 25, "PARAMS EvenInteger('pairs')",
