@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import drain, faults, first_run, image_sizes, listing, load, model_edit, realtime
+from bench import drain, faults, first_run, gpu_example, image_sizes, listing, load, model_edit, realtime
 from bench.report import Section, write
 from bench.support import free_port
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws
@@ -191,6 +191,7 @@ SECTIONS = {
     "faults": faults_section,
     "first_run": first_run_section,
     "model_edit": model_edit_section,
+    "gpu": gpu_example.section,
 }
 
 
