@@ -241,7 +241,7 @@ def unpinned(apps: Path, app: str, source: Source, modules: set[str], subject: s
         return [fail(source.at(line), subject, f"{verb} {listed}, which {shown} does not pin: the image will not "
                      "have it", f"add {dist}=={version} to {shown} with what it pulls in (pip freeze in a fresh "
                      "venv), or stop importing it")]
-    return [ok(f"what {verb.split()[0]} imports is pinned in {shown} "
+    return [ok(f"what {verb} is pinned in {shown} "
                f"({', '.join(sorted(used)) or 'no third-party package'})")]
 
 
