@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contractkit.workspace import shown_path
-from tests.contractkit.conftest import BROKEN, failures, probe
+from tests.contractkit.conftest import BROKEN, failures, kit, probe
 from tests.fixtures.apps import CLASSIFIER, EVERY_PARAM
 
 MODEL_FAULTS = [
@@ -83,3 +83,16 @@ def test_a_sample_the_algorithm_declares_beside_it_is_run_and_named_when_refused
     lines = failures(probe("algorithm", algorithm=algorithm))
     assert lines == [f"FAIL {shown_path(tmp_path / 'data' / 'tiny.csv')} sample tiny.csv: run() refuses it: The "
                      "file has 1 data rows; at least 3 are needed. Fix: make the sample meet INPUT, or remove it"]
+
+
+def test_a_refused_default_does_not_hide_a_fault_in_predict(tmp_path):
+    """Both faults of one broken model are named in one run: predict() is still tried on records
+    its fields accept when a default is out of range."""
+    model = tmp_path / "model.py"
+    model.write_text((BROKEN / "predict_key_error.py").read_text().replace(
+        'Integer("stops", "Stops", min=0, max=12, default=1)', 'Integer("stops", "Stops", min=0, max=12, default=20)'))
+    code, lines = kit(model=model, algorithm=EVERY_PARAM)
+    shown = shown_path(model)
+    assert code == 1
+    assert any(line.startswith(f"FAIL {shown}:15 INPUTS Integer('stops'): default 20 is refused") for line in lines)
+    assert any(line.startswith(f"FAIL {shown}:27 predict(): raised KeyError: 'weight_kg'") for line in lines), lines
