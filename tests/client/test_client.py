@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,17 +63,22 @@ def test_submit_wait_fetch(client, table, tmp_path):
     fetched = client.fetch(job.job_id, tmp_path / "out")
     rows = list(csv.DictReader(io.StringIO(fetched.result_path.read_text())))
     assert len(rows) == 12 and sum(row["flagged"] == "yes" for row in rows) == 2
-    assert fetched.summary["metrics"]["flagged"] == 2 and fetched.summary["params"] == {"top": 2, "scale": 2.0}
+    assert fetched.summary["metrics"]["flagged"] == 2
+    assert fetched.summary["params"] == {"top": 2, "scale": 2.0, "direction": "highest", "bands": 2, "rank_by": None}
     assert fetched.summary_path.exists() and fetched.result_path.parent == tmp_path / "out"
     assert client.status(job.job_id).status is JobStatus.SUCCEEDED
     assert job.job_id in [j.job_id for j in client.jobs(limit=50).items]
 
 
-def test_result_as_a_dataframe_when_pandas_is_there(client, table, tmp_path):
-    pandas = pytest.importorskip("pandas")
+def test_result_as_a_dataframe_when_pandas_is_there(client, table, tmp_path, monkeypatch):
+    import pandas  # requirements-dev.txt pins it, so this path is always proven
+
     job = client.submit(table, wait=True)
-    fetched = client.fetch(job.job_id, tmp_path)
+    fetched = client.fetch(job.job_id, tmp_path / "with")
     assert isinstance(fetched.table, pandas.DataFrame) and list(fetched.table.columns)[-2:] == ["score", "flagged"]
+    monkeypatch.setitem(sys.modules, "pandas", None)  # a notebook without pandas: the files, no frame
+    bare = client.fetch(job.job_id, tmp_path / "without")
+    assert bare.table is None and bare.result_path.read_bytes() == fetched.result_path.read_bytes()
 
 
 def test_the_same_token_submits_one_job(client, table):
@@ -106,7 +112,7 @@ def test_a_bad_parameter_is_named(client, table):
     assert out_of_range.value.field == "top" and "Must be between 1 and 50." in str(out_of_range.value)
     with pytest.raises(BadInput) as unknown:
         client.submit(table, {"k_max": 3})
-    assert unknown.value.field == "k_max" and "it takes: scale, top" in str(unknown.value)
+    assert unknown.value.field == "k_max" and "it takes: bands, direction, rank_by, scale, top" in str(unknown.value)
 
 
 def test_a_failed_job_says_why(client, tmp_path):
@@ -176,7 +182,7 @@ def test_the_target_file_is_owner_only_and_names_no_login(twin):
 
 
 def test_predict_a_dataframe_adds_the_answers(client):
-    pandas = pytest.importorskip("pandas")
+    import pandas
     frame = pandas.DataFrame([LIGHT, HEAVY])
     answered = client.predict(frame)
     assert list(answered["value"]) == ["on time", "late"] and list(frame.columns) == list(LIGHT)
