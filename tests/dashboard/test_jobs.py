@@ -241,3 +241,17 @@ def test_submit_starts_a_worker_process(dash_call, app, store, dashboard_setting
     wait_until(lambda: worker_log.exists() and "worker process ran" in worker_log.read_text(),
                timeout=10, what="the worker subprocess the submit started to write its line")
     assert len(store.list_recent().items) == 1
+
+
+def test_the_sample_row_appears_once_a_worker_publishes_samples(dash_call, store, app):
+    page = dash_call.call("page.children", [prop("url", "pathname", "/jobs")])  # no worker has described it yet
+    assert rendered(page, "sample-row")["style"] == {"display": "none"}
+    store.publish_description(fixture_description(params=False))
+    app.services.description_cache.clear()  # the page's 2 s cache of "nothing published"
+    out = dash_call.call("batch-about.children", [prop("batch-refresh", "n_intervals", 1)],
+                         state=[prop("batch-stamp", "data", rendered(page, "batch-stamp")["data"]),
+                                prop("sample-choice", "value", None)],
+                         changed=["batch-refresh.n_intervals"])
+    assert out["sample-choice"] == {"options": [FIXTURE_SAMPLE], "value": FIXTURE_SAMPLE}
+    assert out["sample-row"]["style"] == {}
+    assert "or run one of the job's samples." in out["upload-limit"]["children"]
