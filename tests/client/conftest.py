@@ -5,6 +5,7 @@ column named `explode` makes it raise (a job that fails and says why)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     root = tmp_path_factory.mktemp("client-twin")
     algorithm = root / "exploding_algorithm.py"
     algorithm.write_text(EVERY_PARAM.read_text() + EXPLODES)
+    shutil.copytree(EVERY_PARAM.parent / "samples", root / "samples")  # its SAMPLES, beside it as apps_with expects
     apps = apps_with(root / "apps", model=CLASSIFIER, algorithm=algorithm)
     settings = stack_settings(root / "state", apps_dir=apps, lambda_instances=1, extra_env={
         "WORKER_IDLE_SECONDS": "3",  # workers leave soon, so a test can find none running
