@@ -16,7 +16,9 @@ from bench import dash_calls
 
 USER = os.environ.get("LOAD_USER", "demo")
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
-SAMPLE = os.environ.get("LOAD_SAMPLE", "customer-segments.csv")
+# The sample a stakeholder runs: LOAD_SAMPLE, else the first one the batch algorithm published
+# (the batch page offers only those; an algorithm that declares none gets no sample submits).
+SAMPLE = os.environ.get("LOAD_SAMPLE", "")
 
 
 class Stakeholder(HttpUser):
@@ -30,6 +32,16 @@ class Stakeholder(HttpUser):
                 response.failure(f"login refused: {response.status_code}")
         page = self._page("/predict", name="open predict page")
         self.schema = (dash_calls.find(page, "predict-schema") or {}).get("data") or []
+        self.sample: str | None = SAMPLE or None
+
+    def _offered_sample(self) -> str | None:
+        """The sample to run: LOAD_SAMPLE, else the first the jobs page offers (looked up on the
+        page until a worker has published the description; opening it starts one)."""
+        if self.sample is None:
+            page = self._page("/jobs", name="open jobs page")
+            published = (dash_calls.find(page, "batch-published") or {}).get("data") or {}
+            self.sample = next(iter(published.get("samples") or []), None)
+        return self.sample
 
     def _callback(self, name: str, body: dict[str, Any]) -> Any:
         with self.client.post("/_dash-update-component", json=body, name=name, catch_response=True) as response:
@@ -73,6 +85,9 @@ class Stakeholder(HttpUser):
 
     @task(1)
     def submit_small_job(self) -> None:
-        answer = self._callback("submit job", dash_calls.submit_sample(SAMPLE))
+        sample = self._offered_sample()
+        if sample is None:
+            return  # no sample offered (yet): the page shows no "Run on sample" to click
+        answer = self._callback("submit job", dash_calls.submit_sample(sample))
         if answer is not None and not (answer.get("response", {}).get("jobs-changed") or {}).get("data"):
             self._missing("job not submitted", answer)

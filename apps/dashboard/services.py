@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from jobkit import JobStore, Page
@@ -13,7 +12,6 @@ from dashboard.launcher import Launcher, ensure_worker
 from dashboard.predictor_client import PredictorClient
 from dashboard.settings import DashboardSettings
 
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 FEEDBACK_PAGE = 200  # the feedback page shows comments from the newest votes, one page of them
 
 
@@ -75,16 +73,12 @@ def published_samples(description: dict[str, Any] | None) -> dict[str, bytes]:
 
 def samples(description: dict[str, Any] | None = None) -> list[str]:
     """The sample names the batch page offers: the algorithm's own (SAMPLES, published with its
-    description) when it declares any, in its order; else the files bundled with the dashboard."""
-    published = published_samples(description)
-    if published:
-        return list(published)
-    return sorted(p.name for p in SAMPLES_DIR.glob("*.csv"))
+    description), in its order; none when it declares none or no worker has described the job yet
+    (the dashboard bundles no files of its own)."""
+    return list(published_samples(description))
 
 
 def sample_bytes(description: dict[str, Any] | None, name: str) -> bytes:
-    """The bytes of one offered sample (`name` must be one of `samples(description)`)."""
-    published = published_samples(description)
-    if published:
-        return published[name]
-    return (SAMPLES_DIR / name).read_bytes()
+    """The bytes of one published sample; KeyError when `name` is not one of `samples(description)`
+    (callers check first: a forged request may name anything)."""
+    return published_samples(description)[name]

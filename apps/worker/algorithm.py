@@ -24,7 +24,7 @@ from worker.interface import Integer, InvalidInput, Progress, Result, TableInput
 from worker.resources import Resources
 from worker.tabular import read_table, write_csv
 
-__all__ = ["DESCRIPTION", "INPUT", "MODEL_VERSION", "PARAMS", "TITLE", "InvalidInput", "Result", "run"]
+__all__ = ["DESCRIPTION", "INPUT", "MODEL_VERSION", "PARAMS", "SAMPLES", "TITLE", "InvalidInput", "Result", "run"]
 
 MODEL_VERSION = "segments-kmeans-2026.11.22"
 
@@ -44,6 +44,7 @@ INPUT = TableInput(
     help="A header row, then one row per customer (or store...). Every numeric column is used; "
          "text columns such as names or ids are kept in the result but not used.",
 )
+SAMPLES = ["samples/customer-segments.csv", "samples/store-sites.csv"]  # the batch page offers these
 RESOURCES = Resources(vcpu=1, memory_gb=2, gpus=0)  # what one job needs; the worker's size defaults from it
 PARAMS = [
     Integer("k_min", "Fewest segments", 2, K_LIMIT, 2, help="The smallest number of segments to try."),

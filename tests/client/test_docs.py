@@ -18,8 +18,8 @@ def test_the_walk_through_runs_against_the_local_twin(twin, tmp_path, monkeypatc
     blocks = python_blocks(DOC.read_text())
     assert len(blocks) >= 5
     work = tmp_path / "notebook"
-    (work / "apps" / "dashboard").mkdir(parents=True)
-    (work / "apps" / "dashboard" / "samples").symlink_to(REPO_ROOT / "apps" / "dashboard" / "samples")
+    (work / "apps" / "worker").mkdir(parents=True)
+    (work / "apps" / "worker" / "samples").symlink_to(REPO_ROOT / "apps" / "worker" / "samples")
     monkeypatch.chdir(work)
     monkeypatch.setenv("DEVSTACK_DIR", str(twin.settings.state_dir))
     namespace: dict = {}

@@ -196,20 +196,22 @@ def test_a_sample_declared_beside_the_algorithm_is_offered_and_submitted(dash_ca
     assert store.read_input(job) == shipped
 
 
-@pytest.mark.parametrize("bundled", ["customer-segments.csv", "store-sites.csv"])
-def test_the_dashboards_bundled_files_are_not_offered_when_the_algorithm_has_samples(dash_call, store, bundled):
+@pytest.mark.parametrize("unpublished", ["another-algorithms-sample.csv", "../samples/fixture-scores.csv",
+                                         "FIXTURE-SCORES.CSV"])
+def test_only_the_algorithms_published_samples_can_be_run(dash_call, store, unpublished):
     store.publish_description(description())
     out = dash_call.call(
         "submit-message.children",
         [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
-        state=[prop("job-upload", "filename", None), prop("sample-choice", "value", bundled),
+        state=[prop("job-upload", "filename", None), prop("sample-choice", "value", unpublished),
                prop("submit-token", "data", "t"), {"id": {"type": "batch-param", "name": "*"}, "property": "value",
                                                    "value": []},
                {"id": {"type": "batch-param", "name": "*"}, "property": "id", "value": []},
                prop("job-note", "value", "")],
         changed=["sample-submit.n_clicks"],
     )
-    assert "choose one of the samples" in json.dumps(out["submit-message"]["children"])
+    assert "Please choose one of the samples." in json.dumps(out["submit-message"]["children"])
+    assert store.list_recent().items == []
 
 
 def test_the_smoke_tests_table_from_the_published_rules_is_accepted_with_its_columns_picked(dash_call, store,

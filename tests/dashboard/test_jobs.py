@@ -12,6 +12,7 @@ from dashboard.uploads import UploadRejected, check_csv, decode_upload
 from jobkit import JobStatus
 
 from tests.dashboard.conftest import prop
+from tests.fixtures.published import FIXTURE_SAMPLE, FIXTURE_SAMPLE_BYTES, fixture_description
 from tests.support import wait_until
 
 CSV = b"id,a,b\n1,0.5,2\n2,0.7,3\n3,0.1,1\n"
@@ -24,7 +25,7 @@ def data_url(data: bytes, kind: str = "text/csv") -> str:
     return f"data:{kind};base64," + base64.b64encode(data).decode()
 
 
-def submit(dash_call, *, contents=None, filename=None, clicks=0, sample="customer-segments.csv",
+def submit(dash_call, *, contents=None, filename=None, clicks=0, sample=FIXTURE_SAMPLE,
            token="t-1"):  # noqa: S107 - a client token, not a password
     changed = ["job-upload.contents"] if contents is not None else ["sample-submit.n_clicks"]
     return dash_call.call(
@@ -46,11 +47,47 @@ def refresh(dash_call, paging, trigger="jobs-refresh.n_intervals", **clicks):
     )
 
 
+def rendered(tree, component_id):
+    """The props of one component in a rendered page."""
+    from bench.dash_calls import find
+
+    return find(tree, component_id)
+
+
 def test_jobs_page_states_the_size_limit(dash_call, dashboard_settings):
     page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/jobs")]))
     assert "at most 19.5 KB" in page  # the fixture's UPLOAD_MAX_BYTES is 20,000
     assert '"max_size": 20000' in page
-    assert "customer-segments.csv" in page and "store-sites.csv" in page
+
+
+def test_with_no_published_samples_the_page_offers_none(dash_call):
+    page = dash_call.call("page.children", [prop("url", "pathname", "/jobs")])
+    assert rendered(page, "sample-row")["style"] == {"display": "none"}
+    assert rendered(page, "sample-choice")["options"] == []
+    hint = rendered(page, "upload-limit")["children"]
+    assert hint.startswith("Upload a CSV file (at most 19.5 KB). ") and "sample" not in hint
+
+
+def test_the_published_samples_are_offered_and_the_hint_names_them(dash_call, store):
+    store.publish_description(fixture_description(params=False))
+    page = dash_call.call("page.children", [prop("url", "pathname", "/jobs")])
+    assert rendered(page, "sample-row")["style"] == {}
+    assert rendered(page, "sample-choice")["options"] == [FIXTURE_SAMPLE]
+    assert rendered(page, "sample-choice")["value"] == FIXTURE_SAMPLE
+    assert "or run one of the job's samples." in rendered(page, "upload-limit")["children"]
+
+
+def test_a_description_without_samples_hides_the_sample_row_without_a_reload(dash_call, store, app):
+    store.publish_description(fixture_description(params=False))
+    stamp = __import__("dashboard.pages.jobs", fromlist=["x"]).description_stamp(app.services.batch_description())
+    store.publish_description({**fixture_description(params=False), "samples": []})
+    app.services.description_cache.clear()
+    out = dash_call.call("batch-about.children", [prop("batch-refresh", "n_intervals", 1)],
+                         state=[prop("batch-stamp", "data", stamp), prop("sample-choice", "value", FIXTURE_SAMPLE)],
+                         changed=["batch-refresh.n_intervals"])
+    assert out["sample-choice"] == {"options": [], "value": None}
+    assert out["sample-row"]["style"] == {"display": "none"}
+    assert "sample" not in out["upload-limit"]["children"]
 
 
 def test_upload_submits_a_job_and_starts_a_worker(dash_call, store, app, tmp_path):
@@ -67,6 +104,7 @@ def test_upload_submits_a_job_and_starts_a_worker(dash_call, store, app, tmp_pat
 
 
 def test_double_submit_with_one_token_makes_one_job(dash_call, store):
+    store.publish_description(fixture_description(params=False))
     first = submit(dash_call, clicks=1, token="same-token")
     second = submit(dash_call, clicks=2, token="same-token")
     assert first["jobs-changed"]["data"] == second["jobs-changed"]["data"]
@@ -75,16 +113,24 @@ def test_double_submit_with_one_token_makes_one_job(dash_call, store):
     assert len(store.list_recent().items) == 2
 
 
-def test_sample_submit_stores_the_bundled_file(dash_call, store):
-    submit(dash_call, clicks=1, sample="store-sites.csv", token="sample")
+def test_sample_submit_stores_the_published_sample(dash_call, store):
+    store.publish_description(fixture_description(params=False))
+    submit(dash_call, clicks=1, sample=FIXTURE_SAMPLE, token="sample")
     (job,) = store.list_recent().items
-    data = store.read_input(job)
-    assert job.input_name == "store-sites.csv" and data.startswith(b"store_id,") and data.count(b"\n") == 151
+    assert job.input_name == FIXTURE_SAMPLE and store.read_input(job) == FIXTURE_SAMPLE_BYTES
 
 
-def test_unknown_sample_is_refused(dash_call, store):
-    out = submit(dash_call, clicks=1, sample="../../etc/passwd", token="x")
-    assert "choose one of the samples" in json.dumps(out["submit-message"])
+@pytest.mark.parametrize("forged", ["../../etc/passwd", "not-published.csv", "", None])
+def test_a_sample_that_is_not_published_is_refused(dash_call, store, forged):
+    store.publish_description(fixture_description(params=False))
+    out = submit(dash_call, clicks=1, sample=forged, token="x")
+    assert "Please choose one of the samples." in json.dumps(out["submit-message"])
+    assert store.list_recent().items == []
+
+
+def test_with_nothing_published_no_sample_can_be_submitted(dash_call, store):
+    out = submit(dash_call, clicks=1, sample=FIXTURE_SAMPLE, token="x")  # a forged click: no row is shown
+    assert "Please choose one of the samples." in json.dumps(out["submit-message"])
     assert store.list_recent().items == []
 
 
@@ -190,7 +236,22 @@ def test_submit_starts_a_worker_process(dash_call, app, store, dashboard_setting
         (sys.executable, "-c", "print('worker process ran', flush=True)"), 1, log_dir)
     worker_log = log_dir / "worker.log"
     assert not worker_log.exists() or "worker process ran" not in worker_log.read_text()
+    store.publish_description(fixture_description(params=False))
     submit(dash_call, clicks=1, token="launch")
     wait_until(lambda: worker_log.exists() and "worker process ran" in worker_log.read_text(),
                timeout=10, what="the worker subprocess the submit started to write its line")
     assert len(store.list_recent().items) == 1
+
+
+def test_the_sample_row_appears_once_a_worker_publishes_samples(dash_call, store, app):
+    page = dash_call.call("page.children", [prop("url", "pathname", "/jobs")])  # no worker has described it yet
+    assert rendered(page, "sample-row")["style"] == {"display": "none"}
+    store.publish_description(fixture_description(params=False))
+    app.services.description_cache.clear()  # the page's 2 s cache of "nothing published"
+    out = dash_call.call("batch-about.children", [prop("batch-refresh", "n_intervals", 1)],
+                         state=[prop("batch-stamp", "data", rendered(page, "batch-stamp")["data"]),
+                                prop("sample-choice", "value", None)],
+                         changed=["batch-refresh.n_intervals"])
+    assert out["sample-choice"] == {"options": [FIXTURE_SAMPLE], "value": FIXTURE_SAMPLE}
+    assert out["sample-row"]["style"] == {}
+    assert "or run one of the job's samples." in out["upload-limit"]["children"]

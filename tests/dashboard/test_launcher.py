@@ -30,6 +30,7 @@ from dashboard.settings import DashboardSettings, EcsWorkerSettings, SettingsErr
 from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import DashCaller, predictor_for, prop, sign_in
+from tests.fixtures.published import FIXTURE_SAMPLE, fixture_description
 from tests.support import count_aws_calls, wait_until
 
 CHILD = """
@@ -254,10 +255,11 @@ def test_the_jobs_page_says_when_workers_cannot_be_started(ecs, dashboard_settin
         return json.dumps(call.call("launcher-banner.children", [prop("jobs-refresh", "n_intervals", 1)]))
 
     assert "Workers cannot be started" not in banner()
+    store.publish_description(fixture_description(params=False))  # as a worker would: its sample offered
     submitted = call.call(  # a stakeholder runs a sample: the job is queued, the launch fails
         "submit-message.children",
         [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
-        state=[prop("job-upload", "filename", None), prop("sample-choice", "value", "store-sites.csv"),
+        state=[prop("job-upload", "filename", None), prop("sample-choice", "value", FIXTURE_SAMPLE),
                prop("submit-token", "data", "t-banner"),
                # the batch form's parameter fields (none here) and its optional job note
                *[{"id": {"type": "batch-param", "name": "*"}, "property": p, "value": []} for p in ("value", "id")],

@@ -46,6 +46,13 @@ def test_the_cloud_smoke_test_passes_against_the_local_twin(stack):
     assert list(steps) == ["health", "login", "describe via Lambda", "describe via dashboard", "predict via dashboard",
                            "predict via Lambda", "submit job", "job succeeded", "charts and download",
                            "dashboard logs", "predictor logs", "worker logs"]
+    # The job ran on the algorithm's own first sample (the dashboard has none of its own), or on a
+    # table generated from its INPUT when it declares none or has columns to pick.
+    published = stack.store.read_description() or {}
+    first = next((sample["name"] for sample in published.get("samples") or []), None)
+    picks = any(p.get("type") == "column" for p in published.get("params") or [])
+    used = first if first and not picks else "a table generated from the published input rules"
+    assert any(line.endswith(f"submitted ({used})") for line in said), said
 
 
 @pytest.mark.slow

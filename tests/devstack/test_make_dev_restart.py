@@ -16,6 +16,7 @@ from jobkit import JobStatus, schema
 from bench import dash_calls
 from devstack.settings import REPO_ROOT, DevSettings
 from devstack.stack import DevStack
+from tests.offered_samples import first_offered_sample
 from tests.support import stack_settings, wait_until
 
 
@@ -65,8 +66,9 @@ def test_jobs_results_and_feedback_survive_a_restart_of_make_dev(tmp_path):
         assert "nothing recorded yet" in banner
         session = requests.Session()
         assert dash_calls.sign_in(session, base, *local.login).ok
+        sample = first_offered_sample(session, base)
         answer = session.post(f"{base}/_dash-update-component", timeout=60,
-                              json=dash_calls.submit_sample("customer-segments.csv", "restart-token"))
+                              json=dash_calls.submit_sample(sample, "restart-token"))
         job_id = answer.json()["response"]["jobs-changed"]["data"]
         wait_until(lambda: local.store.get(job_id).status is JobStatus.SUCCEEDED, timeout=120, interval=0.5,
                    what="the job to succeed")

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 from jobkit import JobStatus
+from worker import algorithm
 
 from bench import dash_calls
 from bench.support import processes_mentioning
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT
 from devstack.stack import DevStack
+from tests.fixtures.tables import table_for
 from tests.support import stack_settings, wait_until
 
 
@@ -71,8 +73,8 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
 
         # The next worker the dashboard starts runs the edited algorithm.
         _set_version(apps / "worker" / "algorithm.py", "edited-worker-1")
-        sample = next((apps / "dashboard" / "samples").glob("*.csv")).read_bytes()
-        job = stack.store.submit(owner="test", client_token="quick-iteration", input_bytes=sample)
+        table = table_for(algorithm)  # what its INPUT declares (the copy's algorithm is this one, re-versioned)
+        job = stack.store.submit(owner="test", client_token="quick-iteration", input_bytes=table)
         done = wait_until(
             lambda: (j := stack.store.get(job.job_id)).status not in (JobStatus.PENDING, JobStatus.RUNNING) and j,
             timeout=90,

@@ -14,6 +14,7 @@ from jobkit import JobStatus
 from bench import dash_calls
 from devstack.faults import FaultPlan
 from devstack.stack import DevStack
+from tests.offered_samples import first_offered_sample
 from tests.support import stack_settings, wait_until
 
 RETRY_MESSAGE = re.compile(r"try again|retry", re.IGNORECASE)
@@ -37,6 +38,7 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
 
         page = session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/predict"), timeout=60)
         schema = dash_calls.find(page.json(), "predict-schema")["data"]
+        sample = first_offered_sample(session, base)
         stack.aws.traffic.faults.set_plan(FaultPlan(rate=0.2, seed=9))
         stack.lambda_server.faults.set_plan(FaultPlan(rate=0.2, seed=9))
 
@@ -51,7 +53,7 @@ def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
         tokens = [f"token-{n}" for n in range(5)]
         job_ids = set()
         for token in [*tokens, tokens[0], tokens[3]]:  # two double-clicks
-            answer = json.loads(call(dash_calls.submit_sample("customer-segments.csv", token)))
+            answer = json.loads(call(dash_calls.submit_sample(sample, token)))
             job_ids.add(answer["response"]["jobs-changed"]["data"])
         polls = [call(dash_calls.poll_jobs()) for _ in range(5)]
         assert all("rowData" in text or "retrying" in text for text in polls)

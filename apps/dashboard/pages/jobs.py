@@ -1,4 +1,5 @@
-"""Batch jobs: submit a CSV (upload or bundled sample) and watch the jobs table, page by page."""
+"""Batch jobs: submit a CSV (an upload, or one of the samples the batch algorithm published) and watch
+the jobs table, page by page."""
 
 from __future__ import annotations
 
@@ -182,9 +183,23 @@ def column_pickers(description: dict[str, Any] | None, names: list[str], header:
     return pickers
 
 
+def upload_hint(limit: int, offered: list[str]) -> str:
+    """The line above the upload: the size limit, and the samples only when the job published some."""
+    samples_part = ", or run one of the job's samples" if offered else ""
+    return (f"Upload a CSV file (at most {human_size(limit)}){samples_part}. "
+            "The file is checked against what the job needs before it is submitted.")
+
+
+def sample_row_style(offered: list[str]) -> dict[str, str]:
+    """The sample dropdown and "Run on sample" show only when the job published samples (the row
+    stays in the page, hidden, so its callbacks keep their inputs)."""
+    return {} if offered else {"display": "none"}
+
+
 def layout(services: Services) -> Any:
     limit = services.settings.upload_max_bytes
     description = _description(services)
+    offered = samples(description)
     services.warm_worker()  # ready for the submit; it publishes the description of the code it runs
     return html.Div(
         [
@@ -199,9 +214,7 @@ def layout(services: Services) -> Any:
                         dcc.Input(id="job-note", type="text", maxLength=200, debounce=False, value="",
                                   placeholder="e.g. March customers, after the price change", className="text"),
                     ], className="field"),
-                    html.P(f"Upload a CSV file (at most {human_size(limit)}), or run one of the bundled samples. "
-                           "The file is checked against what the job needs before it is submitted.",
-                           className="muted", id="upload-limit"),
+                    html.P(upload_hint(limit, offered), className="muted", id="upload-limit"),
                     dcc.Upload(
                         id="job-upload",
                         max_size=limit,
@@ -213,12 +226,11 @@ def layout(services: Services) -> Any:
                     html.Div(id="upload-size-warning", className="field-error", **{"data-max-bytes": str(limit)}),
                     html.Div(
                         [
-                            dcc.Dropdown(id="sample-choice", options=samples(description),
-                                         value=(samples(description) or [None])[0],
+                            dcc.Dropdown(id="sample-choice", options=offered, value=(offered or [None])[0],
                                          clearable=False, className="sample-choice"),
                             html.Button("Run on sample", id="sample-submit", className="primary", n_clicks=0),
                         ],
-                        className="sample-row",
+                        className="sample-row", id="sample-row", style=sample_row_style(offered),
                     ),
                     dcc.Loading(html.Div(id="submit-message"), type="dot", delay_show=300),
                     dcc.Store(id="submit-token", data=uuid.uuid4().hex),
@@ -464,20 +476,23 @@ def register(app: dash.Dash, services: Services) -> None:
         Output("batch-stamp", "data"),
         Output("sample-choice", "options"),
         Output("sample-choice", "value"),
+        Output("sample-row", "style"),
+        Output("upload-limit", "children"),
         Input("batch-refresh", "n_intervals"),
         State("batch-stamp", "data"),
         State("sample-choice", "value"),
         prevent_initial_call=True,
     )
     def redescribe(_ticks: int, stamp: str | None, sample: str | None = None) -> tuple[Any, ...]:
-        """Redraw the description, the form and the samples offered when the worker published a new
-        description (a local edit)."""
+        """Redraw the description, the form and the samples offered (the sample row hidden when there
+        are none) when the worker published a new description (a local edit)."""
         description = _description(services)
         if description_stamp(description) == (stamp or ""):
             raise dash.exceptions.PreventUpdate
         offered = samples(description)
         return (about(description), param_fields(description), description_stamp(description), offered,
-                sample if sample in offered else (offered or [None])[0])
+                sample if sample in offered else (offered or [None])[0], sample_row_style(offered),
+                upload_hint(services.settings.upload_max_bytes, offered))
 
 # --- the launcher banner: workers that cannot be started are said so, not left as a silent queue ---
 
