@@ -24,13 +24,16 @@ from devstack.stack import DevStack
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
-def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20) -> list[dict[str, Any]]:
-    """One row per request type plus an 'Aggregated' row, from locust's stats CSV."""
+def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20,
+        apps_dir: Path | None = None) -> list[dict[str, Any]]:
+    """One row per request type plus an 'Aggregated' row, from locust's stats CSV (the stack runs
+    `apps_dir`, by default the apps/ in this checkout)."""
     state = Path(tempfile.mkdtemp(prefix="bench-load-"))
     # Names of its own: moto keeps one set of resources per process.
     name = f"bench-load-{uuid.uuid4().hex[:8]}"
     settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
-                           state_dir=state, lambda_instances=2, table=name, bucket=name, function_name=name)
+                           state_dir=state, lambda_instances=2, table=name, bucket=name, function_name=name,
+                           **({"apps_dir": apps_dir} if apps_dir else {}))
     stack = DevStack(settings)
     stack.start()
     try:

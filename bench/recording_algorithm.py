@@ -13,6 +13,8 @@ from typing import Any
 from worker import algorithm
 from worker.interface import Progress, Result
 
+from contractkit.tables import column_params
+
 MODEL_VERSION = algorithm.MODEL_VERSION
 
 
@@ -24,4 +26,6 @@ def run(input_csv: bytes, params: dict[str, Any], progress: Progress) -> Result:
         os.write(descriptor, line.encode())
     finally:
         os.close(descriptor)
-    return algorithm.run(input_csv, params, progress)
+    # Column parameters (whatever algorithm is there) picked from the table's header, as a stakeholder would.
+    return algorithm.run(input_csv, {**column_params(getattr(algorithm, "PARAMS", ()), input_csv), **params},
+                         progress)

@@ -46,6 +46,7 @@ class DevSettings:
             aws_port=int(environ.get("AWS_PORT", defaults.aws_port)),
             lambda_port=int(environ.get("LAMBDA_PORT", defaults.lambda_port)),
             state_dir=Path(environ.get("DEVSTACK_DIR", defaults.state_dir)),
+            apps_dir=Path(environ.get("DEVSTACK_APPS_DIR", defaults.apps_dir)),
             lambda_instances=int(environ.get("LAMBDA_INSTANCES", defaults.lambda_instances)),
             predictor_timeout_seconds=int(environ.get("PREDICTOR_TIMEOUT_SECONDS", defaults.predictor_timeout_seconds)),
             predictor_memory_mb=int(environ.get("PREDICTOR_MEMORY_MB", defaults.predictor_memory_mb)),

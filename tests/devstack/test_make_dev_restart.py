@@ -16,6 +16,7 @@ from jobkit import JobStatus, schema
 from bench import dash_calls
 from devstack.settings import REPO_ROOT, DevSettings
 from devstack.stack import DevStack
+from tests.fixtures.apps import apps_with
 from tests.offered_samples import first_offered_sample
 from tests.support import stack_settings, wait_until
 
@@ -56,7 +57,8 @@ def read_result(stack: DevStack, job_id: str) -> bytes:
 def test_jobs_results_and_feedback_survive_a_restart_of_make_dev(tmp_path):
     ports = stack_settings(tmp_path / "state")
     env = {**os.environ, "DEVSTACK_DIR": str(ports.state_dir), "DASHBOARD_PORT": str(ports.dashboard_port),
-           "AWS_PORT": str(ports.aws_port), "LAMBDA_PORT": str(ports.lambda_port), "LAMBDA_INSTANCES": "1"}
+           "AWS_PORT": str(ports.aws_port), "LAMBDA_PORT": str(ports.lambda_port), "LAMBDA_INSTANCES": "1",
+           "DEVSTACK_APPS_DIR": str(apps_with(tmp_path / "apps"))}  # the fixture pair, whatever apps/ holds
     settings = DevSettings.from_env(env)
     local = DevStack(settings)  # never started: its store and login reach what `make dev` runs
     base = settings.dashboard_url

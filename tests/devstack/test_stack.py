@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 import urllib.request
 from pathlib import Path
@@ -12,21 +11,20 @@ from pathlib import Path
 import pytest
 import requests
 from jobkit import JobStatus
-from worker import algorithm
 
 from bench import dash_calls
 from bench.support import processes_mentioning
 from devstack.local_aws import local_client
-from devstack.settings import REPO_ROOT
 from devstack.stack import DevStack
+from tests.fixtures.algorithms import every_param
+from tests.fixtures.apps import apps_with
 from tests.fixtures.tables import table_for
 from tests.support import stack_settings, wait_until
 
 
 def _copy_apps(target: Path) -> Path:
-    apps = target / "apps"
-    shutil.copytree(REPO_ROOT / "apps", apps, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
-    return apps
+    """A copy of apps/ with the fixture pair, so the test passes whatever model and algorithm ship."""
+    return apps_with(target / "apps")
 
 
 def _set_version(path: Path, version: str) -> None:
@@ -73,7 +71,7 @@ def test_local_stack_runs_edited_code_without_a_restart(tmp_path):
 
         # The next worker the dashboard starts runs the edited algorithm.
         _set_version(apps / "worker" / "algorithm.py", "edited-worker-1")
-        table = table_for(algorithm)  # what its INPUT declares (the copy's algorithm is this one, re-versioned)
+        table = table_for(every_param)  # what its INPUT declares (the copy's algorithm is this one, re-versioned)
         job = stack.store.submit(owner="test", client_token="quick-iteration", input_bytes=table)
         done = wait_until(
             lambda: (j := stack.store.get(job.job_id)).status not in (JobStatus.PENDING, JobStatus.RUNNING) and j,

@@ -14,6 +14,7 @@ from jobkit import JobStatus
 from bench import dash_calls
 from devstack.faults import FaultPlan
 from devstack.stack import DevStack
+from tests.fixtures.apps import apps_with
 from tests.offered_samples import first_offered_sample
 from tests.support import stack_settings, wait_until
 
@@ -22,7 +23,8 @@ RETRY_MESSAGE = re.compile(r"try again|retry", re.IGNORECASE)
 
 @pytest.mark.slow
 def test_stakeholders_lose_nothing_when_a_fifth_of_aws_calls_fail(tmp_path):
-    settings = stack_settings(tmp_path, lambda_instances=2, extra_env={"WORKER_IDLE_SECONDS": "5"})
+    settings = stack_settings(tmp_path, lambda_instances=2, apps_dir=apps_with(tmp_path / "apps"),
+                              extra_env={"WORKER_IDLE_SECONDS": "5"})
     stack = DevStack(settings)
     stack.start()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from jobkit import JobStatus
 
+from contractkit.tables import column_params
 from tests.conftest import app_env
 from tests.fixtures.tables import table_for
 from tests.images.context import APPS
@@ -78,7 +79,7 @@ def test_worker_runs_one_job_against_moto_in_its_own_venv(app_image, store, stor
 
     data = table_for(algorithm)
     job = store.submit(owner="images", client_token="isolation", input_bytes=data,
-                       input_name="points.csv", params={})
+                       input_name="points.csv", params=column_params(algorithm.PARAMS, data))
     done = image.run(["-m", "worker", "--once"], {**app_env(store_settings, aws_endpoint), "LOG_LEVEL": "INFO"})
     assert done.returncode == 0, done.stdout + done.stderr
     finished = store.get(job.job_id, consistent=True)

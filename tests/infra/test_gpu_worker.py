@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable
 
 import pytest
+from worker.resources import declared
 
 from deploy.mock_program import CHOSEN_SUBNETS
+from devstack.settings import REPO_ROOT
 from tests.infra.resource_dump import diff, dump
 from tests.infra.stackview import Deployment
 
@@ -17,6 +19,9 @@ pytestmark = pytest.mark.timeout(240)
 CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 GPU_TYPES = (CAPACITY_PROVIDER, ATTACHMENT, "aws:iam/instanceProfile:InstanceProfile", "ml-proto:index:GpuCapacity")
+
+SHIPPED = declared(REPO_ROOT / "apps" / "worker" / "algorithm.py")  # whatever algorithm ships
+
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +82,8 @@ def test_the_capacity_provider_asks_for_the_workers_gpu_and_size_on_demand(gpu: 
     req = template["instanceRequirements"]
     assert req["acceleratorManufacturers"] == ["nvidia"] and req["acceleratorTypes"] == ["gpu"]
     assert req["acceleratorCount"] == {"min": 1, "max": 1}
-    # dev's worker size comes from RESOURCES (1 vCPU, 2 GB): the instance has that plus 1 GiB for the agent.
-    assert req["vcpuCount"] == {"min": 1} and req["memoryMib"] == {"min": 3072}
+    # dev's worker size comes from RESOURCES: the instance has that plus 1 GiB for the agent.
+    assert req["vcpuCount"] == {"min": SHIPPED.vcpu} and req["memoryMib"] == {"min": SHIPPED.memory_mb + 1024}
     assert req["allowedInstanceTypes"] == ["g4dn.*", "g5.*", "g6.*"]
     assert template["networkConfiguration"]["subnets"] == CHOSEN_SUBNETS
     assert template["networkConfiguration"]["securityGroups"] == [
@@ -104,7 +109,7 @@ def test_the_gpu_task_definition_runs_on_managed_instances_with_the_workers_role
     task = gpu.task_definition("-worker")
     assert task.inputs["requiresCompatibilities"] == ["MANAGED_INSTANCES"]
     assert task.inputs["networkMode"] == "host"
-    assert (task.inputs["cpu"], task.inputs["memory"]) == ("1024", "2048")
+    assert (task.inputs["cpu"], task.inputs["memory"]) == (str(SHIPPED.cpu_units), str(SHIPPED.memory_mb))
     assert task.inputs["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"}
     (container,) = gpu.containers(task)
     assert container["resourceRequirements"] == [{"type": "GPU", "value": "1"}]

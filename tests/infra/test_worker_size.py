@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from worker.resources import declared
 
 from components.settings import NAMESPACE, ConfigError, Settings
 from deploy.mock_program import stack_config
+from devstack.settings import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,7 +28,8 @@ def algorithm(tmp_path: Path, line: str) -> Path:
 
 def test_dev_takes_the_shipped_algorithms_resources_and_demo_overrides_them() -> None:
     dev = Settings.from_values(values("dev")).worker
-    assert (dev.cpu, dev.memory_mb, dev.gpus, dev.compute) == (1024, 2048, 0, "fargate")
+    shipped = declared(REPO_ROOT / "apps" / "worker" / "algorithm.py")  # whatever algorithm ships
+    assert (dev.cpu, dev.memory_mb, dev.gpus, dev.compute) == (shipped.cpu_units, shipped.memory_mb, 0, "fargate")
     assert dev.sized_by == "RESOURCES in algorithm.py"
     demo = Settings.from_values(values("demo")).worker
     assert (demo.cpu, demo.memory_mb) == (2048, 8192)

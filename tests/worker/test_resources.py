@@ -48,7 +48,7 @@ def test_units_are_what_ecs_takes() -> None:
 
 def test_the_shipped_algorithm_and_the_gpu_fixture_declare_sizes_that_pass() -> None:
     shipped, gpu = declared(ALGORITHM), declared(GPU_MATMUL)
-    assert shipped == Resources(vcpu=1, memory_gb=2, gpus=0) and problems(shipped) == []
+    assert problems(shipped) == []  # whatever the data scientist's algorithm declares (make check judges it too)
     assert gpu == Resources(vcpu=2, memory_gb=8, gpus=1) and problems(gpu) == []
 
 
