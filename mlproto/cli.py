@@ -167,12 +167,14 @@ def run(args: argparse.Namespace, client: Client, out: Output, err: IO[str]) -> 
             out.show(job_json(job), f"Submitted {job.job_id} ({job.input_name}). "
                      f"Watch it: ml-proto status {job.job_id}")
             return OK
-        err.write(f"Submitted {job.job_id} ({job.input_name}); waiting for it to finish...\n")
-        view = ProgressView(err)
-        try:
+        view = None
+        try:  # from here on an interrupt leaves a submitted job running, and says how to follow it
+            err.write(f"Submitted {job.job_id} ({job.input_name}); waiting for it to finish...\n")
+            view = ProgressView(err)
             job = client.watch(job.job_id, view)
         except KeyboardInterrupt:
-            view.close()
+            if view is not None:
+                view.close()
             err.write(f"Stopped watching; the job keeps running: ml-proto status {job.job_id}\n")
             return INTERRUPTED
         except JobFailed:
