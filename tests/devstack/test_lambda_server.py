@@ -26,6 +26,7 @@ from tests.fixtures.models import classifier
 from tests.predictor.lambda_support import (
     FUNCTION,
     copy_apps,
+    has_exited,
     invoke,
     lambda_client,
     log_lines,
@@ -208,7 +209,7 @@ def test_an_instance_that_died_while_idle_is_replaced_transparently(faulty):
     invoke(client, {"action": "describe"})
     [idle] = runtime_children(faulty)
     os.kill(idle, signal.SIGKILL)
-    wait_until(lambda: idle not in runtime_children(faulty), timeout=10, what="the killed instance to exit")
+    wait_until(lambda: has_exited(idle), timeout=10, what="the killed instance to exit")
     reply = predict(client)
     assert reply.function_error is None and reply.body["prediction"]["value"] == "on time"
     assert reply.body["timing_ms"]["cold_start"] is True

@@ -108,6 +108,17 @@ def runtime_children(server: LambdaServer) -> set[int]:
     return found
 
 
+def has_exited(pid: int) -> bool:
+    """Whether process `pid` has finished exiting (a zombie or gone). runtime_children cannot
+    tell: it stops listing a process once its working directory is released, which happens
+    partway through exiting, while the process still looks alive to anyone reading its state."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
 def log_lines(path: Path) -> list[dict[str, Any]]:
     """The JSON lines of an instance log (anything else, e.g. a traceback, is skipped)."""
     lines = []
