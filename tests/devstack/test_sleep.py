@@ -11,10 +11,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from dashboard.activity import ActivityRecord
 
 from components.sleepwake.decision import Action
 from components.sleepwake.page import ASLEEP_MESSAGE, WAKING_MESSAGE
-from dashboard.activity import ActivityRecord
 from devstack.sleep import LocalSleep, LocalSleepSettings, SleepSettingError, wait_until
 
 pytestmark = pytest.mark.timeout(120)
