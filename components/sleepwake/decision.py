@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-# Two looks closer than this are one look twice (a retried or duplicated schedule event).
+# Two looks closer than this (or than half the window) are one look twice (a retried or duplicated event).
 LOOK_GAP = dt.timedelta(seconds=60)
 WAKE_FIELD = "wake"  # the waking page's one-click form posts wake=1
 
@@ -63,7 +63,8 @@ def decide(seen: Observation, sleep_after_minutes: float, now: dt.datetime) -> A
     if seen.workers or not _quiet_at(seen, window, now):
         return Action.STAY
     earlier = seen.quiet_look_at
-    if earlier is not None and earlier <= now - LOOK_GAP and _quiet_at(seen, window, earlier):
+    gap = min(LOOK_GAP, window / 2)  # a laptop's 20-second window needs no minute between its looks
+    if earlier is not None and earlier <= now - gap and _quiet_at(seen, window, earlier):
         return Action.SLEEP
     return Action.DROWSE
 

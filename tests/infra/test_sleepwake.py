@@ -53,6 +53,14 @@ def test_sleep_decision(observation: Observation, action: Action) -> None:
     assert decision.decide(observation, N, NOW) is action
 
 
+def test_a_short_window_needs_only_half_of_it_between_the_two_looks() -> None:
+    window = 0.5  # minutes: a laptop's DEVSTACK_SLEEP_AFTER=30s
+    quiet = seen(last_activity=minutes_ago(2), quiet_look_at=minutes_ago(0.3))
+    assert decision.decide(quiet, window, NOW) is Action.SLEEP
+    assert decision.decide(seen(last_activity=minutes_ago(2), quiet_look_at=minutes_ago(0.2)), window, NOW) \
+        is Action.DROWSE
+
+
 @pytest.mark.parametrize(("earlier", "kept"), [
     (None, NOW), (minutes_ago(0.5), minutes_ago(0.5)),  # looks closer than LOOK_GAP add up, not reset each other
     (minutes_ago(5), minutes_ago(5))])
