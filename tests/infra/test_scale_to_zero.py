@@ -183,7 +183,8 @@ def test_the_function_code_is_the_sleepwake_package_under_its_import_path() -> N
     from components.sleep import code_archive
     assets = code_archive().assets
     assert {"components/__init__.py", "components/sleepwake/handler.py", "components/sleepwake/control.py",
-            "components/sleepwake/page.py", "components/sleepwake/settings.py"} <= set(assets)
+            "components/sleepwake/page.py", "components/sleepwake/settings.py", "components/sleepwake/decision.py",
+            "components/sleepwake/ledger.py", "components/sleepwake/moves.py"} <= set(assets)
     # boto3 is in the Lambda runtime; nothing else outside the standard library may be imported.
     for name, asset in assets.items():
         if name.endswith(".py") and name != "components/__init__.py":
