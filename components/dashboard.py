@@ -140,7 +140,7 @@ class Dashboard(pulumi.ComponentResource):
                 function_name=names.aws("dashboard-sleep"), cluster=args.cluster, service=self.service, front=front,
                 awake_count=s.min_count,  # a visit wakes the fewest tasks autoscaling keeps
                 sleep_after_minutes=s.sleep_after_minutes, log_retention_days=shared.log_retention_days,
-                log_level=shared.log_level), opts=child)
+                log_level=shared.log_level, store=shared.store, office_hours=s.office_hours), opts=child)
 
         self.url = front.url
         self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,

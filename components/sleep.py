@@ -1,13 +1,17 @@
-"""DashboardSleep component: scale the dashboard to zero when idle and wake it on the next visit.
+"""DashboardSleep component: scale the dashboard to zero when idle and wake it on a person's next visit.
 
-One small zip Lambda (components/sleepwake, boto3 only) does both jobs: an EventBridge rule runs it
-every few minutes to look at the ALB's request counts and sleep the service; the ALB forwards
-visitors to it (weight 1 on its Lambda target group) while the dashboard sleeps, and it answers
-with the waking page while starting the service and switching the weights back once a task is healthy.
+One small zip Lambda (components/sleepwake, boto3 only) does every job: an EventBridge rule runs it
+every few minutes to read the dashboard's own activity record in the job table and sleep the
+service after two quiet looks; with office hours, an EventBridge Scheduler schedule in the stack's
+time zone runs its close (rules know only UTC; Scheduler evaluates cron in an IANA zone, daylight
+saving included); the ALB forwards visitors to it (weight 1 on its Lambda target group) while the
+dashboard sleeps, and a person's page load starts the service and switches the weights back once a
+task is healthy.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +22,9 @@ from dashboard.launcher import STARTED_BY
 from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import Statement, log_statement, service_role
 from components.load_balancer import LoadBalancer
-from components.settings import SLEEPER_PERIOD_MINUTES
-from components.shared import Cluster
+from components.settings import SLEEPER_PERIOD_MINUTES, OfficeHours
+from components.shared import Cluster, StoreLink
+from components.sleepwake.ledger import LEADING_KEYS
 from components.sleepwake.settings import SleepWakeSettings
 
 PACKAGE = Path(__file__).resolve().parent / "sleepwake"
@@ -32,7 +37,7 @@ TIMEOUT_SECONDS = 30
 @dataclass(frozen=True)
 class SleepArgs:
     """The service to stop and start, the load balancer whose weights to switch (it has a waker target group),
-    and when to sleep."""
+    the job table that holds the activity record, and when to sleep and close."""
 
     function_name: str
     cluster: Cluster
@@ -42,6 +47,8 @@ class SleepArgs:
     sleep_after_minutes: int
     log_retention_days: int
     log_level: str
+    store: StoreLink
+    office_hours: OfficeHours | None = None  # None: no close; the looks alone sleep it
 
 
 def code_archive() -> pulumi.AssetArchive:
@@ -49,6 +56,12 @@ def code_archive() -> pulumi.AssetArchive:
     files = {f"components/sleepwake/{path.name}": pulumi.FileAsset(str(path))
              for path in sorted(PACKAGE.glob("*.py"))}
     return pulumi.AssetArchive({"components/__init__.py": pulumi.StringAsset(""), **files})
+
+
+def hours_text(hours: OfficeHours) -> str:
+    """As a stack file writes them, with the zone: Mon-Fri 08:00-19:00 America/New_York."""
+    days = hours.first_day.title() if hours.days == 1 else f"{hours.first_day.title()}-{hours.last_day.title()}"
+    return f"{days} {hours.start[0]:02d}:{hours.start[1]:02d}-{hours.end[0]:02d}:{hours.end[1]:02d} {hours.time_zone}"
 
 
 class DashboardSleep(pulumi.ComponentResource):
@@ -76,13 +89,15 @@ class DashboardSleep(pulumi.ComponentResource):
                 # ListTasks has no resource-level permissions: "*", narrowed to the cluster.
                 Statement("ListWorkers", ["ecs:ListTasks"], ["*"], {"ArnEquals": {"ecs:cluster": args.cluster.arn}}),
                 Statement("SwitchListener", ["elasticloadbalancing:ModifyListener"], [listener_arn]),
-                # Describe* and GetMetricStatistics have no resource-level permissions: AWS requires "*".
+                # Describe* have no resource-level permissions: AWS requires "*".
                 Statement("ReadListener", ["elasticloadbalancing:DescribeListeners"], ["*"]),
                 Statement("ReadHealth", ["elasticloadbalancing:DescribeTargetHealth"], ["*"]),
-                Statement("ReadRequestCounts", ["cloudwatch:GetMetricStatistics"], ["*"]),
+                # The activity record and the ledger only: two partition keys of the job table.
+                Statement("Ledger", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [args.store.table_arn],
+                          {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": list(LEADING_KEYS)}}),
             ],
             parent=self,
-            description="ml-proto dashboard sleep/wake: read its requests and health, set its task count and route",
+            description="ml-proto dashboard sleep/wake: read its activity and health, set its task count and route",
         )
         settings = SleepWakeSettings(
             cluster=args.cluster.name,  # type: ignore[arg-type]  # Outputs until known; app_env resolves them
@@ -90,13 +105,12 @@ class DashboardSleep(pulumi.ComponentResource):
             listener_arn=listener_arn,  # type: ignore[arg-type]
             dashboard_target_group_arn=front.target_group.arn,  # type: ignore[arg-type]
             waker_target_group_arn=waker.arn,  # type: ignore[arg-type]
-            load_balancer_dimension=front.load_balancer.arn_suffix,  # type: ignore[arg-type]
-            dashboard_target_group_dimension=front.target_group.arn_suffix,  # type: ignore[arg-type]
-            waker_target_group_dimension=waker.arn_suffix,  # type: ignore[arg-type]
+            table=args.store.app.table,
             awake_count=args.awake_count,
             sleep_after_minutes=args.sleep_after_minutes,
             workers_started_by=STARTED_BY,
             log_level=args.log_level,
+            office_hours=hours_text(args.office_hours) if args.office_hours else "",
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",
@@ -127,4 +141,24 @@ class DashboardSleep(pulumi.ComponentResource):
             principal="events.amazonaws.com", source_arn=rule.arn, opts=child)
         aws.cloudwatch.EventTarget(f"{name}-look", rule=rule.name, arn=self.function.arn,
                                    opts=pulumi.ResourceOptions(parent=rule))
+        if args.office_hours:
+            self._close_schedule(name, args.office_hours)
         self.register_outputs({"functionName": self.function.name})
+
+    def _close_schedule(self, name: str, hours: OfficeHours) -> None:
+        """The office-hours close, in the stack's time zone: the function routes visitors to the waker, then
+        stops the tasks (an Application Auto Scaling action would stop them under a listener still
+        forwarding to them). No opening: a sleeping dashboard starts on its first visitor."""
+        role, role_policy = service_role(
+            f"{name}-close-role", "scheduler.amazonaws.com",
+            [Statement("InvokeSleeper", ["lambda:InvokeFunction"], [self.function.arn])], parent=self,
+            description="ml-proto: the office-hours close of the dashboard")
+        aws.scheduler.Schedule(
+            f"{name}-close",
+            description="ml-proto: close the dashboard at the end of office hours",
+            schedule_expression=hours.close_cron,
+            schedule_expression_timezone=hours.time_zone,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(arn=self.function.arn, role_arn=role.arn,
+                                                    input=json.dumps({"sleepwake": "close"})),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))

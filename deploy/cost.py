@@ -184,6 +184,11 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
             when = f"{open_hours:.0f} h/month ({window} {actions['open']['inputs'].get('timezone', 'UTC')})"
         else:
             open_hours, floor, when = hours, int(target["inputs"]["minCapacity"]), f"{hours} h"
+            for close in _of(run, "aws:scheduler/schedule:Schedule"):  # a sleeping dashboard's close
+                at = CRON.match(close["inputs"]["scheduleExpression"])
+                zone = close["inputs"]["scheduleExpressionTimezone"]
+                if at:
+                    when += f", closed at {at['days']} {int(at['hour']):02d}:{int(at['minute']):02d} {zone}"
         on_demand, spot = _split_spot(service, floor)
         task_hours = floor * open_hours
         dollars = open_hours * (on_demand * size.hourly(prices, False) + spot * size.hourly(prices, True))
@@ -261,10 +266,11 @@ def _sleeper_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterabl
             continue
         looks = prices["hours_per_month"] * 60 / int(rate["n"])
         gb_s = looks * function["inputs"]["memorySize"] / 1024 * prices["assumptions"]["sleep_look_ms"] / 1000
+        # Per look: two reads (the activity record, the ledger) and two writes (take and free the lock).
         dollars = (gb_s * _lambda_rate(function, prices) + looks * prices["lambda_request"]
-                   + looks * 2 * prices["cloudwatch_api_request"])  # two GetMetricStatistics per look
+                   + looks * 2 * (prices["dynamodb_read_request"] + prices["dynamodb_write_request"]))
         yield Line("sleeper looks", f"{looks:.0f} Lambda runs of {int(function['inputs']['memorySize'])} MB "
-                   f"+ {2 * looks:.0f} CloudWatch metric reads", dollars)
+                   f"+ {2 * looks:.0f} DynamoDB reads and writes each", dollars)
 
 
 def _provisioned_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterable[Line]:

@@ -4,6 +4,8 @@ everything cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -23,9 +25,12 @@ def main() -> int:
     settings = DevSettings.from_env()
     recording = recording_path(settings.state_dir)
     point_recorder_at(recording)  # before moto is imported, below
+    from devstack import sleep
     from devstack.stack import DevStack
 
-    stack = DevStack(settings)
+    resting = sleep.LocalSleepSettings.from_env(os.environ, settings.dashboard_port)  # DEVSTACK_SLEEP_AFTER
+    stack = DevStack(dataclasses.replace(settings, dashboard_port=resting.back_port) if resting else settings)
+    front = None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -35,6 +40,7 @@ def main() -> int:
         state = AwsRecording(settings.aws_url, recording)
         restored = state.restore()
         state.record()
+        front = sleep.attach(stack, settings, resting) if resting else None
     except Exception as error:  # noqa: BLE001 - say what failed, in one line, and exit
         stack.stop()
         print(f"Could not start the local stack: {error}", file=sys.stderr)
@@ -56,8 +62,13 @@ ml-proto is running on this machine.
 Edit apps/predictor/model.py or apps/worker/algorithm.py: the next prediction or job runs it.
 A part that stops is reported here and restarted. Press Ctrl-C to stop everything."""
     )
+    if resting:
+        say(f"The dashboard sleeps after {resting.sleep_after_seconds:g} s without a signed-in request; the next "
+            f"page load wakes it. Its moves: {settings.log_dir / 'sleep.log'}")
     stack.supervise(stop, say)
     say("\nStopping...")
+    if front is not None:
+        front.stop()
     stack.stop()
     say("Stopped. Jobs, results and feedback are kept for the next `make dev`.")
     return 0

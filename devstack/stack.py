@@ -43,6 +43,7 @@ class DevStack:
         self._aws: LocalAws | None = None
         self._lambda: LambdaServer | None = None
         self._dashboard: subprocess.Popen[bytes] | None = None
+        self.resting: set[str] = set()  # parts stopped on purpose (the local sleep): not dead
         self._store: JobStore | None = None
 
     # --- what the apps see ----------------------------------------------------------------
@@ -228,7 +229,25 @@ class DevStack:
         if self._dashboard is not None and (self._dashboard.poll() is not None
                                             or not _listening(s.host, s.dashboard_port)):
             dead.append("dashboard")
-        return dead
+        return [part for part in dead if part not in self.resting]
+
+    # --- the local sleep (devstack/sleep.py) stops and starts the dashboard ---------------
+
+    def stop_dashboard(self) -> None:
+        """Stop the dashboard with its workers; the supervisor leaves it stopped until start_dashboard()."""
+        self.resting.add("dashboard")
+        if self._dashboard is not None:
+            _stop_group(self._dashboard)
+            self._dashboard.wait()
+
+    def start_dashboard(self) -> None:
+        """Start the dashboard again; returns at once. It stays `resting` (unsupervised) until the caller,
+        having seen its /health answer, discards it from there."""
+        self._start_dashboard(self.app_env("dashboard"))
+
+    def dashboard_pid(self) -> int | None:
+        """The dashboard's process (and process group) id while it runs."""
+        return self._dashboard.pid if self._dashboard is not None and self._dashboard.poll() is None else None
 
     def restart(self, part: str, timeout: float = 90.0) -> None:
         """Start one dead part again (moto's state lives in this process, so the local AWS keeps it)."""

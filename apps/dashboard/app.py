@@ -18,7 +18,7 @@ from jobkit.login_throttle import LoginThrottle
 from jobkit.sessions import SessionGenerations
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, callback_guard, feedback_widget, request_ids, routes, security_headers
+from dashboard import activity, auth, callback_guard, feedback_widget, request_ids, routes, security_headers
 from dashboard.launcher import Launcher, Reconciler, make_launcher
 from dashboard.pages import feedback, job_detail, jobs, predict
 from dashboard.predictor_client import PredictorClient, lambda_client
@@ -103,6 +103,7 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     auth.install(server, settings.logins, throttle or LoginThrottle(services.store),
                  generations or SessionGenerations(services.store), settings.signing_key(), title=TITLE,
                  session_hours=settings.session_hours, on_request=reconciler.ensure if reconciler else None)
+    activity.install(server, services.store.dynamodb, services.store.settings.table)  # lets the sleeper judge idle
     routes.install(server, settings.local_log_dir)
     app.layout = lambda: html.Div([dcc.Location(id="url"), _header(), html.Main(id="page", className="page")])
 

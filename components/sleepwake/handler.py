@@ -1,8 +1,9 @@
-"""Lambda entry point: an ALB request is a visit (wake, answer with the waking page); anything else is the
+"""Lambda entry point: an ALB request (a person's visit wakes the dashboard), the office-hours close, or the
 sleeper's scheduled look."""
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import datetime as dt
 import json
@@ -13,7 +14,8 @@ from typing import Any
 
 import boto3
 
-from components.sleepwake import control
+from components.sleepwake import control, moves
+from components.sleepwake.decision import is_a_visit
 from components.sleepwake.page import alb_response
 from components.sleepwake.settings import SleepWakeSettings
 
@@ -42,20 +44,39 @@ def _configure(level: str) -> None:
     root.setLevel(level)
 
 
+def _body(event: dict[str, Any]) -> str:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return body[:4096]  # the one-click form is a few bytes; nothing larger is a visit
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Visit (ALB event) -> the waking page; scheduled event -> look, decide, act."""
+    """Visit (ALB event) -> the waking page; {"sleepwake": "close"} (the office-hours schedule) -> close;
+    anything else (the every-few-minutes rule) -> look, decide, act."""
     settings = SleepWakeSettings.from_env()
     _configure(settings.log_level)
-    _request_id.set(getattr(context, "aws_request_id", ""))
+    holder = getattr(context, "aws_request_id", "") or "sleepwake"
+    _request_id.set(holder)
     ecs, elbv2 = boto3.client("ecs"), boto3.client("elbv2")
-    if "elb" in event.get("requestContext", {}):
-        ready = control.wake(ecs, elbv2, settings)
-        log.info("visit while asleep", extra={"fields": {"ready": ready, "path": event.get("path", "")}})
-        return alb_response(event.get("httpMethod", "GET"), ready)
+    dashboard = control.cloud_dashboard(ecs, elbv2, boto3.client("dynamodb"), settings)
     now = dt.datetime.now(dt.UTC)
-    seen = control.observe(ecs, elbv2, boto3.client("cloudwatch"), settings, now)
-    action = control.decide(seen, settings.sleep_after_minutes, now)
-    control.apply(ecs, elbv2, settings, action)
-    log.info("look", extra={"fields": {"action": action.value, "desired": seen.desired, "healthy": seen.healthy,
-                                       "requests": seen.requests, "routed_to_waker": seen.routed_to_waker}})
+    if "elb" in event.get("requestContext", {}):
+        method, path = event.get("httpMethod", "GET"), event.get("path", "/")
+        visit = is_a_visit(method, event.get("headers"), _body(event))
+        ready = moves.wake(dashboard, holder, now) if visit else False  # only a person wakes it
+        log.info("request while asleep", extra={"fields": {"visit": visit, "ready": ready, "method": method,
+                                                           "path": path[:200]}})
+        return alb_response(method, visit, ready, path, settings.office_hours)
+    if event.get("sleepwake") == "close":
+        action = moves.close(dashboard, holder, now)
+        log.info("close", extra={"fields": {"action": action.value}})
+        return {"action": action.value}
+    action, seen = moves.look(dashboard, holder, now)
+    fields: dict[str, Any] = {"action": action.value, "busy": seen is None}
+    if seen is not None:
+        fields.update(desired=seen.desired, healthy=seen.healthy, routed_to_waker=seen.routed_to_waker,
+                      last_activity=seen.last_activity and seen.last_activity.isoformat(),
+                      quiet_look_at=seen.quiet_look_at and seen.quiet_look_at.isoformat(), workers=seen.workers)
+    log.info("look", extra={"fields": fields})
     return {"action": action.value}

@@ -17,20 +17,19 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SleepWakeSettings:
-    """Which service to stop and start, which listener to switch, and the metrics that say it is idle."""
+    """Which service to stop and start, which listener to switch, and the table that records activity."""
 
     cluster: str
     service: str
     listener_arn: str
     dashboard_target_group_arn: str
     waker_target_group_arn: str
-    load_balancer_dimension: str  # "app/<name>/<id>", the ALB's CloudWatch dimension (arn_suffix)
-    dashboard_target_group_dimension: str  # "targetgroup/<name>/<id>"
-    waker_target_group_dimension: str
+    table: str  # the job table: the dashboard's activity record and the sleeper's ledger
     awake_count: int  # tasks the waker starts
     sleep_after_minutes: int
     workers_started_by: str  # the startedBy of the batch workers the dashboard runs
     log_level: str = "INFO"
+    office_hours: str = ""  # e.g. "Mon-Fri 08:00-19:00 America/New_York", told to visitors; "" when none
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SleepWakeSettings:
@@ -54,13 +53,12 @@ class SleepWakeSettings:
             listener_arn=need("LISTENER_ARN"),
             dashboard_target_group_arn=need("DASHBOARD_TARGET_GROUP_ARN"),
             waker_target_group_arn=need("WAKER_TARGET_GROUP_ARN"),
-            load_balancer_dimension=need("LOAD_BALANCER_DIMENSION"),
-            dashboard_target_group_dimension=need("DASHBOARD_TARGET_GROUP_DIMENSION"),
-            waker_target_group_dimension=need("WAKER_TARGET_GROUP_DIMENSION"),
+            table=need("JOBS_TABLE"),
             awake_count=whole("AWAKE_COUNT", 1),
             sleep_after_minutes=whole("SLEEP_AFTER_MINUTES", 1),
             workers_started_by=need("WORKERS_STARTED_BY"),
             log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            office_hours=env.get("OFFICE_HOURS", "").strip(),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -71,11 +69,10 @@ class SleepWakeSettings:
             "LISTENER_ARN": self.listener_arn,
             "DASHBOARD_TARGET_GROUP_ARN": self.dashboard_target_group_arn,
             "WAKER_TARGET_GROUP_ARN": self.waker_target_group_arn,
-            "LOAD_BALANCER_DIMENSION": self.load_balancer_dimension,
-            "DASHBOARD_TARGET_GROUP_DIMENSION": self.dashboard_target_group_dimension,
-            "WAKER_TARGET_GROUP_DIMENSION": self.waker_target_group_dimension,
+            "JOBS_TABLE": self.table,
             "AWAKE_COUNT": str(self.awake_count),
             "SLEEP_AFTER_MINUTES": str(self.sleep_after_minutes),
             "WORKERS_STARTED_BY": self.workers_started_by,
             "LOG_LEVEL": self.log_level,
+            "OFFICE_HOURS": self.office_hours,
         }

@@ -115,7 +115,7 @@ def test_a_sleeping_dashboard_costs_its_sleeper_only() -> None:
     assert lines["dashboard tasks"] == 0 and lines["dashboard tasks' public IPv4"] == 0
     looks = 730 * 60 / 5  # 8,760
     assert lines["sleeper looks"] == pytest.approx(looks * 0.125 * 0.5 * 0.0000133334 + looks * 0.0000002
-                                                   + looks * 2 * 0.00001)
+                                                   + looks * 2 * (0.000000125 + 0.000000625))  # ledger I/O
     assert est.awake_hour.dollars == pytest.approx(0.0123425 + 0.005)
     assert est.first_visit.startswith("about a minute")
 

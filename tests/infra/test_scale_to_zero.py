@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from dashboard.launcher import STARTED_BY
 
+from components.service_scaling import capacity_range
 from components.settings import NAMESPACE, ConfigError, Settings
 from components.sleepwake.settings import SleepWakeSettings
 from tests.infra.stackview import Deployment
@@ -16,23 +19,63 @@ from tests.infra.test_settings import defaults
 pytestmark = pytest.mark.timeout(180)
 
 
-def test_office_hours_stop_the_dashboard_outside_them_and_start_it_inside(deployment: Deployment) -> None:
-    # Both stack files keep weekday office hours.
-    target = deployment.one("aws:appautoscaling/target:Target")
-    assert target.inputs["minCapacity"] == 0  # the range allows zero
-    actions = deployment.scheduled_actions()
+def test_demo_keeps_office_hours_in_its_time_zone_with_its_floor_from_the_first_day(
+        deployments: dict[str, Deployment]) -> None:
+    demo = deployments["demo"]
+    target = demo.one("aws:appautoscaling/target:Target")
+    actions = demo.scheduled_actions()
     assert set(actions) == {"open", "close"}
     for action in actions.values():
         assert action["resourceId"] == target.inputs["resourceId"]
         assert action["scalableDimension"] == "ecs:service:DesiredCount" and action["serviceNamespace"] == "ecs"
-        assert action["timezone"] == deployment.setting("timeZone")
+        assert action["timezone"] == demo.setting("timeZone") == "America/New_York"
     assert actions["open"]["schedule"] == "cron(0 8 ? * MON-FRI *)"
     assert actions["close"]["schedule"] == "cron(0 19 ? * MON-FRI *)"
     assert actions["close"]["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 0}
-    # A sleeping dashboard is started by its first visitor, not at opening.
-    floor = 0 if deployment.setting("dashboardSleepAfterMinutes") else deployment.setting("dashboardMinCount")
-    assert actions["open"]["scalableTargetAction"] == {"minCapacity": floor,
-                                                       "maxCapacity": deployment.setting("dashboardMaxCount")}
+    assert actions["open"]["scalableTargetAction"] == {"minCapacity": demo.setting("dashboardMinCount"),
+                                                       "maxCapacity": demo.setting("dashboardMaxCount")}
+    # Created inside the hours, the floor holds at once; outside them the range is the close's.
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) in (
+        (demo.setting("dashboardMinCount"), demo.setting("dashboardMaxCount")), (0, 0))
+    # The schedule owns the range: a `pulumi up` in the afternoon must not undo the morning's opening.
+    assert demo.data["resources"][demo.resources.index(target)]["ignore_changes"] == ["minCapacity", "maxCapacity"]
+
+
+NEW_YORK_OPEN = [  # (UTC time, open on Mon-Fri 08:00-19:00 America/New_York?)
+    (dt.datetime(2026, 12, 7, 12, 59, tzinfo=dt.UTC), False),  # Monday 07:59 EST
+    (dt.datetime(2026, 12, 7, 13, 0, tzinfo=dt.UTC), True),  # Monday 08:00 EST
+    (dt.datetime(2026, 7, 6, 12, 0, tzinfo=dt.UTC), True),  # Monday 08:00 EDT: daylight saving moves it
+    (dt.datetime(2026, 12, 7, 23, 59, tzinfo=dt.UTC), True),  # Monday 18:59 EST (UTC: already Tuesday's 00:00 soon)
+    (dt.datetime(2026, 12, 8, 0, 0, tzinfo=dt.UTC), False),  # Monday 19:00 EST
+    (dt.datetime(2026, 12, 12, 15, 0, tzinfo=dt.UTC), False),  # Saturday
+]
+
+
+@pytest.mark.parametrize(("at", "is_open"), NEW_YORK_OPEN)
+def test_the_range_at_creation_is_the_one_the_schedule_would_have_set(at: dt.datetime, is_open: bool) -> None:
+    settings = Settings.from_values(defaults("demo", timeZone="America/New_York")).dashboard
+    assert capacity_range(settings, at) == ((settings.min_count, settings.max_count) if is_open else (0, 0))
+    sleeping = Settings.from_values(defaults("dev", timeZone="America/New_York")).dashboard
+    assert capacity_range(sleeping, at) == (0, sleeping.max_count)  # asleep, or woken by a visit after hours
+
+
+def test_a_sleeping_dashboard_is_closed_by_its_sleeper_in_the_stack_time_zone(
+        deployments: dict[str, Deployment]) -> None:
+    dev = deployments["dev"]
+    assert dev.scheduled_actions() == {}  # no scaling action stops tasks under a listener that forwards to them
+    target = dev.one("aws:appautoscaling/target:Target")
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (0, dev.setting("dashboardMaxCount"))
+    close = dev.one("aws:scheduler/schedule:Schedule").inputs
+    function = dev.one("aws:lambda/function:Function", "dashboard-sleep-function")
+    assert close["scheduleExpression"] == "cron(0 19 ? * MON-FRI *)"
+    assert close["scheduleExpressionTimezone"] == dev.setting("timeZone") == "America/New_York"
+    assert close["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert close["target"]["arn"] == function.outputs["arn"]
+    assert json.loads(close["target"]["input"]) == {"sleepwake": "close"}
+    statements = dev.role_statements()["dashboard-sleep-close-role"]
+    assert statements == [{"Sid": "InvokeSleeper", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                           "Resource": [function.outputs["arn"]]}]
+    assert dev.sleep_env()["OFFICE_HOURS"] == "Mon-Fri 08:00-19:00 America/New_York"  # the waking page says so
 
 
 def test_without_office_hours_there_is_no_schedule(run_with: Callable[..., Deployment]) -> None:
@@ -54,15 +97,13 @@ def check_sleep(d: Deployment) -> None:
     waker_tg = d.one("aws:lb/targetGroup:TargetGroup", "dashboard-waker-tg")
     (listener,) = [x for x in d.of_type("aws:lb/listener:Listener") if x.inputs["defaultActions"][0]["type"] ==
                    "forward"]
-    lb = d.one("aws:lb/loadBalancer:LoadBalancer")
+    table = d.one("aws:dynamodb/table:Table")
     assert settings == SleepWakeSettings(
         cluster=d.exports["cluster"], service=service.outputs["name"], listener_arn=listener.outputs["arn"],
         dashboard_target_group_arn=dashboard_tg.outputs["arn"], waker_target_group_arn=waker_tg.outputs["arn"],
-        load_balancer_dimension=lb.outputs["arnSuffix"],
-        dashboard_target_group_dimension=dashboard_tg.outputs["arnSuffix"],
-        waker_target_group_dimension=waker_tg.outputs["arnSuffix"],
-        awake_count=d.setting("dashboardMinCount"), sleep_after_minutes=d.setting("dashboardSleepAfterMinutes"),
-        workers_started_by=STARTED_BY, log_level=d.setting("logLevel"))
+        table=table.outputs["name"], awake_count=d.setting("dashboardMinCount"),
+        sleep_after_minutes=d.setting("dashboardSleepAfterMinutes"), workers_started_by=STARTED_BY,
+        log_level=d.setting("logLevel"), office_hours=settings.office_hours)
     assert waker_tg.inputs["targetType"] == "lambda"
     attachment = d.one("aws:lb/targetGroupAttachment:TargetGroupAttachment")
     assert attachment.inputs == {"targetGroupArn": waker_tg.outputs["arn"], "targetId": function.outputs["arn"]}
@@ -79,6 +120,12 @@ def check_sleep(d: Deployment) -> None:
     assert service.id.startswith(service.inputs["cluster"].replace(":cluster/", ":service/") + "/")
     assert statements["SwitchListener"]["Resource"] == [listener.outputs["arn"]]
     assert statements["ListWorkers"]["Condition"] == {"ArnEquals": {"ecs:cluster": service.inputs["cluster"]}}
+    # The job table only for its two sleep/wake items, and no metrics any more: idle is the dashboard's record.
+    assert statements["Ledger"]["Resource"] == [table.outputs["arn"]]
+    assert statements["Ledger"]["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert statements["Ledger"]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [
+        "activity#dashboard", "sleepwake#dashboard"]}}
+    assert not any(a.startswith("cloudwatch:") for s in statements.values() for a in s["Action"])
     log_group = d.one("aws:cloudwatch/logGroup:LogGroup", "dashboard-sleep-logs")
     assert inputs["loggingConfig"]["logGroup"] == log_group.inputs["name"]
     assert log_group.inputs["retentionInDays"] == d.setting("logRetentionDays")
@@ -136,7 +183,8 @@ def test_the_function_code_is_the_sleepwake_package_under_its_import_path() -> N
     from components.sleep import code_archive
     assets = code_archive().assets
     assert {"components/__init__.py", "components/sleepwake/handler.py", "components/sleepwake/control.py",
-            "components/sleepwake/page.py", "components/sleepwake/settings.py"} <= set(assets)
+            "components/sleepwake/page.py", "components/sleepwake/settings.py", "components/sleepwake/decision.py",
+            "components/sleepwake/ledger.py", "components/sleepwake/moves.py"} <= set(assets)
     # boto3 is in the Lambda runtime; nothing else outside the standard library may be imported.
     for name, asset in assets.items():
         if name.endswith(".py") and name != "components/__init__.py":

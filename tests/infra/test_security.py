@@ -19,14 +19,12 @@ WILDCARD_RESOURCE_ALLOWED = {
     "ecr:GetAuthorizationToken": None,
     # ecs:ListTasks supports no task resource; it is narrowed by the ecs:cluster condition instead.
     "ecs:ListTasks": "ecs:cluster",
-    # The dashboard's sleeper reads the listener, target health and request counts: ELB Describe*
-    # and CloudWatch metric reads support no resource-level permissions.
+    # The dashboard's sleeper reads the listener and target health: ELB Describe* support no
+    # resource-level permissions.
     "elasticloadbalancing:DescribeListeners": None,
     "elasticloadbalancing:DescribeTargetHealth": None,
-    "cloudwatch:GetMetricStatistics": None,
 }
-SLEEPER_WILDCARDS = {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth",
-                     "cloudwatch:GetMetricStatistics"}
+SLEEPER_WILDCARDS = {"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetHealth"}
 
 
 def sleeps(deployment: Deployment) -> bool:
@@ -122,10 +120,13 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
         "dashboard-task-role": store | {"lambda:InvokeFunction", "ecs:RunTask",
                                         "iam:PassRole", "ecs:DescribeTasks", "ecs:ListTasks"},
         "dashboard-execution-role": pull_and_log | {"ssm:GetParameters"},
-        # Sleep when idle, wake on visit: set the dashboard's count and switch the listener, nothing else.
+        # Sleep when idle, wake on visit: set the dashboard's count and switch the listener, read and
+        # write its two items of the job table, nothing else; its close schedule may only invoke it.
         **({"dashboard-sleep-role": {"logs:CreateLogStream", "logs:PutLogEvents", "ecs:DescribeServices",
-                                     "ecs:UpdateService", "ecs:ListTasks", "elasticloadbalancing:ModifyListener"}
-                                    | SLEEPER_WILDCARDS}
+                                     "ecs:UpdateService", "ecs:ListTasks", "elasticloadbalancing:ModifyListener",
+                                     "dynamodb:GetItem", "dynamodb:UpdateItem"}
+                                    | SLEEPER_WILDCARDS,
+            "dashboard-sleep-close-role": {"lambda:InvokeFunction"}}
            if sleeps(deployment) else {}),
     }
     trusted = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Service"]
@@ -134,7 +135,8 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
                        "worker-execution-role": "ecs-tasks.amazonaws.com",
                        "dashboard-task-role": "ecs-tasks.amazonaws.com",
                        "dashboard-execution-role": "ecs-tasks.amazonaws.com",
-                       **({"dashboard-sleep-role": "lambda.amazonaws.com"} if sleeps(deployment) else {})}
+                       **({"dashboard-sleep-role": "lambda.amazonaws.com",
+                           "dashboard-sleep-close-role": "scheduler.amazonaws.com"} if sleeps(deployment) else {})}
 
 
 def test_store_access_is_this_table_and_this_bucket_only(deployment: Deployment) -> None:

@@ -65,8 +65,17 @@ def _min_count(d: Deployment) -> int:
     return actions["open"]["scalableTargetAction"]["minCapacity"] if actions else _scaling(d)["minCapacity"]
 
 
+def _time_zone(d: Deployment) -> str:
+    """The zone the schedules are read in: the sleeper's close (sleeping stacks), or the scaling actions."""
+    closes = d.of_type("aws:scheduler/schedule:Schedule")
+    return closes[0].inputs["scheduleExpressionTimezone"] if closes else d.scheduled_actions()["open"]["timezone"]
+
+
 def _office_hours(d: Deployment) -> str:
-    """The window the open and close actions span, as written in a stack file (Mon-Fri 08:00-19:00)."""
+    """The window the open and close actions span, as written in a stack file (Mon-Fri 08:00-19:00); a
+    sleeping stack opens on its first visit and tells visitors its hours (OFFICE_HOURS, with the zone)."""
+    if d.of_type("ml-proto:index:DashboardSleep"):
+        return d.sleep_env()["OFFICE_HOURS"].rsplit(" ", 1)[0]
     actions = d.scheduled_actions()
     _, window = open_hours_per_week(actions["open"]["schedule"], actions["close"]["schedule"])
     days, hours = window.split(" ")
@@ -97,7 +106,7 @@ OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "ml-proto:dashboardWorkers": lambda d: int(d.container_env("-dashboard")["GUNICORN_WORKERS"]),
     "ml-proto:dashboardThreads": lambda d: int(d.container_env("-dashboard")["GUNICORN_THREADS"]),
     "ml-proto:dashboardUsers": lambda d: list(json.loads(d.exports["dashboardLogins"])),
-    "ml-proto:timeZone": lambda d: d.scheduled_actions()["open"]["timezone"],
+    "ml-proto:timeZone": _time_zone,
     "ml-proto:dashboardOfficeHours": _office_hours,
     "ml-proto:dashboardSleepAfterMinutes": lambda d: int(d.sleep_env()["SLEEP_AFTER_MINUTES"]),
 }

@@ -17,6 +17,7 @@ from jobkit import Job, JobKitError, JobStatus
 from dashboard import ui
 from dashboard.auth import current_user
 from dashboard.batch_input import check_against, check_columns, header_of, numeric_of
+from dashboard.hidden_tab import pause_while_hidden
 from dashboard.launcher import launch_health
 from dashboard.pages.predict import check_inputs, control, field
 from dashboard.services import Services, sample_bytes, samples
@@ -349,6 +350,7 @@ def _submit(services: Services, trigger: str, contents: str | None, filename: st
 
 def register(app: dash.Dash, services: Services) -> None:
     register_launcher_banner(app, services)
+    pause_while_hidden(app, "jobs-refresh", "batch-refresh")
 
     @app.callback(
         Output("submit-message", "children"),
