@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from deploy import preflight
-from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
+from tests.deploy.conftest import WORKING_DOCKER, AmpleQuotas, NewAccountLambda
 
 REPO = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
@@ -113,22 +113,11 @@ def test_a_cli_that_is_not_logged_in_to_a_backend_is_named(fake_bin):
     assert "pulumi login --local" in problem
 
 
-class _AmpleQuotas:
-    """Service Quotas for an account whose Fargate quotas hold any stack (moto knows only VPC quotas)."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def get_service_quota(self, ServiceCode: str, QuotaCode: str) -> dict:  # noqa: N803 (boto3's names)
-        self.asked.append(f"{ServiceCode}/{QuotaCode}")
-        return {"Quota": {"ServiceCode": ServiceCode, "QuotaCode": QuotaCode, "Value": 1000.0}}
-
-
 class _Session(boto3.Session):
     """A real session on moto's server, except Lambda's GetAccountSettings (moto lacks it) answers
     with a new account's quota of 10, and Service Quotas with ample Fargate quotas."""
 
-    quotas = _AmpleQuotas()
+    quotas = AmpleQuotas()
 
     def client(self, service, *args, **kwargs):
         if service == "lambda":
