@@ -28,7 +28,7 @@ from deploy.concurrency import account_concurrency, concurrency_problem
 from deploy.cost import load_prices
 from deploy.fargate_quota import fargate_quota_problems
 from deploy.gpu_quota import gpu_quota_problem
-from deploy.service_roles import ServiceRoleError, ensure_service_linked_roles
+from deploy.service_roles import LAMBDA_SCALING, REQUIRED, ServiceRoleError, ensure_service_linked_roles
 from deploy.stack_config import stack_settings
 
 # Pulumi.yaml declares every config key's default; the CLI merges those only from 3.44 on.
@@ -215,7 +215,8 @@ def run(stack: str, session: boto3.Session, overrides: Mapping[str, Any] | None 
         if problem:
             raise PreflightFailed(missing_message([problem]))
     try:
-        created = ensure_service_linked_roles(session.client("iam"))
+        roles = (*REQUIRED, LAMBDA_SCALING) if settings.predictor.warm_hours is not None else REQUIRED
+        created = ensure_service_linked_roles(session.client("iam"), roles)
     except ServiceRoleError as error:
         raise PreflightFailed(missing_message([f"Service-linked roles: {error}"])) from None
     return Ready(tools=tools, settings=settings, created_roles=created)

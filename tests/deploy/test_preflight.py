@@ -164,6 +164,23 @@ def test_a_login_in_plain_http_to_everyone_is_refused_unless_the_stack_says_so(f
         assert preflight.plain_http_problem(preflight.stack_settings("dev", accepted)) == "", accepted
 
 
+def test_a_warm_predictor_in_office_hours_gets_lambdas_scaling_role_too(fake_bin, monkeypatch, clean_iam):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+
+    class RaisedQuotaLambda:  # an account whose Lambda concurrency quota was raised to 1,000
+        def get_account_settings(self):
+            return {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000}}
+
+    class Session(_Session):
+        def client(self, service, *args, **kwargs):
+            return RaisedQuotaLambda() if service == "lambda" else super().client(service, *args, **kwargs)
+
+    ready = preflight.run("dev", Session(region_name="us-east-1"), overrides={
+        "ml-proto:predictorProvisionedConcurrency": 1, "ml-proto:predictorWarmHours": "Mon-Fri 08:00-19:00"})
+    assert "AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency" in ready.created_roles
+    assert len(ready.created_roles) == 4
+
+
 def test_a_bad_stack_setting_is_named_with_the_missing_tools(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     for key, value in _no_tools_env(tmp_path).items():
