@@ -15,10 +15,11 @@ import pulumi_aws as aws
 from dashboard.settings import SECRET_VARIABLES
 
 from components.dashboard_access import dashboard_execution_role, dashboard_task_role
-from components.dashboard_app import alb_idle_timeout, app_settings
+from components.dashboard_app import alb_idle_timeout, app_settings, dashboard_wait_seconds
 from components.dashboard_logins import dashboard_logins, dashboard_session_key
 from components.environment import app_env, container_environment
 from components.fargate_task import container_definition, fargate_task_definition
+from components.front_door import FrontDoor, FrontDoorArgs, origin_facing_prefix_list
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import https_egress
 from components.predictor import PredictorLink
@@ -49,10 +50,12 @@ class DashboardArgs:
 
 
 class Dashboard(pulumi.ComponentResource):
-    """ALB (only it is reachable from outside), Fargate service with CPU autoscaling, logins in SSM."""
+    """CloudFront in front of an internal ALB (or an internet-facing ALB), Fargate service with CPU autoscaling,
+    logins in SSM."""
 
-    url: pulumi.Output[str]
+    url: pulumi.Output[str]  # https://<id>.cloudfront.net (or the domain) behind CloudFront, else the ALB's
     load_balancer: aws.lb.LoadBalancer
+    front_door: FrontDoor | None
     service: aws.ecs.Service
     log_group: aws.cloudwatch.LogGroup
     passwords: dict[str, pulumi.Output[str]]
@@ -75,11 +78,20 @@ class Dashboard(pulumi.ComponentResource):
         service_sg = aws.ec2.SecurityGroup(
             f"{name}-service-sg", vpc_id=shared.network.vpc_id,
             description="ml-proto dashboard tasks: port 8050 from the load balancer only", opts=child)
+        internal = s.behind_cloudfront
         front = LoadBalancer(name, LoadBalancerArgs(
             network=shared.network, allowed_cidrs=s.allowed_cidrs, certificate_arn=s.certificate_arn,
             domain_name=s.domain_name, target_port=PORT, health_path=HEALTH_PATH, targets_security_group=service_sg,
-            idle_timeout_seconds=alb_idle_timeout(args.predictor), waker=sleeps), opts=child)
+            idle_timeout_seconds=alb_idle_timeout(args.predictor), waker=sleeps,
+            internal=internal, subnet_ids=shared.network.load_balancer_subnet_ids,
+            origin_prefix_list_id=origin_facing_prefix_list(self) if internal else None), opts=child)
         self.load_balancer = front.load_balancer
+        self.front_door = None
+        if internal:
+            self.front_door = FrontDoor(f"{name}-front", FrontDoorArgs(
+                front.load_balancer, read_timeout_seconds=dashboard_wait_seconds(args.predictor) + 5,
+                origin_name=names.aws("dashboard"),
+                domain_name=s.domain_name, certificate_arn=s.certificate_arn), opts=child)
         https_egress(f"{name}-tasks-https-out", service_sg.id, parent=service_sg)
 
         # --- task definition and service ------------------------------------------------------
@@ -142,7 +154,7 @@ class Dashboard(pulumi.ComponentResource):
                 sleep_after_minutes=s.sleep_after_minutes, log_retention_days=shared.log_retention_days,
                 log_level=shared.log_level, store=shared.store, office_hours=s.office_hours), opts=child)
 
-        self.url = front.url
+        self.url = self.front_door.url if self.front_door is not None else front.url
         self.register_outputs({"url": self.url, "albDnsName": self.load_balancer.dns_name,
                                "logGroup": self.log_group.name})
 

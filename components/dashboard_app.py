@@ -35,7 +35,10 @@ def app_settings(s: DashboardSettings, shared: Shared, cluster: Cluster, predict
         worker_log_group=worker.log_group_name,
         log_level=shared.log_level,
         # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
-        predictor_timeout_seconds=predictor.timeout_seconds + 5,
+        predictor_timeout_seconds=dashboard_wait_seconds(predictor),
+        # CloudFront appends the visitor's address to X-Forwarded-For, then the load balancer appends CloudFront's.
+        proxy_hops=2 if s.behind_cloudfront else 1,
+        secure_cookies=s.serves_https,
     )
     server = ServerSettings(
         workers=s.server_workers,
@@ -46,6 +49,11 @@ def app_settings(s: DashboardSettings, shared: Shared, cluster: Cluster, predict
         log_level=shared.log_level.lower(),
     )
     return app, server
+
+
+def dashboard_wait_seconds(predictor: PredictorLink) -> int:
+    """How long the dashboard waits for one prediction: a little longer than the Lambda may run."""
+    return predictor.timeout_seconds + 5
 
 
 def alb_idle_timeout(predictor: PredictorLink) -> int:

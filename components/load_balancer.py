@@ -1,4 +1,7 @@
-"""LoadBalancer component: the dashboard's internet-facing ALB, its security group, target groups and listeners.
+"""LoadBalancer component: the dashboard's ALB, its security group, target groups and listeners.
+
+Internet-facing (frontDoor alb: allowedCidrs, an optional certificate), or internal in private subnets with
+only CloudFront's origin-facing addresses let in (frontDoor cloudfront: see components/front_door.py).
 
 Its resources were first declared directly under the Dashboard; each top-level child carries an alias to that
 old parent (its children follow), so Pulumi keeps the existing load balancer rather than replacing it.
@@ -34,10 +37,14 @@ class LoadBalancerArgs:
     targets_security_group: aws.ec2.SecurityGroup
     idle_timeout_seconds: int
     waker: bool
+    # Behind CloudFront: internal, in these private subnets, open on port 80 to this managed prefix list only.
+    internal: bool = False
+    subnet_ids: Sequence[pulumi.Input[str]] = ()
+    origin_prefix_list_id: pulumi.Input[str] | None = None
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """Only this is reachable from outside: HTTP(S) from the allowed CIDRs, forwarded to the targets' port.
+    """The only way in: HTTP(S) from the allowed CIDRs, or (internal) HTTP from CloudFront only, to the targets' port.
 
     It also opens the targets' security group to itself (that rule stays a child of the targets' group).
     """
@@ -53,14 +60,27 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("ml-proto:index:LoadBalancer", name, None, opts)
         # Declared under the component's parent before this component existed: same names, no replacement.
         child = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=opts.parent if opts else None)])
-        https = bool(args.certificate_arn)
+        # Behind CloudFront the certificate is CloudFront's; CloudFront reaches the ALB over HTTP inside the VPC.
+        https = bool(args.certificate_arn) and not args.internal
         port = args.target_port
 
-        # --- the world reaches the ALB; the ALB reaches only the targets' port, and only it does ----
+        # --- the world (or CloudFront) reaches the ALB; the ALB reaches only the targets' port -------
         self.security_group = alb_sg = aws.ec2.SecurityGroup(
             f"{name}-alb-sg", vpc_id=args.network.vpc_id,
-            description="ml-proto dashboard load balancer: HTTP(S) from allowed CIDRs", opts=child)
-        for listen_port in (80, 443) if https else (80,):
+            description=("ml-proto dashboard load balancer: HTTP from CloudFront only" if args.internal
+                         else "ml-proto dashboard load balancer: HTTP(S) from allowed CIDRs"), opts=child)
+        if args.internal:
+            if args.origin_prefix_list_id is None:
+                raise ValueError("an internal load balancer behind CloudFront needs origin_prefix_list_id")
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-in-cloudfront",
+                security_group_id=alb_sg.id,
+                description="port 80 from CloudFront (origin-facing managed prefix list) only",
+                ip_protocol="tcp", from_port=80, to_port=80,
+                prefix_list_id=args.origin_prefix_list_id,
+                opts=pulumi.ResourceOptions(parent=alb_sg),
+            )
+        for listen_port in () if args.internal else (80, 443) if https else (80,):
             for i, cidr in enumerate(args.allowed_cidrs):
                 v6 = ipaddress.ip_network(cidr).version == 6
                 aws.vpc.SecurityGroupIngressRule(
@@ -92,9 +112,9 @@ class LoadBalancer(pulumi.ComponentResource):
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
-            internal=False,
+            internal=args.internal,
             security_groups=[alb_sg.id],
-            subnets=list(args.network.subnet_ids),
+            subnets=list(args.subnet_ids or args.network.subnet_ids),
             drop_invalid_header_fields=True,
             idle_timeout=args.idle_timeout_seconds,
             opts=child,

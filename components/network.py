@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -18,6 +19,10 @@ class Network:
     vpc_id: str
     subnet_ids: tuple[str, ...]
     assign_public_ip: bool
+    zones: tuple[str, ...] = ()  # the availability zone of each of subnet_ids, where looked up
+    vpc_cidr: str = ""  # the default VPC's block, where looked up
+    # The internal load balancer's private subnets (behind CloudFront); empty: it uses subnet_ids.
+    load_balancer_subnet_ids: tuple[pulumi.Input[str], ...] = ()
 
 
 # An ALB needs subnets in two availability zones, and holds one public IPv4 address ($0.005/h)
@@ -56,14 +61,16 @@ def resolve_network(settings: NetworkSettings, parent: pulumi.Resource | None = 
             raise pulumi.RunError(f"ml-proto:subnetIds: {', '.join(foreign)} not in the default VPC {vpc.id}; "
                                   f"set ml-proto:vpcId to their VPC")
         choose_subnets(((subnet, zone) for subnet, (zone, _) in zones.items()))  # two zones or more
-        return Network(vpc.id, settings.subnet_ids, settings.assign_public_ip)
+        return Network(vpc.id, settings.subnet_ids, settings.assign_public_ip,
+                       tuple(zones[subnet][0] for subnet in settings.subnet_ids), vpc.cidr_block)
     subnets = aws.ec2.get_subnets(filters=[
         aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id]),
         aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
     ], opts=opts)
     zones = _zones(subnets.ids, opts)
     chosen = choose_subnets((subnet, zone) for subnet, (zone, _) in zones.items())
-    return Network(vpc.id, chosen, settings.assign_public_ip)
+    return Network(vpc.id, chosen, settings.assign_public_ip, tuple(zones[subnet][0] for subnet in chosen),
+                   vpc.cidr_block)
 
 
 def _zones(subnet_ids: Iterable[str], opts: pulumi.InvokeOptions) -> dict[str, tuple[str, str]]:
@@ -73,6 +80,37 @@ def _zones(subnet_ids: Iterable[str], opts: pulumi.InvokeOptions) -> dict[str, t
         subnet = aws.ec2.get_subnet(id=subnet_id, opts=opts)
         found[subnet_id] = (subnet.availability_zone, subnet.vpc_id)
     return found
+
+
+def private_subnets(name: str, network: Network, cidrs: Sequence[str],
+                    parent: pulumi.Resource) -> list[pulumi.Output[str]]:
+    """Subnets with no route out of the VPC, one per CIDR block, in the zones of the network's first subnets.
+
+    For the internal load balancer behind CloudFront's VPC origin, which AWS documents for private
+    subnets. Their own route table holds only the VPC's local route: the default VPC's main table routes
+    0.0.0.0/0 to its internet gateway, so a subnet left to it would be public.
+    """
+    zones = sorted(set(network.zones))
+    if len(zones) < len(cidrs[:LOAD_BALANCER_SUBNETS]) or len(zones) < LOAD_BALANCER_SUBNETS:
+        raise pulumi.RunError("The internal load balancer's private subnets need the zones of two task subnets")
+    if network.vpc_cidr:
+        vpc = ipaddress.ip_network(network.vpc_cidr)
+        outside = [c for c in cidrs if not ipaddress.ip_network(c).subnet_of(vpc)]  # type: ignore[arg-type]
+        if outside:
+            raise pulumi.RunError(f"ml-proto:privateSubnetCidrs: {outside} not inside the VPC's {vpc}; pick free "
+                                  f"blocks of it")
+    table = aws.ec2.RouteTable(f"{name}-private-routes", vpc_id=network.vpc_id,
+                               tags={"Name": f"{name}-private (no internet route)"},
+                               opts=pulumi.ResourceOptions(parent=parent))
+    ids = []
+    for i, (cidr, zone) in enumerate(zip(cidrs, zones, strict=False)):
+        subnet = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=network.vpc_id, cidr_block=cidr, availability_zone=zone,
+                                map_public_ip_on_launch=False, tags={"Name": f"{name}-private-{zone}"},
+                                opts=pulumi.ResourceOptions(parent=parent))
+        aws.ec2.RouteTableAssociation(f"{name}-private-{i}-routes", subnet_id=subnet.id, route_table_id=table.id,
+                                      opts=pulumi.ResourceOptions(parent=subnet))
+        ids.append(subnet.id)
+    return ids
 
 
 def https_egress(name: str, security_group_id: pulumi.Input[str], parent: pulumi.Resource) -> None:

@@ -11,7 +11,7 @@ from predictor.settings import PredictorSettings as PredictorAppSettings
 
 from components.environment import LAMBDA_RESERVED, app_env
 from components.iam import log_statement, service_role
-from components.settings import PredictorSettings
+from components.settings import OfficeHours, PredictorSettings
 from components.shared import Image, Shared
 
 LIVE_ALIAS = "live"
@@ -108,13 +108,16 @@ class RealtimePredictor(pulumi.ComponentResource):
                 function_version=self.function.version,
                 opts=child,
             )
-            aws.lambda_.ProvisionedConcurrencyConfig(
-                f"{name}-warm",
-                function_name=self.function.name,
-                qualifier=alias.name,
-                provisioned_concurrent_executions=s.provisioned_concurrency,
-                opts=pulumi.ResourceOptions(parent=alias),
-            )
+            if s.warm_hours is None:
+                aws.lambda_.ProvisionedConcurrencyConfig(
+                    f"{name}-warm",
+                    function_name=self.function.name,
+                    qualifier=alias.name,
+                    provisioned_concurrent_executions=s.provisioned_concurrency,
+                    opts=pulumi.ResourceOptions(parent=alias),
+                )
+            else:
+                warm_in_hours(f"{name}-warm", self.function.name, alias, s.provisioned_concurrency, s.warm_hours)
             self.invoke_target = alias.arn
             self.invoke_arns = [self.function.arn, alias.arn]
         self.link = PredictorLink(self.invoke_target, self.invoke_arns, s.timeout_seconds)
@@ -124,6 +127,41 @@ class RealtimePredictor(pulumi.ComponentResource):
             "invokeTarget": self.invoke_target,
             "logGroup": self.log_group.name,
         })
+
+
+def warm_in_hours(name: str, function_name: pulumi.Input[str], alias: aws.lambda_.Alias, count: int,
+                  hours: OfficeHours) -> None:
+    """`count` warm instances on the alias inside `hours` only: Application Auto Scaling's scheduled actions set
+    its provisioned concurrency at the opening and back to 0 at the close (in the hours' time zone).
+
+    Application Auto Scaling then owns the alias's provisioned concurrency, so the program declares no
+    ProvisionedConcurrencyConfig of its own (the two would undo each other). Lambda's provisioned concurrency is
+    a scalable dimension (lambda:function:ProvisionedConcurrency, resource function:<name>:<alias>) with a
+    minimum of 0 (AWS: "AWS Lambda and Application Auto Scaling").
+    """
+    resource_id = pulumi.Output.concat("function:", function_name, ":", alias.name)
+    target = aws.appautoscaling.Target(
+        name,
+        service_namespace="lambda",
+        scalable_dimension="lambda:function:ProvisionedConcurrency",
+        resource_id=resource_id,
+        min_capacity=0,
+        max_capacity=count,
+        opts=pulumi.ResourceOptions(parent=alias),
+    )
+    for suffix, schedule, capacity in (("open", hours.open_cron, count), ("close", hours.close_cron, 0)):
+        aws.appautoscaling.ScheduledAction(
+            f"{name}-{suffix}",
+            name=pulumi.Output.concat(function_name, f"-warm-{suffix}"),
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            schedule=schedule,
+            timezone=hours.time_zone,
+            scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                min_capacity=capacity, max_capacity=capacity),
+            opts=pulumi.ResourceOptions(parent=target),
+        )
 
 
 def _lambda_pull_policy(repository_arn: str) -> str:

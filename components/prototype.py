@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pulumi
@@ -12,7 +13,7 @@ from jobkit.settings import StoreSettings as AppStoreSettings
 from components.app_image import AppImage, AppImageArgs
 from components.dashboard import Dashboard, DashboardArgs
 from components.job_store import JobStore, JobStoreArgs
-from components.network import resolve_network
+from components.network import private_subnets, resolve_network
 from components.predictor import PredictorArgs, RealtimePredictor
 from components.settings import Settings
 from components.shared import Cluster, Image, Shared, StackNames, StoreLink
@@ -38,6 +39,10 @@ class MlPrototype(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         s = args.settings
         network = resolve_network(s.network, parent=self)
+        if s.dashboard.behind_cloudfront:
+            network = dataclasses.replace(network, load_balancer_subnet_ids=tuple(
+                s.network.load_balancer_subnet_ids
+                or private_subnets("dashboard-lb", network, s.network.private_subnet_cidrs, parent=self)))
         region = aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
 
         self.store = JobStore("jobs", JobStoreArgs(

@@ -51,6 +51,8 @@ class Estimate:
     first_visit: str
     cheaper: tuple[Line, ...] = ()  # what Spot and arm64 would change (dollars saved)
     gpu_jobs: tuple[Line, ...] = ()  # workerCompute gpu: one job On-Demand and on Spot
+    front_door: Line | None = None  # CloudFront at prototype volume (pay per request)
+    options: tuple[Line, ...] = ()  # what settings this stack leaves off would add a month
 
     @property
     def idle_total(self) -> float:
@@ -160,8 +162,15 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
         subnets = len(lb["inputs"].get("subnets") or [])
         idle.append(Line("load balancer", f"{hours} h x ${prices['alb_hour']}/h (LCUs ~0 when idle)",
                          hours * prices["alb_hour"]))
-        idle.append(Line("load balancer public IPv4", f"{subnets} subnets x {hours} h x ${ipv4}/h",
-                         subnets * hours * ipv4))
+        if lb["inputs"].get("internal"):
+            idle.append(Line("load balancer public IPv4", f"none: internal, behind CloudFront (internet-facing it "
+                             f"would hold {subnets} x {hours} h x ${ipv4}/h = ${subnets * hours * ipv4:.2f})", 0.0))
+        else:
+            idle.append(Line("load balancer public IPv4", f"{subnets} subnets x {hours} h x ${ipv4}/h",
+                             subnets * hours * ipv4))
+    front_door = _front_door(run, prices)
+    if front_door is not None:
+        idle.append(Line("CloudFront distribution + VPC origin", "no monthly fee; pay per request (see per use)", 0.0))
 
     first_visit = "none"
     cheaper: list[Line] = []
@@ -242,7 +251,25 @@ def estimate(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Estimate:
     if "x86_64" in predictions.detail:
         cheaper.append(Line("predictor on arm64", "arm64Apps: [predictor]; saves per 1,000 predictions",
                             _predictions(run, prices).dollars - _predictions(run, prices, arm64=True).dollars))
-    return Estimate(run["stack"], tuple(idle), job, predictions, awake, first_visit, tuple(cheaper), gpu_jobs)
+    options = () if _provisioned(run) else (_warm_option(run, prices),)
+    return Estimate(run["stack"], tuple(idle), job, predictions, awake, first_visit, tuple(cheaper), gpu_jobs,
+                    front_door, options)
+
+
+def _front_door(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Line | None:
+    """A prototype month through CloudFront: requests, answers out, uploads in (volume from prices.json)."""
+    if not _of(run, "aws:cloudfront/distribution:Distribution"):
+        return None
+    assume = prices["assumptions"]
+    requests = assume["cloudfront_requests_per_month"]
+    gb_out = requests * assume["cloudfront_kb_per_request"] / 1024 / 1024
+    gb_in = assume["cloudfront_upload_gb_per_month"]
+    dollars = (requests * prices["cloudfront_https_request"] + gb_out * prices["cloudfront_gb_out"]
+               + gb_in * prices["cloudfront_gb_to_origin"])
+    per_10k = prices["cloudfront_https_request"] * 1e4
+    return Line("CloudFront, a prototype month", f"{requests:,} HTTPS requests x ${per_10k:g}/10k + "
+                f"{gb_out:.1f} GB out x ${prices['cloudfront_gb_out']}/GB + {gb_in:g} GB uploaded x "
+                f"${prices['cloudfront_gb_to_origin']}/GB (volume assumed; free tier ignored)", dollars)
 
 
 def _cluster_name(run: Mapping[str, Any]) -> str:
@@ -273,14 +300,66 @@ def _sleeper_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterabl
                    f"+ {2 * looks:.0f} DynamoDB reads and writes each", dollars)
 
 
+def _provisioned(run: Mapping[str, Any]) -> bool:
+    return bool(_of(run, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+                or _lambda_schedule(run))
+
+
+def _lambda_schedule(run: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The predictor's warm-hours scheduled actions by kind (open, close); empty when it has none."""
+    return {("close" if a["inputs"]["scalableTargetAction"]["maxCapacity"] == 0 else "open"): a
+            for a in _of(run, "aws:appautoscaling/scheduledAction:ScheduledAction")
+            if a["inputs"].get("serviceNamespace") == "lambda"}
+
+
+def _warm_month(function: Mapping[str, Any], count: int, hours: float, prices: Mapping[str, Any]) -> float:
+    gb_s = count * function["inputs"]["memorySize"] / 1024 * hours * 3600
+    return gb_s * _lambda_rate(function, prices, "provisioned_")
+
+
+def _predictor_function(run: Mapping[str, Any]) -> dict[str, Any]:
+    (function,) = [f for f in _of(run, "aws:lambda/function:Function") if f["inputs"].get("packageType") == "Image"]
+    return function
+
+
 def _provisioned_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterable[Line]:
     functions = {f["outputs"]["name"]: f for f in _of(run, "aws:lambda/function:Function")}
     for warm in _of(run, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"):
         function = functions[warm["inputs"]["functionName"]]
         count = int(warm["inputs"]["provisionedConcurrentExecutions"])
-        gb_s = count * function["inputs"]["memorySize"] / 1024 * prices["hours_per_month"] * 3600
         yield Line("predictor provisioned concurrency", f"{count} warm x {int(function['inputs']['memorySize'])} MB "
-                   f"all month", gb_s * _lambda_rate(function, prices, "provisioned_"))
+                   f"all month", _warm_month(function, count, prices["hours_per_month"], prices))
+    schedule = _lambda_schedule(run)
+    if schedule:
+        function = _predictor_function(run)
+        count = int(schedule["open"]["inputs"]["scalableTargetAction"]["minCapacity"])
+        weekly, window = open_hours_per_week(schedule["open"]["inputs"]["schedule"],
+                                             schedule["close"]["inputs"]["schedule"])
+        hours = weekly * prices["assumptions"]["weeks_per_month"]
+        yield Line("predictor provisioned concurrency", f"{count} warm x {int(function['inputs']['memorySize'])} MB "
+                   f"x {hours:.0f} h/month ({window} {schedule['open']['inputs'].get('timezone', 'UTC')}, "
+                   f"predictorWarmHours)", _warm_month(function, count, hours, prices))
+
+
+def _warm_option(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Line:
+    """What one warm predictor instance would add a month, kept in the dashboard's office hours (else all month)."""
+    function = _predictor_function(run)
+    hours_setting = str(run["config"].get("ml-proto:dashboardOfficeHours") or "")
+    zone = run["config"].get("ml-proto:timeZone", "UTC")
+    dashboard_hours = [a for a in _of(run, "aws:appautoscaling/scheduledAction:ScheduledAction")
+                       if a["inputs"].get("serviceNamespace", "ecs") == "ecs"]
+    opens = [a for a in dashboard_hours if a["inputs"]["scalableTargetAction"]["maxCapacity"] != 0]
+    closes = [a for a in dashboard_hours if a["inputs"]["scalableTargetAction"]["maxCapacity"] == 0]
+    if hours_setting and opens and closes:
+        weekly, window = open_hours_per_week(opens[0]["inputs"]["schedule"], closes[0]["inputs"]["schedule"])
+        hours = weekly * prices["assumptions"]["weeks_per_month"]
+        how = (f"predictorProvisionedConcurrency: 1, predictorWarmHours: '{hours_setting}' -> {hours:.0f} h/month "
+               f"({window} {zone})")
+    else:
+        hours = prices["hours_per_month"]
+        how = f"predictorProvisionedConcurrency: 1, all month ({hours} h)"
+    return Line("warm predictor (off)", f"{how} x {int(function['inputs']['memorySize'])} MB: no cold start",
+                _warm_month(function, 1, hours, prices))
 
 
 def _image_lines(run: Mapping[str, Any], prices: Mapping[str, Any]) -> Iterable[Line]:
@@ -388,9 +467,13 @@ def render(est: Estimate, prices: Mapping[str, Any]) -> str:
     rows += [f"  {line.item:<{width}}  ${line.dollars:>7.2f}  {line.detail}" for line in est.idle]
     rows.append(f"  {'idle total':<{width}}  ${est.idle_total:>7.2f}")
     rows.append("Per use:")
-    for line in (est.awake_hour, *(est.gpu_jobs or (est.batch_job,)), est.predictions):
+    for line in (est.awake_hour, *(est.gpu_jobs or (est.batch_job,)), est.predictions,
+                 *((est.front_door,) if est.front_door else ())):
         rows.append(f"  {line.item:<{width}}  ${line.dollars:>7.4f}  {line.detail}")
     rows.append(f"First visit after a quiet spell: {est.first_visit}")
+    if est.options:
+        rows.append("Options (a month, settings this stack leaves off):")
+        rows += [f"  {line.item:<{width}}  ${line.dollars:>7.2f}  {line.detail}" for line in est.options]
     if est.cheaper:
         rows.append("Cheaper capacity (settings not used by this stack):")
         rows += [f"  {line.item:<{width}}  ${line.dollars:>7.4f}  {line.detail}" for line in est.cheaper]

@@ -48,6 +48,7 @@ CHOSEN_SUBNETS = ["subnet-0f1f1f1f", "subnet-0d4d4d4d"]
 OTHER_VPC_SUBNET = "subnet-0999other"
 # A second (not default-for-az) subnet of the default VPC, in us-east-1a beside subnet-0f1f1f1f.
 SAME_ZONE_SUBNET = "subnet-0f1f2222"
+CLOUDFRONT_PREFIX_LIST = "pl-3b927c52"
 
 
 # --- config, as the CLI builds it ------------------------------------------------------------
@@ -134,6 +135,17 @@ def fake_state(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[s
     elif typ == "aws:ssm/parameter:Parameter":
         arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{physical}"
         state["version"] = 1
+    elif typ == "aws:cloudfront/distribution:Distribution":
+        rid = f"E{_digest(name)[:13].upper()}"
+        arn = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{rid}"
+        state["domainName"] = f"d{_digest(name)[:13]}.cloudfront.net"
+    elif typ == "aws:cloudfront/vpcOrigin:VpcOrigin":
+        rid = f"vo_{_digest(name)[:22]}"
+        arn = f"arn:aws:cloudfront::{ACCOUNT}:vpcorigin/{rid}"
+    elif typ == "aws:ec2/subnet:Subnet":
+        rid = f"subnet-{_digest(name)[:17]}"
+    elif typ == "aws:ec2/routeTable:RouteTable":
+        rid = f"rtb-{_digest(name)[:17]}"
     elif typ == "random:index/randomPassword:RandomPassword":
         state["result"] = f"generated-{_digest(name)[:20]}"
     if typ != "aws:s3/bucket:Bucket":
@@ -155,6 +167,11 @@ def fake_invoke(data_source: str, args: dict[str, Any]) -> dict[str, Any]:
         vpc = DEFAULT_VPC if subnet in DEFAULT_SUBNET_ZONES or subnet == SAME_ZONE_SUBNET else "vpc-0other"
         return {"id": subnet, "availabilityZone": zone, "vpcId": vpc, "defaultForAz": vpc == DEFAULT_VPC,
                 "mapPublicIpOnLaunch": True, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}"}
+    if data_source == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+        # CloudFront's origin-facing list has this id in us-east-1.
+        return {"id": CLOUDFRONT_PREFIX_LIST, "name": args.get("name", ""), "addressFamily": "IPv4",
+                "arn": f"arn:aws:ec2:{REGION}:aws:prefix-list/{CLOUDFRONT_PREFIX_LIST}", "entries": [],
+                "maxEntries": 55, "ownerId": "AWS", "version": 1, "tags": {}}
     if data_source == "aws:index/getRegion:getRegion":
         return {"id": REGION, "region": REGION, "name": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com",
                 "description": "US East (N. Virginia)"}

@@ -2,9 +2,10 @@
 
 The tools come first (Pulumi CLI, a running Docker engine with buildx, AWS credentials): without
 them nothing else can be asked. They run side by side, each bounded by a timeout, so a machine
-that has none of them hears about all three within seconds. Then the account: Lambda concurrency
-for the stack's settings, the G-instance quota when workers run on GPUs, and the service-linked
-roles a first deploy needs.
+that has none of them hears about all three within seconds. The stack's settings are checked beside them (a stack
+that would serve its login in plain HTTP to the whole internet is refused unless it says so). Then
+the account: Lambda concurrency for the stack's settings, the Fargate vCPU quotas against the stack's
+peak, the G-instance quota when workers run on GPUs, and the service-linked roles a first deploy needs.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import botocore.exceptions
 from components.settings import ConfigError, Settings
 from deploy.concurrency import account_concurrency, concurrency_problem
 from deploy.cost import load_prices
+from deploy.fargate_quota import fargate_quota_problems
 from deploy.gpu_quota import gpu_quota_problem
-from deploy.service_roles import ServiceRoleError, ensure_service_linked_roles
+from deploy.service_roles import LAMBDA_SCALING, REQUIRED, ServiceRoleError, ensure_service_linked_roles
 from deploy.stack_config import stack_settings
 
 # Pulumi.yaml declares every config key's default; the CLI merges those only from 3.44 on.
@@ -34,6 +36,21 @@ MIN_PULUMI = (3, 44, 0)
 COMMAND_TIMEOUT_S = 5.0
 PULUMI_INSTALL = "https://www.pulumi.com/docs/install/"
 DOCKER_INSTALL = "https://docs.docker.com/get-started/get-docker/"
+
+
+OPEN_TO_ALL = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def plain_http_problem(settings: Settings) -> str:
+    """"" unless the login would be served over plain HTTP to every address and the stack did not say so."""
+    d = settings.dashboard
+    open_to = sorted(OPEN_TO_ALL & set(d.allowed_cidrs))
+    if d.serves_https or not open_to or d.allow_plain_http:
+        return ""
+    return (f"Plain HTTP: with frontDoor alb and no certificateArn the dashboard's login (names and passwords) "
+            f"goes unencrypted to anyone at {', '.join(open_to)} (allowedCidrs). Use frontDoor cloudfront "
+            f"(HTTPS at https://<id>.cloudfront.net, no domain needed), set certificateArn (and domainName), "
+            f"narrow allowedCidrs to your office or VPN, or accept it with `pulumi config set allowPlainHttp true`")
 
 
 class PreflightFailed(Exception):
@@ -177,8 +194,10 @@ def run(stack: str, session: boto3.Session, overrides: Mapping[str, Any] | None 
         settings = stack_settings(stack, overrides)
     except ConfigError as error:
         problems.append(f"Stack settings: {error}")
+    if settings is not None and (problem := plain_http_problem(settings)):
+        problems.append(problem)
     tools, tool_problems = inspect_tools(session, which, run_command)
-    if tools is None or settings is None:
+    if tools is None or settings is None or problems:
         raise PreflightFailed(missing_message([*tool_problems, *problems]))
     try:
         limit, unreserved = account_concurrency(session.client("lambda"))
@@ -187,13 +206,17 @@ def run(stack: str, session: boto3.Session, overrides: Mapping[str, Any] | None 
     problem = concurrency_problem(settings.predictor, limit, unreserved, already_reserved())
     if problem:
         raise PreflightFailed(missing_message([f"Lambda concurrency: {problem}"]))
+    region = session.region_name or "us-east-1"
+    quota_problems = fargate_quota_problems(session.client("service-quotas"), settings, region)
+    if quota_problems:
+        raise PreflightFailed(missing_message(quota_problems))
     if settings.worker.on_gpu:
-        problem = gpu_quota_problem(session.client("service-quotas"), settings, session.region_name or "us-east-1",
-                                    load_prices())
+        problem = gpu_quota_problem(session.client("service-quotas"), settings, region, load_prices())
         if problem:
             raise PreflightFailed(missing_message([problem]))
     try:
-        created = ensure_service_linked_roles(session.client("iam"))
+        roles = (*REQUIRED, LAMBDA_SCALING) if settings.predictor.warm_hours is not None else REQUIRED
+        created = ensure_service_linked_roles(session.client("iam"), roles)
     except ServiceRoleError as error:
         raise PreflightFailed(missing_message([f"Service-linked roles: {error}"])) from None
     return Ready(tools=tools, settings=settings, created_roles=created)

@@ -34,6 +34,10 @@ REQUIRED = (
     ServiceLinkedRole("AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com",
                       "the dashboard's load balancer"),
 )
+# Only a stack that keeps a warm predictor in office hours (predictorWarmHours) scales Lambda.
+LAMBDA_SCALING = ServiceLinkedRole("AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency",
+                                   "lambda.application-autoscaling.amazonaws.com",
+                                   "the predictor's office-hours provisioned concurrency")
 
 
 class ServiceRoleError(Exception):

@@ -86,6 +86,7 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     )
     server = app.server
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+    server.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies  # else Secure only when the request is HTTPS
     reconciler = _ReconcilerOnce(services, settings.reconcile_seconds) if reconcile else None
     request_ids.install(server)
     # A request body larger than the biggest upload's callback is refused (413) before it is read.

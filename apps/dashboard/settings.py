@@ -94,6 +94,9 @@ class DashboardSettings:
     predictor_timeout_seconds: float = 20.0
     reconcile_seconds: float = 15.0
     proxy_hops: int = 1
+    # Visitors come over HTTPS even where the last hop is plain HTTP (CloudFront to the load balancer, whose
+    # X-Forwarded-Proto then says http): the session cookie is then always Secure.
+    secure_cookies: bool = False
     jobs_page_size: int = 25
     session_hours: float = 12.0
     # The cookie-signing key: DASHBOARD_SESSION_KEY (an ECS secret from SSM in the cloud), else
@@ -170,6 +173,7 @@ class DashboardSettings:
                 predictor_timeout_seconds=float(environ.get("PREDICTOR_TIMEOUT_SECONDS", 20)),
                 reconcile_seconds=float(environ.get("RECONCILE_SECONDS", 15)),
                 proxy_hops=int(environ.get("DASHBOARD_PROXY_HOPS", 1)),
+                secure_cookies=environ.get("DASHBOARD_SECURE_COOKIES", "").lower() == "true",
                 session_key=environ.get("DASHBOARD_SESSION_KEY", "").encode(),
                 session_key_file=Path(key_file) if (key_file := environ.get("DASHBOARD_SESSION_KEY_FILE")) else None,
             )
@@ -192,6 +196,7 @@ class DashboardSettings:
             "PREDICTOR_TIMEOUT_SECONDS": env_number(self.predictor_timeout_seconds),
             "RECONCILE_SECONDS": env_number(self.reconcile_seconds),
             "DASHBOARD_PROXY_HOPS": str(self.proxy_hops),
+            "DASHBOARD_SECURE_COOKIES": "true" if self.secure_cookies else "false",
             "DASHBOARD_LOGINS": json.dumps(self.logins),
         }
         if self.worker_command:

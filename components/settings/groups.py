@@ -15,6 +15,10 @@ class NetworkSettings:
     vpc_id: str
     subnet_ids: tuple[str, ...]
     assign_public_ip: bool
+    # Behind CloudFront the load balancer is internal, in private subnets: these (a vpcId's own), or in
+    # the default VPC two the program creates from these CIDR blocks.
+    load_balancer_subnet_ids: tuple[str, ...] = ()
+    private_subnet_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class PredictorSettings:
     timeout_seconds: int
     provisioned_concurrency: int
     reserved_concurrency: int
+    # With provisioned concurrency: the weekly window it is kept in (scheduled scaling); None: all the time.
+    warm_hours: OfficeHours | None = None
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,14 @@ class DashboardSettings:
     on_demand_base: int  # with FARGATE_SPOT: this many tasks stay on regular Fargate
     # Configured passwords by user; users not listed get a generated one. Never printed.
     passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
+    front_door: str = "cloudfront"  # or "alb": the load balancer itself faces the internet
+    allow_plain_http: bool = False  # the stack's explicit yes to a login over plain HTTP from anywhere
+
+    @property
+    def behind_cloudfront(self) -> bool:
+        return self.front_door == "cloudfront"
+
+    @property
+    def serves_https(self) -> bool:
+        """Visitors reach the login over HTTPS: through CloudFront, or the load balancer's own certificate."""
+        return self.behind_cloudfront or bool(self.certificate_arn)

@@ -8,6 +8,9 @@ NAMESPACE = "ml-proto"
 
 PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "arm64"}
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+# cloudfront: a distribution with its default certificate in front of an internal load balancer; alb: the
+# load balancer faces the internet (allowedCidrs, certificateArn).
+FRONT_DOORS = ("cloudfront", "alb")
 WORKER_COMPUTE = ("fargate", "gpu")
 # ECS Managed Instances keeps an idle instance at most this long before scaling it in (InfrastructureOptimization).
 GPU_SCALE_IN_SECONDS = (0, 3600)

@@ -62,3 +62,50 @@ def check_combinations(s: Settings) -> None:
     if n.subnet_ids and len(n.subnet_ids) < 2:
         raise ConfigError(f"{NAMESPACE}:subnetIds: an Application Load Balancer needs two or more subnets "
                           f"in different availability zones")
+    check_front_door(s)
+    if p.warm_hours is not None and p.provisioned_concurrency == 0:
+        raise ConfigError(f"{NAMESPACE}:predictorWarmHours: keeps predictorProvisionedConcurrency instances warm "
+                          f"in that window, and that is 0; set it to 1 or more, or predictorWarmHours to \"\"")
+
+
+OPEN_TO_ALL = frozenset({"0.0.0.0/0", "::/0"})
+# An Application Load Balancer's subnets need a /27 or larger block (at least 8 free addresses).
+LARGEST_ALB_PREFIX = 27
+# CloudFront's origin response timeout is 60 s at most (without a quota increase); the dashboard waits 5 s longer
+# than the predictor may run and CloudFront 5 s longer than that.
+CLOUDFRONT_PREDICTOR_TIMEOUT = 50
+
+
+def check_front_door(s: Settings) -> None:
+    """CloudFront in front: the load balancer is internal (private subnets), open to CloudFront alone."""
+    d, n = s.dashboard, s.network
+    if not d.behind_cloudfront:
+        if n.load_balancer_subnet_ids:
+            raise ConfigError(f"{NAMESPACE}:loadBalancerSubnetIds: only used with frontDoor cloudfront (the internal "
+                              f"load balancer's private subnets); with frontDoor alb it runs in subnetIds")
+        return
+    narrowed = sorted(set(d.allowed_cidrs) - OPEN_TO_ALL)
+    if narrowed:
+        raise ConfigError(f"{NAMESPACE}:allowedCidrs: {narrowed} would narrow who reaches the load balancer, but with "
+                          f"frontDoor cloudfront it is internal and CloudFront admits every address; set frontDoor "
+                          f"alb to keep an address allow-list (then with certificateArn for HTTPS)")
+    if n.vpc_id and len(n.load_balancer_subnet_ids) < 2:
+        raise ConfigError(f"{NAMESPACE}:loadBalancerSubnetIds: with vpcId and frontDoor cloudfront, give two or more "
+                          f"private subnets (no route to an internet gateway) of vpcId={n.vpc_id}, in different "
+                          f"availability zones, for the internal load balancer; or set frontDoor alb")
+    if not n.vpc_id:
+        if len(n.private_subnet_cidrs) < 2:
+            raise ConfigError(f"{NAMESPACE}:privateSubnetCidrs: give two free CIDR blocks of the default VPC "
+                              f"(172.31.0.0/16) for the internal load balancer's private subnets")
+        small = [c for c in n.private_subnet_cidrs if int(c.rsplit("/", 1)[1]) > LARGEST_ALB_PREFIX]
+        if small:
+            raise ConfigError(f"{NAMESPACE}:privateSubnetCidrs: {small} smaller than /{LARGEST_ALB_PREFIX}; a load "
+                              f"balancer subnet needs a /{LARGEST_ALB_PREFIX} or larger block")
+    if s.predictor.timeout_seconds > CLOUDFRONT_PREDICTOR_TIMEOUT:
+        raise ConfigError(f"{NAMESPACE}:predictorTimeoutSeconds: {s.predictor.timeout_seconds} s is longer than "
+                          f"CloudFront waits for the dashboard's answer (60 s, which covers a prediction of up to "
+                          f"{CLOUDFRONT_PREDICTOR_TIMEOUT} s and the dashboard's own work); use "
+                          f"{CLOUDFRONT_PREDICTOR_TIMEOUT} or less, or frontDoor alb")
+    if d.certificate_arn and ":acm:us-east-1:" not in d.certificate_arn:
+        raise ConfigError(f"{NAMESPACE}:certificateArn: CloudFront takes only certificates from ACM in us-east-1 "
+                          f"(whatever the stack's region); request or import the certificate there")

@@ -14,6 +14,7 @@ from components.settings.groups import (
 )
 from components.settings.limits import (
     CAPACITY_PROVIDERS,
+    FRONT_DOORS,
     LAMBDA_MEMORY_MB,
     LAMBDA_TIMEOUT_SECONDS,
     LOG_LEVELS,
@@ -72,6 +73,8 @@ class Settings:
                 vpc_id=read.string("vpcId"),
                 subnet_ids=read.strings("subnetIds"),
                 assign_public_ip=read.boolean("assignPublicIp"),
+                load_balancer_subnet_ids=read.strings("loadBalancerSubnetIds"),
+                private_subnet_cidrs=read.cidrs("privateSubnetCidrs"),
             ),
             store=StoreSettings(
                 result_retention_days=read.integer("resultRetentionDays", minimum=1, maximum=3650),
@@ -86,6 +89,7 @@ class Settings:
                 timeout_seconds=read.integer("predictorTimeoutSeconds", *LAMBDA_TIMEOUT_SECONDS),
                 provisioned_concurrency=read.integer("predictorProvisionedConcurrency", minimum=0, maximum=1000),
                 reserved_concurrency=read.integer("predictorReservedConcurrency", minimum=-1, maximum=1000),
+                warm_hours=read.office_hours("predictorWarmHours", "timeZone"),
             ),
             worker=worker_settings(read, algorithm),
             dashboard=DashboardSettings(
@@ -107,6 +111,8 @@ class Settings:
                 sleep_after_minutes=read.integer("dashboardSleepAfterMinutes", minimum=0, maximum=10080),
                 capacity_provider=read.choice("dashboardCapacityProvider", CAPACITY_PROVIDERS),
                 on_demand_base=read.integer("dashboardOnDemandBase", minimum=0, maximum=100),
+                front_door=read.choice("frontDoor", FRONT_DOORS),
+                allow_plain_http=read.boolean("allowPlainHttp"),
             ),
         )
         check_combinations(settings)

@@ -43,6 +43,20 @@ def test_cookie_is_secure_behind_https(app, dashboard_settings):
     assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
+def test_cookie_is_secure_behind_cloudfront_whose_last_hop_is_plain_http(app, dashboard_settings):
+    """CloudFront ends TLS and reaches the load balancer over HTTP, so the ALB's X-Forwarded-Proto says http:
+    the stack's secure_cookies (DASHBOARD_SECURE_COOKIES) marks the cookie Secure anyway."""
+    behind_cloudfront = {"X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9, 130.176.0.1"}
+    for secure in (True, False):
+        front_app = create_app(replace(dashboard_settings, proxy_hops=2, secure_cookies=secure),
+                               services=app.services, reconcile=False)
+        client = front_app.server.test_client()
+        page = client.get("/login", headers=behind_cloudfront).get_data(as_text=True)
+        response = client.post("/login", data=login_form(page, "alice", LOGINS["alice"]), headers=behind_cloudfront)
+        assert response.status_code == 302
+        assert ("Secure" in response.headers["Set-Cookie"]) is secure
+
+
 def test_wrong_password_says_so_and_never_echoes_it(client):
     response = sign_in(client, password="hunter2-wrong")
     page = response.get_data(as_text=True)

@@ -43,6 +43,17 @@ class NewAccountLambda:
                 "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}}
 
 
+class AmpleQuotas:
+    """Service Quotas for an account whose Fargate quotas hold any stack (moto knows only VPC quotas)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def get_service_quota(self, ServiceCode: str, QuotaCode: str) -> dict:  # noqa: N803 (boto3's names)
+        self.asked.append(f"{ServiceCode}/{QuotaCode}")
+        return {"Quota": {"ServiceCode": ServiceCode, "QuotaCode": QuotaCode, "Value": 1000.0}}
+
+
 @pytest.fixture
 def clean_iam(aws_endpoint):
     """moto's IAM without service-linked roles (moto keeps one account for the whole run)."""

@@ -102,6 +102,43 @@ def test_office_hours_spot_and_arm64_change_what_the_dashboard_costs() -> None:
     assert est.first_visit.startswith("none inside office hours")
 
 
+def test_behind_cloudfront_the_load_balancer_holds_no_address_and_requests_are_priced() -> None:
+    prices = {**PRICES, "cloudfront_https_request": 0.000001, "cloudfront_gb_out": 0.085,
+              "cloudfront_gb_to_origin": 0.02,
+              "assumptions": {**PRICES["assumptions"], "cloudfront_requests_per_month": 200000,
+                              "cloudfront_kb_per_request": 8, "cloudfront_upload_gb_per_month": 0.1}}
+    run = hand_run(extra=(resource("aws:cloudfront/distribution:Distribution", {}),))
+    run["resources"][0]["inputs"]["internal"] = True
+    est = cost.estimate(run, prices)
+    lines = {line.item: line.dollars for line in est.idle}
+    assert lines["load balancer"] == pytest.approx(16.425) and lines["load balancer public IPv4"] == 0
+    assert "$7.30" in next(x.detail for x in est.idle if x.item == "load balancer public IPv4")  # what it saves
+    # 200,000 x $0.000001 + 200,000 x 8 KB (1.526 GB) x $0.085 + 0.1 GB x $0.02
+    assert est.front_door is not None
+    assert est.front_door.dollars == pytest.approx(0.2 + 200000 * 8 / 1024 / 1024 * 0.085 + 0.002)
+    assert est.idle_total == pytest.approx(16.425 + 9.010025 + 3.65)
+
+
+def test_a_warm_predictor_in_office_hours_costs_its_hours_only() -> None:
+    lam = {"serviceNamespace": "lambda", "resourceId": "function:fn:live", "timezone": "America/New_York"}
+    extra = (
+        resource("aws:appautoscaling/scheduledAction:ScheduledAction", {
+            **lam, "schedule": "cron(0 8 ? * MON-FRI *)", "scalableTargetAction": {"minCapacity": 2,
+                                                                                  "maxCapacity": 2}}),
+        resource("aws:appautoscaling/scheduledAction:ScheduledAction", {
+            **lam, "schedule": "cron(0 18 ? * MON-FRI *)", "scalableTargetAction": {"minCapacity": 0,
+                                                                                   "maxCapacity": 0}}),
+    )
+    est = cost.estimate(hand_run(extra=extra), PRICES)
+    (warm,) = [line for line in est.idle if line.item == "predictor provisioned concurrency"]
+    hours = 5 * 10 * 4.345  # Mon-Fri 08:00-18:00
+    assert warm.dollars == pytest.approx(2 * 1 * hours * 3600 * 0.0000041667)  # 2 x 1 GB x seconds
+    assert "America/New_York" in warm.detail and not est.options  # on: no option line
+    # Off, its price is still shown: one instance all month (this stack keeps no office hours).
+    (option,) = cost.estimate(hand_run(), PRICES).options
+    assert option.dollars == pytest.approx(730 * 3600 * 0.0000041667)
+
+
 def test_a_sleeping_dashboard_costs_its_sleeper_only() -> None:
     extra = (
         resource("aws:lb/targetGroupAttachment:TargetGroupAttachment", {"targetId": "sleeper"}),
@@ -132,12 +169,16 @@ def estimates() -> dict[str, cost.Estimate]:
 
 
 def test_committed_stacks_meet_the_idle_goals(estimates: dict[str, cost.Estimate]) -> None:
-    # Goals of issue 14: the load balancer and its two addresses (~$23.7) are the floor.
-    assert estimates["dev"].idle_total <= 26
-    assert estimates["demo"].idle_total <= 45
+    # Goals of issue 22: the internal load balancer behind CloudFront (no public address, ~$16.4) is the floor.
+    assert estimates["dev"].idle_total <= 20
+    assert estimates["demo"].idle_total <= 40
     for est in estimates.values():
         lines = {line.item: line.dollars for line in est.idle}
-        assert lines["load balancer"] + lines["load balancer public IPv4"] == pytest.approx(23.725)
+        assert lines["load balancer"] == pytest.approx(16.425) and lines["load balancer public IPv4"] == 0
+        assert lines["CloudFront distribution + VPC origin"] == 0
+        assert est.front_door is not None and 0 < est.front_door.dollars < 1  # pay per request, a prototype's month
+        # The warm predictor is off in both, its price shown beside them.
+        assert [line.item for line in est.options] == ["warm predictor (off)"] and est.options[0].dollars > 0
     # README's Cost section quotes these totals.
     readme = (ROOT / "README.md").read_text()
     for est in estimates.values():

@@ -12,11 +12,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deploy import preflight
+from deploy import fargate_quota, preflight
 from deploy.cost import load_prices
 from deploy.gpu_quota import ON_DEMAND, SPOT, gpu_quota_problem
 from deploy.stack_config import stack_settings
 from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
+from tests.deploy.quota_stub import expect as expect_fargate
 
 GPU = {"ml-proto:workerCompute": "gpu", "ml-proto:workerGpus": 1}
 
@@ -96,6 +97,7 @@ class _GpuSession(boto3.Session):
 def test_preflight_stops_a_gpu_stack_on_a_new_account_before_any_role_is_made(fake_bin, monkeypatch, clean_iam,
                                                                              quotas) -> None:
     client, stub = quotas
+    expect_fargate(stub, fargate_quota.ON_DEMAND, 6.0)  # the dashboard's task fits; GPU workers are EC2
     _expect(stub, ON_DEMAND, 0.0)
     monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
     with pytest.raises(preflight.PreflightFailed) as failed:

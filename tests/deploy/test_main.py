@@ -10,11 +10,13 @@ from pulumi import automation as auto
 
 import deploy.__main__ as main_module
 from deploy import cost
-from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
+from tests.deploy.conftest import WORKING_DOCKER, AmpleQuotas, NewAccountLambda
 
 
 class _Session(boto3.Session):
     def client(self, service, *args, **kwargs):
+        if service == "service-quotas":
+            return AmpleQuotas()
         return NewAccountLambda() if service == "lambda" else super().client(service, *args, **kwargs)
 
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from deploy import preflight
-from tests.deploy.conftest import WORKING_DOCKER, NewAccountLambda
+from tests.deploy.conftest import WORKING_DOCKER, AmpleQuotas, NewAccountLambda
 
 REPO = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
@@ -115,11 +115,15 @@ def test_a_cli_that_is_not_logged_in_to_a_backend_is_named(fake_bin):
 
 class _Session(boto3.Session):
     """A real session on moto's server, except Lambda's GetAccountSettings (moto lacks it) answers
-    with a new account's quota of 10."""
+    with a new account's quota of 10, and Service Quotas with ample Fargate quotas."""
+
+    quotas = AmpleQuotas()
 
     def client(self, service, *args, **kwargs):
         if service == "lambda":
             return NewAccountLambda()
+        if service == "service-quotas":
+            return self.quotas
         return super().client(service, *args, **kwargs)
 
 
@@ -135,9 +139,46 @@ def test_a_reservation_the_account_cannot_give_stops_the_deploy_before_any_role_
 
 def test_a_deployable_stack_passes_and_gets_its_service_linked_roles(fake_bin, monkeypatch, clean_iam):
     monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
-    ready = preflight.run("dev", _Session(region_name="us-east-1"))
+    session = _Session(region_name="us-east-1")
+    session.quotas.asked.clear()
+    ready = preflight.run("dev", session)
     assert ready.settings.worker.capacity_provider == "FARGATE_SPOT" and ready.tools.account == "123456789012"
     assert len(ready.created_roles) == 3
+    assert session.quotas.asked == ["fargate/L-3032A538", "fargate/L-36FBB829"]  # the dashboard's, the Spot workers'
+
+
+
+def test_a_login_in_plain_http_to_everyone_is_refused_unless_the_stack_says_so(fake_bin, monkeypatch, clean_iam):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+    plain = {"ml-proto:frontDoor": "alb"}  # no certificateArn, allowedCidrs 0.0.0.0/0 (the defaults)
+    with pytest.raises(preflight.PreflightFailed) as failed:
+        preflight.run("dev", _Session(region_name="us-east-1"), overrides=plain)
+    message = str(failed.value)
+    print(f"\n{message}")
+    assert "Plain HTTP: with frontDoor alb and no certificateArn" in message and "0.0.0.0/0" in message
+    assert "allowPlainHttp" in message
+    assert clean_iam.list_roles(PathPrefix="/aws-service-role/")["Roles"] == []
+    # Said explicitly, or narrowed to an office, or over HTTPS, the same stack passes this check.
+    for accepted in ({**plain, "ml-proto:allowPlainHttp": True}, {**plain, "ml-proto:allowedCidrs": ["203.0.113.0/24"]},
+                     {**plain, "ml-proto:certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}, {}):
+        assert preflight.plain_http_problem(preflight.stack_settings("dev", accepted)) == "", accepted
+
+
+def test_a_warm_predictor_in_office_hours_gets_lambdas_scaling_role_too(fake_bin, monkeypatch, clean_iam):
+    monkeypatch.setenv("PATH", str(fake_bin(pulumi="echo v3.200.1", docker=WORKING_DOCKER)))
+
+    class RaisedQuotaLambda:  # an account whose Lambda concurrency quota was raised to 1,000
+        def get_account_settings(self):
+            return {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000}}
+
+    class Session(_Session):
+        def client(self, service, *args, **kwargs):
+            return RaisedQuotaLambda() if service == "lambda" else super().client(service, *args, **kwargs)
+
+    ready = preflight.run("dev", Session(region_name="us-east-1"), overrides={
+        "ml-proto:predictorProvisionedConcurrency": 1, "ml-proto:predictorWarmHours": "Mon-Fri 08:00-19:00"})
+    assert "AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency" in ready.created_roles
+    assert len(ready.created_roles) == 4
 
 
 def test_a_bad_stack_setting_is_named_with_the_missing_tools(tmp_path, monkeypatch):

@@ -95,11 +95,33 @@ def render(title: str, entries: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FRONT_TYPES = ("aws:cloudfront/", "aws:lb/loadBalancer:", "aws:lb/listener:", "aws:ec2/subnet:", "aws:ec2/routeTable",
+               "aws:vpc/securityGroupIngressRule:")
+
+
+def render_front(title: str, entries: dict[str, Any]) -> str:
+    """The way in: the distribution, its VPC origin, the load balancer, its subnets and who may reach it."""
+    lines = [f"== {title}"]
+    for key, inputs in entries.items():
+        if key.startswith(FRONT_TYPES) and not key.endswith("tasks-from-alb"):
+            lines.append(f"{key}: {json.dumps(inputs, sort_keys=True)}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--set", action="append", default=["workerCompute=gpu", "workerGpus=1"], metavar="KEY=VALUE")
+    parser.add_argument("--front", action="store_true", help="print the stack's front door only (no overrides)")
     options = parser.parse_args(argv)
+    if options.front:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = run_program(options.stack, Path(tmp))
+        if run.error:
+            print(run.error["traceback"], file=sys.stderr)
+            return 1
+        print(render_front(f"{options.stack}: the front door (url {run.exports['url']})", dump(run)))
+        return 0
     overrides = dict(item.partition("=")[::2] for item in options.set)
     with tempfile.TemporaryDirectory() as tmp:
         default = run_program(options.stack, Path(tmp))

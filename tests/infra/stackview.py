@@ -101,7 +101,8 @@ class Deployment:
     def scheduled_actions(self) -> dict[str, dict[str, Any]]:
         """The dashboard's office-hours actions by name suffix ("open", "close")."""
         return {r.inputs["name"].rsplit("-", 1)[1]: r.inputs
-                for r in self.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+                for r in self.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
+                if r.inputs["serviceNamespace"] == "ecs"}
 
     def sleep_env(self) -> dict[str, str]:
         """The sleep/wake function's environment (dashboardSleepAfterMinutes > 0 only)."""

@@ -203,7 +203,9 @@ def test_the_service_rolls_back_bad_deploys_and_scales_on_cpu(deployment: Deploy
 
 def test_exports(deployment: Deployment) -> None:
     lb = deployment.one("aws:lb/loadBalancer:LoadBalancer")
-    assert deployment.exports["url"] == f"http://{lb.outputs['dnsName']}"
+    distribution = deployment.one("aws:cloudfront/distribution:Distribution")
+    assert deployment.exports["url"] == f"https://{distribution.outputs['domainName']}"
+    assert distribution.outputs["domainName"].endswith(".cloudfront.net")
     assert deployment.exports["albDnsName"] == lb.outputs["dnsName"]
     assert deployment.exports["workerTaskDefinition"] == f"ml-proto-{deployment.stack}-worker"
     users = deployment.setting("dashboardUsers")
@@ -221,7 +223,7 @@ def test_every_resource_belongs_to_a_component(deployment: Deployment) -> None:
     sleep = {"ml-proto:index:DashboardSleep"} if deployment.setting("dashboardSleepAfterMinutes") else set()
     assert kinds == {"ml-proto:index:MlPrototype", "ml-proto:index:JobStore", "ml-proto:index:AppImage",
                      "ml-proto:index:RealtimePredictor", "ml-proto:index:BatchWorker", "ml-proto:index:Dashboard",
-                     "ml-proto:index:LoadBalancer", *sleep}
+                     "ml-proto:index:LoadBalancer", "ml-proto:index:FrontDoor", *sleep}
 
 
 def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -> None:
@@ -233,11 +235,11 @@ def test_the_default_vpc_is_used_without_a_nat_gateway(deployment: Deployment) -
     assert not [r for r in deployment.resources if r.type.startswith("aws:ec2/natGateway")]
 
 
-def test_the_load_balancer_spans_two_default_subnets_in_two_zones(deployment: Deployment) -> None:
-    """One public IPv4 address per subnet the ALB spans: two, not the default VPC's six."""
-    subnets = deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"]
-    assert len(subnets) == 2 and len({DEFAULT_SUBNET_ZONES[s] for s in subnets}) == 2
-    # The first two zones by name, whatever order EC2 lists the subnets in.
-    assert subnets == CHOSEN_SUBNETS
+def test_the_load_balancer_spans_two_private_subnets_in_the_tasks_zones(deployment: Deployment) -> None:
+    """Tasks run in two default subnets (the first two zones by name, whatever order EC2 lists them in); the
+    internal load balancer in two private subnets the program creates in those zones."""
+    subnets = deployment.of_type("aws:ec2/subnet:Subnet")
+    assert deployment.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == [s.id for s in subnets]
+    assert [s.inputs["availabilityZone"] for s in subnets] == sorted(DEFAULT_SUBNET_ZONES[s] for s in CHOSEN_SUBNETS)
     assert deployment.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == CHOSEN_SUBNETS
     assert deployment.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(CHOSEN_SUBNETS)

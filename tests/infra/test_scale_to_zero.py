@@ -138,7 +138,7 @@ def test_dev_sleeps_when_idle(deployments: dict[str, Deployment]) -> None:
 
 
 def test_demo_may_sleep_too_behind_https(run_with: Callable[..., Deployment]) -> None:
-    run = run_with("demo", dashboardSleepAfterMinutes="30",
+    run = run_with("demo", dashboardSleepAfterMinutes="30", frontDoor="alb",
                    certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc")
     assert run.error is None, run.error
     check_sleep(run)

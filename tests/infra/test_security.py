@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 
+from deploy.mock_program import CLOUDFRONT_PREFIX_LIST
 from tests.infra.stackview import SECRET_SIG, SECRET_SIG_KEY, Deployment
 
 pytestmark = pytest.mark.timeout(120)
@@ -200,17 +201,29 @@ def _rules(d: Deployment, kind: str) -> list:
     return d.of_type(f"aws:vpc/securityGroup{kind}Rule:SecurityGroup{kind}Rule")
 
 
-def test_only_the_alb_is_reachable_from_outside(deployment: Deployment) -> None:
+def test_only_cloudfront_reaches_the_load_balancer(deployment: Deployment) -> None:
+    """Nothing admits an address range: the internal ALB, in subnets with no internet route, admits CloudFront's
+    origin-facing prefix list on port 80, and the distribution is the only way in."""
     groups = {g.id: g.name for g in deployment.of_type("aws:ec2/securityGroup:SecurityGroup")}
     assert set(groups.values()) == {"dashboard-alb-sg", "dashboard-service-sg", "worker-sg"}
     for group in deployment.of_type("aws:ec2/securityGroup:SecurityGroup"):
         assert not group.inputs.get("ingress") and not group.inputs.get("egress"), "inline rules hide intent"
-    cidr_ingress = [r for r in _rules(deployment, "Ingress") if r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")]
-    assert cidr_ingress, "the ALB must be reachable"
-    for rule in cidr_ingress:
-        assert groups[rule.inputs["securityGroupId"]] == "dashboard-alb-sg"
-        assert rule.inputs["fromPort"] == rule.inputs["toPort"] == 80
-        assert (rule.inputs.get("cidrIpv4") or rule.inputs.get("cidrIpv6")) in deployment.setting("allowedCidrs")
+    assert not [r for r in _rules(deployment, "Ingress") if r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")]
+    from_outside = [r for r in _rules(deployment, "Ingress") if not r.inputs.get("referencedSecurityGroupId")]
+    assert [(groups[r.inputs["securityGroupId"]], r.inputs["prefixListId"], r.inputs["fromPort"], r.inputs["toPort"])
+            for r in from_outside] == [("dashboard-alb-sg", CLOUDFRONT_PREFIX_LIST, 80, 80)]
+    looked_up = [i["args"] for i in deployment.invokes if i["token"].endswith("getManagedPrefixList")]
+    assert looked_up == [{"name": "com.amazonaws.global.cloudfront.origin-facing"}]
+    alb = deployment.one("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["internal"] is True
+    (table,) = deployment.of_type("aws:ec2/routeTable:RouteTable")
+    assert not table.inputs.get("routes"), "the load balancer's subnets must have no route out of the VPC"
+    associated = {a.inputs["subnetId"]: a.inputs["routeTableId"]
+                  for a in deployment.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")}
+    assert associated == {subnet: table.id for subnet in alb.inputs["subnets"]}
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in deployment.of_type("aws:ec2/subnet:Subnet"))
+    (origin,) = deployment.of_type("aws:cloudfront/vpcOrigin:VpcOrigin")
+    assert origin.inputs["vpcOriginEndpointConfig"]["arn"] == alb.outputs["arn"]
 
 
 def test_dashboard_tasks_admit_only_the_alb_on_8050(deployment: Deployment) -> None:

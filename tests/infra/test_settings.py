@@ -107,6 +107,17 @@ BAD_VALUES = [
     ("dashboardUsers", {"dashboardUsers": []}),
     ("certificateArn", {"certificateArn": "my-cert"}),
     ("predictorProvisionedConcurrency", {"predictorProvisionedConcurrency": 5, "predictorReservedConcurrency": 2}),
+    ("frontDoor", {"frontDoor": "nginx"}),
+    ("allowedCidrs", {"allowedCidrs": ["203.0.113.0/24"]}),             # CloudFront admits every address
+    ("certificateArn", {"certificateArn": "arn:aws:acm:eu-west-1:1:certificate/x", "domainName": "a.example"}),
+    ("predictorTimeoutSeconds", {"predictorTimeoutSeconds": 51}),         # CloudFront waits 60 s at most
+    ("loadBalancerSubnetIds", {"vpcId": "vpc-1", "subnetIds": ["subnet-1", "subnet-2"]}),
+    ("loadBalancerSubnetIds", {"frontDoor": "alb", "loadBalancerSubnetIds": ["subnet-1", "subnet-2"]}),
+    ("privateSubnetCidrs", {"privateSubnetCidrs": ["172.31.240.0/26"]}),  # an ALB needs two zones
+    ("privateSubnetCidrs", {"privateSubnetCidrs": ["172.31.240.0/28", "172.31.240.16/28"]}),
+    ("predictorWarmHours", {"predictorWarmHours": "Mon-Fri 08:00-19:00"}),  # with no warm instance
+    ("predictorWarmHours", {"predictorWarmHours": "weekdays", "predictorProvisionedConcurrency": 1}),
+    ("allowPlainHttp", {"allowPlainHttp": "sure"}),
 ]
 
 

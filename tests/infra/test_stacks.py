@@ -136,7 +136,7 @@ def test_dev_is_cheap_and_demo_is_sturdy(deployments: dict[str, Deployment]) -> 
 
 @pytest.fixture(scope="module")
 def https_run(run_with: Callable[..., Deployment]) -> Deployment:
-    run = run_with("dev", certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    run = run_with("dev", frontDoor="alb", certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc",
                    domainName="demo.example.com", allowedCidrs='["203.0.113.0/24", "2001:db8::/32"]')
     assert run.error is None, run.error
     return run
@@ -179,10 +179,14 @@ def test_provisioned_concurrency_goes_through_an_alias_the_dashboard_invokes(
 
 
 def test_a_configured_vpc_replaces_the_default_one(run_with: Callable[..., Deployment]) -> None:
-    run = run_with("dev", vpcId="vpc-0mine", subnetIds='["subnet-0a", "subnet-0b"]', assignPublicIp="false")
+    run = run_with("dev", vpcId="vpc-0mine", subnetIds='["subnet-0a", "subnet-0b"]', assignPublicIp="false",
+                   loadBalancerSubnetIds='["subnet-0pa", "subnet-0pb"]')
     assert run.error is None, run.error
-    assert not [i for i in run.invokes if i["token"].startswith("aws:ec2/")]
-    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == ["subnet-0a", "subnet-0b"]
+    # Only CloudFront's prefix list is looked up: no default VPC, no subnet, and no private subnet created.
+    assert [i["token"] for i in run.invokes if i["token"].startswith("aws:ec2/")] == [
+        "aws:ec2/getManagedPrefixList:getManagedPrefixList"]
+    assert not run.of_type("aws:ec2/subnet:Subnet")
+    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == ["subnet-0pa", "subnet-0pb"]
     assert {g.inputs["vpcId"] for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")} == {"vpc-0mine"}
     assert run.one("aws:ecs/service:Service").inputs["networkConfiguration"]["assignPublicIp"] is False
     env = run.container_env("-dashboard")
@@ -214,7 +218,9 @@ def test_subnet_ids_choose_the_default_vpcs_subnets(run_with: Callable[..., Depl
     chosen = [s for s in DEFAULT_SUBNET_ZONES if s not in CHOSEN_SUBNETS][:2]
     run = run_with("demo", subnetIds=json.dumps(chosen))
     assert run.error is None, run.error
-    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == chosen
+    # The internal load balancer's private subnets are created in the chosen subnets' zones.
+    zones = sorted(DEFAULT_SUBNET_ZONES[s] for s in chosen)
+    assert [s.inputs["availabilityZone"] for s in run.of_type("aws:ec2/subnet:Subnet")] == zones
     assert run.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == chosen
     assert run.container_env("-dashboard")["WORKER_SUBNETS"] == ",".join(chosen)
     assert {g.inputs["vpcId"] for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")} == {DEFAULT_VPC}
@@ -236,14 +242,14 @@ def test_subnet_ids_an_alb_cannot_use_are_refused_before_anything_is_created(
 
 
 def test_what_an_idle_stack_holds_public_ipv4_addresses_for(deployments: dict[str, Deployment]) -> None:
-    """The idle cost's largest parts (README's table is computed from these): one ALB, one public IPv4
-    address per subnet it spans, one per running dashboard task; worker tasks hold one only while they run."""
+    """The idle cost's largest parts (README's table is computed from these): one ALB, internal behind CloudFront
+    (no public IPv4 address), one address per running dashboard task; worker tasks hold one only while they run."""
     held = {}
     for stack, d in deployments.items():
         (alb,) = d.of_type("aws:lb/loadBalancer:LoadBalancer")
-        assert alb.inputs["internal"] is False
+        assert alb.inputs["internal"] is True
         service = _service(d)
         assert service["networkConfiguration"]["assignPublicIp"] is True
         assert len(d.of_type("aws:ecs/service:Service")) == 1  # no service keeps workers running
-        held[stack] = len(alb.inputs["subnets"]) + service["desiredCount"]
-    assert held == {"dev": 2 + 1, "demo": 2 + 2}
+        held[stack] = service["desiredCount"]
+    assert held == {"dev": 1, "demo": 2}
