@@ -25,7 +25,7 @@ def main() -> int:
     point_recorder_at(recording)  # before moto is imported, below
     from devstack.stack import DevStack
 
-    stack = DevStack(settings)
+    stack = DevStack(settings, report=say)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

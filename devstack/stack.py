@@ -27,19 +27,27 @@ from jobkit.settings import merge_env
 from predictor.settings import PredictorSettings
 from worker.settings import WorkerSettings
 
-from devstack import target_file
+from devstack import process_record, target_file
 from devstack.lambda_server import LambdaServer
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
 from devstack.settings import DevSettings
 
 log = logging.getLogger("devstack")
 
+DASHBOARD_COMMAND_MARK = "dashboard.app:server"  # how a recorded group's leader is recognised
+HEALTH_TIMEOUT_SECONDS = 5.0  # one /health probe; the dashboard answers it without any AWS call
+HUNG_AFTER_PROBES = 3  # consecutive unanswered probes before a running dashboard counts as hung
+
 
 class DevStack:
     """Start with `start()` (returns once the dashboard's /health answers), stop with `stop()`."""
 
-    def __init__(self, settings: DevSettings | None = None) -> None:
+    def __init__(self, settings: DevSettings | None = None, report: Callable[[str], None] | None = None) -> None:
+        """`report` gets the lines meant for the `make dev` terminal (default: the log)."""
         self.settings = settings or DevSettings()
+        self.report = report or (lambda line: log.warning(line))
+        self.reasons: dict[str, str] = {}  # why dead_parts() named each part
+        self._unanswered_probes = 0
         self._aws: LocalAws | None = None
         self._lambda: LambdaServer | None = None
         self._dashboard: subprocess.Popen[bytes] | None = None
@@ -153,6 +161,12 @@ class DevStack:
         s = self.settings
         s.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.app_env("dashboard")
+        ended = process_record.reap(s.state_dir)
+        if ended:
+            self.report(f"Ended what a killed `make dev` left running (process groups {', '.join(map(str, ended))}).")
+        if _listening(s.host, s.dashboard_port):
+            raise RuntimeError(f"Port {s.dashboard_port} is already in use by another program: stop it, "
+                               "or set DASHBOARD_PORT to a free port")
         try:
             self._aws = LocalAws(s.host, s.aws_port).start()
             bootstrap(s.aws_url, s.region, s.table, s.bucket)
@@ -196,6 +210,8 @@ class DevStack:
             start_new_session=True,
         )
         log_file.close()
+        # Recorded so that the next start can end it if this process is killed (SIGKILL runs no cleanup).
+        process_record.record(s.state_dir, [process_record.Group(self._dashboard.pid, DASHBOARD_COMMAND_MARK)])
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -218,17 +234,28 @@ class DevStack:
     # --- supervision: what dies is reported and restarted ---------------------------------
 
     def dead_parts(self) -> list[str]:
-        """The started parts that no longer serve: "local AWS", "Lambda endpoint", "dashboard"."""
+        """The started parts that no longer serve: "local AWS", "Lambda endpoint", "dashboard"
+        (exited, not listening, or not answering /health over HTTP: a hung one); `reasons` says which."""
         s = self.settings
-        dead = []
+        self.reasons = {}
         if self._aws is not None and not _listening(s.host, s.aws_port):
-            dead.append("local AWS")
+            self.reasons["local AWS"] = "stopped"
         if self._lambda is not None and not _listening(s.host, s.lambda_port):
-            dead.append("Lambda endpoint")
-        if self._dashboard is not None and (self._dashboard.poll() is not None
-                                            or not _listening(s.host, s.dashboard_port)):
-            dead.append("dashboard")
-        return dead
+            self.reasons["Lambda endpoint"] = "stopped"
+        if self._dashboard is not None:
+            if self._dashboard.poll() is not None or not _listening(s.host, s.dashboard_port):
+                self.reasons["dashboard"] = "stopped"
+                self._unanswered_probes = 0
+            elif _answers_health(f"{s.dashboard_url}/health", HEALTH_TIMEOUT_SECONDS):
+                self._unanswered_probes = 0
+            else:
+                # The port accepts (the kernel does that for a stopped process too) but nothing answers.
+                self._unanswered_probes += 1
+                if self._unanswered_probes >= HUNG_AFTER_PROBES:
+                    self.reasons["dashboard"] = (f"is not answering /health (hung: {self._unanswered_probes} probes "
+                                                 f"of {HEALTH_TIMEOUT_SECONDS:.0f}s unanswered)")
+                    self._unanswered_probes = 0
+        return list(self.reasons)
 
     def restart(self, part: str, timeout: float = 90.0) -> None:
         """Start one dead part again (moto's state lives in this process, so the local AWS keeps it)."""
@@ -253,7 +280,8 @@ class DevStack:
         while not stop.wait(interval):
             for part in self.dead_parts():
                 failures[part] = failures.get(part, 0) + 1
-                report(f"The {part} stopped (failure {failures[part]}); restarting it...")
+                reason = self.reasons.get(part, "stopped")
+                report(f"The {part} {reason} (failure {failures[part]}); restarting it...")
                 try:
                     self.restart(part)
                 except Exception as error:  # noqa: BLE001 - report it and try again on the next round
@@ -270,6 +298,7 @@ class DevStack:
             _stop_group(self._dashboard)
             self._dashboard.wait()
             self._dashboard = None
+            process_record.forget(self.settings.state_dir)
         if self._lambda is not None:
             self._lambda.stop()
             self._lambda = None
@@ -283,6 +312,7 @@ def _stop_group(leader: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     pgid = leader.pid
     try:
         os.killpg(pgid, signal.SIGTERM)
+        os.killpg(pgid, signal.SIGCONT)  # a stopped (hung) process handles its SIGTERM only once continued
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
@@ -303,4 +333,13 @@ def _listening(host: str, port: int, timeout: float = 2.0) -> bool:
         with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
+        return False
+
+
+def _answers_health(url: str, timeout: float) -> bool:
+    """True when GET `url` answers 200 within `timeout` seconds."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -15,7 +15,7 @@ from dashboard import charts, ui
 from dashboard.auth import current_user
 from dashboard.feedback_widget import widget
 from dashboard.outputs import typed_output
-from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
+from dashboard.predictor_client import InvalidInputs, ModelFailed, PredictorUnavailable
 from dashboard.services import Services
 
 log = logging.getLogger("dashboard.predict")
@@ -67,13 +67,31 @@ def _field(spec: dict[str, Any]) -> Any:
     return field(spec, _field_id(spec["name"]), {"type": "field-error", "name": spec["name"]})
 
 
+def failure_notice(services: Services, error: PredictorUnavailable, notice_id: str) -> Any:
+    """The stakeholder's message; for an error in the model's code, below it what the data
+    scientist needs: the exception's type, message and line, and where its log lines are."""
+    if not isinstance(error, ModelFailed):
+        return ui.notice(str(error), notice_id=notice_id)
+    settings = services.settings
+    where = (f"{settings.local_log_dir / 'predictor.log'}" if settings.local_log_dir is not None
+             else f"the predictor function's CloudWatch logs ({settings.predictor_function})")
+    return html.Div([
+        html.Div(str(error), className="alert error", role="alert", id=notice_id),
+        html.Details([
+            html.Summary("Details for the model's developer"),
+            html.Pre(error.failure.detail(), className="error-detail", id=f"{notice_id}-detail"),
+            html.P(f"Lambda request id {error.request_id or '(none)'}: see {where}.", className="muted"),
+        ], className="error-details"),
+    ])
+
+
 def layout(services: Services) -> Any:
     try:
         model = services.predictor.describe()
     except PredictorUnavailable as error:
         return html.Div([
             html.H1("Predict"),
-            ui.notice(str(error), notice_id="describe-error"),
+            failure_notice(services, error, "describe-error"),
             html.A("Try again", href="/predict", className="button"),
         ])
     inputs = model["inputs"]
@@ -323,7 +341,7 @@ def register(app: dash.Dash, services: Services) -> None:
             return dash.no_update, field_errors(error.fields), ui.notice(
                 f"The model could not use these inputs: {error}" + (f" ({extra})" if extra else ""))
         except PredictorUnavailable as error:
-            return dash.no_update, field_errors({}), ui.notice(str(error), notice_id="predict-error")
+            return dash.no_update, field_errors({}), failure_notice(services, error, "predict-error")
         prediction_id = None
         with log_context(lambda_request_id=outcome.request_id):
             try:
