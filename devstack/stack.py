@@ -30,6 +30,7 @@ from worker.settings import WorkerSettings
 from devstack import process_record, target_file
 from devstack.lambda_server import LambdaServer
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
+from devstack.reports import TerminalReports
 from devstack.settings import DevSettings
 
 log = logging.getLogger("devstack")
@@ -47,6 +48,7 @@ class DevStack:
         self.settings = settings or DevSettings()
         self.report = report or (lambda line: log.warning(line))
         self.reasons: dict[str, str] = {}  # why dead_parts() named each part
+        self.reports = TerminalReports(self.report, self.settings.log_dir)
         self._unanswered_probes = 0
         self._aws: LocalAws | None = None
         self._lambda: LambdaServer | None = None
@@ -182,6 +184,7 @@ class DevStack:
                 log_path=s.log_dir / "predictor.log",
                 build_cache=s.state_dir / "lambda-build-cache",
                 prewarm=True,
+                on_function_error=self.reports.function_error,
             )
             self._lambda.start()
             self._start_dashboard(env)
@@ -278,6 +281,7 @@ class DevStack:
         """Until `stop` is set: every `interval` seconds, report each part that died and restart it."""
         failures: dict[str, int] = {}
         while not stop.wait(interval):
+            self._report_start_failure()
             for part in self.dead_parts():
                 failures[part] = failures.get(part, 0) + 1
                 reason = self.reasons.get(part, "stopped")
@@ -290,6 +294,16 @@ class DevStack:
                     report(f"The {part} is running again.")
                 if stop.is_set():
                     return
+
+    def _report_start_failure(self) -> None:
+        """What the batch worker published about its algorithm, said in the terminal once."""
+        if self._aws is None:
+            return
+        try:
+            failure = self.store.read_start_failure()
+        except Exception:  # noqa: BLE001 - the local AWS is down: dead_parts() says so
+            return
+        self.reports.start_failure(failure)
 
     def stop(self) -> None:
         """Stop the dashboard with its workers, then the predictor, then the local AWS."""
