@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 from jobkit import JobStatus
-
-from tests.fixtures.apps import FIXTURES
-from tests.support import wait_until
-from tests.worker.conftest import REPO_ROOT
 from worker.__main__ import retry_wait
 from worker.failure_streak import FailureStreak
 from worker.interface import load_algorithm
 from worker.settings import WorkerSettings
 from worker.start_failure import explain
+
+from tests.fixtures.apps import FIXTURES
+from tests.support import wait_until
+from tests.worker.conftest import REPO_ROOT
 
 MISSING_MODULE = FIXTURES / "broken" / "algorithm_missing_module.py"
 WORKING = REPO_ROOT / "tests" / "worker" / "trivial_algorithm.py"
