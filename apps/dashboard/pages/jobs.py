@@ -463,7 +463,9 @@ def register(app: dash.Dash, services: Services) -> None:
             log.warning("could not list jobs", extra={"error": str(error)})
             return dash.no_update, dash.no_update, dash.no_update, dash.no_update, FAST_REFRESH_MS, \
                 "The job list is not available right now; retrying..."
-        rows = say_why_jobs_wait([job_row(job) for job in page.items], start_failure(services))
+        rows = [job_row(job) for job in page.items]
+        if any(job.status is JobStatus.PENDING for job in page.items):  # one GetItem, only when a job waits
+            rows = say_why_jobs_wait(rows, start_failure(services))
         active = any(job.status.is_active for job in page.items)
         size = services.settings.jobs_page_size
         label = page_label(index, size, len(rows), bool(page.next_token))
