@@ -116,3 +116,26 @@ def test_terminal_lines_name_the_error_once_and_the_fix(tmp_path):
         "at once).",
         "The batch algorithm starts again.",
     ]
+
+
+@pytest.mark.slow
+def test_a_model_whose_init_fails_says_it_cannot_start_on_the_page_and_in_the_terminal(tmp_path):
+    apps = apps_with(tmp_path / "apps", model=BROKEN / "import_error.py")
+    lines: list[str] = []
+    stack = DevStack(stack_settings(tmp_path / "state", apps_dir=apps, lambda_instances=1), report=lines.append)
+    stack.start()
+    try:
+        base = stack.settings.dashboard_url
+        session = requests.Session()
+        assert dash_calls.sign_in(session, base, *stack.login).ok
+        page = json.loads(texts(session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/predict"),
+                                             timeout=120)))["response"]["page"]["children"]
+        shown = words({"props": dash_calls.find(page, "describe-error")})
+        assert shown == ("The model cannot start: Runtime.ImportModuleError: Unable to import module "
+                         "'predictor.handler': No module named 'a_package_nobody_installed'")
+        line = wait_until(lambda: [x for x in lines if x.startswith("The model cannot start")], timeout=30,
+                          what="the terminal line")[0]
+        assert "Fix: add a_package_nobody_installed to apps/predictor/requirements.txt." in line
+        print("\nterminal:\n  " + "\n  ".join(lines) + "\npredict page: " + shown)
+    finally:
+        stack.stop()
