@@ -69,7 +69,8 @@ def test_a_worker_that_cannot_import_and_a_key_error_in_predict_are_loud(tmp_pat
                                  timeout=120, what="the worker's terminal line")[0]
         assert worker_line.startswith(f"The batch algorithm cannot start: {expected}")
         page = texts(session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/jobs"), timeout=60))
-        banner = words({"props": dash_calls.find(json.loads(page)["response"]["page"]["children"], "algorithm-failure")})
+        tree = json.loads(page)["response"]["page"]["children"]
+        banner = words({"props": dash_calls.find(tree, "algorithm-failure")})
         assert banner.startswith(f"The batch algorithm cannot start: {expected}")
         rows = json.loads(texts(session.post(f"{base}/_dash-update-component", json=dash_calls.poll_jobs(),
                                              timeout=60)))["response"]["jobs-grid"]["rowData"]
