@@ -9,19 +9,23 @@ worker, jobkit or the algorithm changed, so local edits take effect without rest
 2 when the settings or the algorithm module are wrong (the message says which variable or
 module). An algorithm that cannot load is published to the job store as a start failure (the
 batch page's banner, the `make dev` terminal: file, error and fix), then waited out: the worker
-restarts as soon as the code changes; under `--drain` it gives up after a wait that doubles with
-each failure in a row (WORKER_IDLE_SECONDS, then twice that... at most START_RETRY_MAX_SECONDS),
-so a broken image is retried ever less often instead of crash-looping, and says so.
+restarts as soon as the code changes or the package an import missed is installed; under
+`--drain` it gives up after a wait that doubles with each failure in a row (WORKER_IDLE_SECONDS,
+then twice that... at most START_RETRY_MAX_SECONDS), so a broken image is retried ever less often
+instead of crash-looping, and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from jobkit import JobStore
@@ -85,15 +89,32 @@ def configure_logging(settings: WorkerSettings) -> None:
     logging.captureWarnings(True)  # library warnings (sklearn's, say) become JSON lines too
 
 
-def wait_for_code_change(settings: WorkerSettings, timeout: float | None = None) -> None:
-    """A broken algorithm is waited out: restart once the code changes again (returns after
-    `timeout` seconds without a change; None waits for good)."""
+def installed(module: str | None) -> Callable[[], bool]:
+    """Whether `module` (the one an import missed) can be found now: a `pip install` fixed it."""
+    def check() -> bool:
+        if not module:
+            return False
+        importlib.invalidate_caches()
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+    return check
+
+
+def wait_for_code_change(settings: WorkerSettings, timeout: float | None = None,
+                         fixed: Callable[[], bool] = lambda: False) -> None:
+    """A broken algorithm is waited out: restart once the code changes again or `fixed()` says
+    so (returns after `timeout` seconds without either; None waits for good)."""
     watcher = CodeWatcher(code_paths(settings.algorithm))
     log.info("waiting for the code to change", extra={"timeout_seconds": timeout})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # no job is held: just go
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while not (changed := watcher.changed()):
+            if fixed():
+                changed = ["(the missing package is installed now)"]
+                break
             if deadline is not None and time.monotonic() >= deadline:
                 return
             time.sleep(settings.poll_seconds)
@@ -135,12 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # ImportError, SyntaxError, a missing run()...: whatever the edit broke
         log.exception("cannot load the algorithm module", extra={"algorithm": settings.algorithm, "error": str(error)})
         failures = report_start_failure(settings, explain(error, settings.algorithm))
+        fixed = installed(error.name if isinstance(error, ModuleNotFoundError) else None)
         if mode is Mode.WATCH:
-            wait_for_code_change(settings)
+            wait_for_code_change(settings, fixed=fixed)
         elif mode is Mode.DRAIN:
             wait = retry_wait(settings, failures)
             log.warning("waiting for a fix before exiting", extra={"wait_seconds": wait, "failures_in_a_row": failures})
-            wait_for_code_change(settings, timeout=wait)
+            wait_for_code_change(settings, timeout=wait, fixed=fixed)
         return 2
     store = JobStore(settings.store)
     published = publish_description(store, algorithm.description)

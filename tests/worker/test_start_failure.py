@@ -141,3 +141,18 @@ def test_an_algorithm_that_fails_every_job_is_published_and_cleared_by_a_success
     assert failure["file"].endswith("test_start_failure.py") and failure["line"]
     streak.succeeded()
     assert store.read_start_failure() is None
+
+
+def test_a_worker_waiting_for_a_missing_package_restarts_once_it_is_installed(store, start_worker, tmp_path):
+    code, site = tmp_path / "code", tmp_path / "site"
+    code.mkdir()
+    site.mkdir()
+    (code / "needs_pkg.py").write_text(WORKING.read_text() + "\nimport late_package_xyz  # noqa: E402, F401\n")
+    worker = start_worker("--drain", PYTHONPATH=f"{REPO_ROOT}:{code}:{site}", WORKER_ALGORITHM="needs_pkg",
+                          WORKER_IDLE_SECONDS="60")
+    wait_until(lambda: worker.messages("waiting for a fix before exiting"), timeout=60, what="the wait")
+    job = store.submit(owner="alice", client_token="after-install", input_bytes=b"after\n1,2\n")
+    (site / "late_package_xyz.py").write_text("")  # as `pip install` would put it on the path
+    wait_until(lambda: store.get(job.job_id).status is JobStatus.SUCCEEDED, timeout=60, interval=0.2,
+               what="the worker to restart and run the job")
+    assert worker.messages("code changed; restarting")[0]["files"] == ["(the missing package is installed now)"]
