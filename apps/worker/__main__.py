@@ -103,10 +103,10 @@ def installed(module: str | None) -> Callable[[], bool]:
 
 
 def wait_for_code_change(settings: WorkerSettings, timeout: float | None = None,
-                         fixed: Callable[[], bool] = lambda: False) -> None:
-    """A broken algorithm is waited out: restart once the code changes again or `fixed()` says
-    so (returns after `timeout` seconds without either; None waits for good)."""
-    watcher = CodeWatcher(code_paths(settings.algorithm))
+                         fixed: Callable[[], bool] = lambda: False, watcher: CodeWatcher | None = None) -> None:
+    """A broken algorithm is waited out: restart once the code changes again (since `watcher`
+    looked) or `fixed()` says so (returns after `timeout` seconds without either; None waits for good)."""
+    watcher = watcher or CodeWatcher(code_paths(settings.algorithm))
     log.info("waiting for the code to change", extra={"timeout_seconds": timeout})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # no job is held: just go
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("invalid worker settings", extra={"error": str(error)})
         return 2
     configure_logging(settings)
+    # Looked at before the import: a fix saved while the failure is being published is still a change.
+    watcher = CodeWatcher(code_paths(settings.algorithm)) if mode in (Mode.WATCH, Mode.DRAIN) else None
     try:
         algorithm = load_algorithm(settings.algorithm)
     except Exception as error:  # ImportError, SyntaxError, a missing run()...: whatever the edit broke
@@ -158,11 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         failures = report_start_failure(settings, explain(error, settings.algorithm))
         fixed = installed(error.name if isinstance(error, ModuleNotFoundError) else None)
         if mode is Mode.WATCH:
-            wait_for_code_change(settings, fixed=fixed)
+            wait_for_code_change(settings, fixed=fixed, watcher=watcher)
         elif mode is Mode.DRAIN:
             wait = retry_wait(settings, failures)
             log.warning("waiting for a fix before exiting", extra={"wait_seconds": wait, "failures_in_a_row": failures})
-            wait_for_code_change(settings, timeout=wait, fixed=fixed)
+            wait_for_code_change(settings, timeout=wait, fixed=fixed, watcher=watcher)
         return 2
     store = JobStore(settings.store)
     published = publish_description(store, algorithm.description)
