@@ -297,8 +297,8 @@ class DevStack:
 
     def _report_start_failure(self) -> None:
         """What the batch worker published about its algorithm, said in the terminal once."""
-        if self._aws is None:
-            return
+        if self._aws is None or not _listening(self.settings.host, self.settings.aws_port):
+            return  # down: dead_parts() says so, without this read's retries in the way
         try:
             failure = self.store.read_start_failure()
         except Exception:  # noqa: BLE001 - the local AWS is down: dead_parts() says so
