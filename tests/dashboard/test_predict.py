@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import re
 
 import pytest
-from dashboard.pages.predict import check_inputs
-from dashboard.predictor_client import InvalidInputs
+from dashboard.function_errors import classify
+from dashboard.pages.predict import check_inputs, failure_notice, function_console_url
+from dashboard.predictor_client import InvalidInputs, ModelFailed
 from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import predictor_for, prop
@@ -270,3 +272,15 @@ def test_an_answer_from_a_new_model_version_refreshes_the_forms_description(dash
     assert body["predict-schema"]["data"] == edited["inputs"]
     assert "model changed" in json.dumps(body["predict-form-note"]["children"])
     assert [e["action"] for e in lambda_stub.events].count("describe") == 2  # the cache was dropped once
+
+
+def test_in_the_cloud_a_code_error_links_the_functions_logs(lambda_stub, app):
+    services = app.services
+    cloud = dataclasses.replace(services, settings=dataclasses.replace(services.settings, local_log_dir=None))
+    error = ModelFailed("The model could not answer this input.", classify(json.dumps(KEY_ERROR).encode()), "r-9")
+    text = json.dumps(failure_notice(cloud, error, "predict-error").to_plotly_json(), default=str)
+    url = function_console_url("eu-west-1", "arn:aws:lambda:eu-west-1:123456789012:function:proto-predictor:live")
+    assert url == ("https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1"
+                   "#/functions/proto-predictor")
+    assert function_console_url("eu-west-1", "proto-predictor") == url
+    assert "Lambda request id r-9" in text and "predict-error-logs" in text

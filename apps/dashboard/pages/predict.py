@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from typing import Any
+from urllib.parse import quote
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -73,16 +74,30 @@ def failure_notice(services: Services, error: PredictorUnavailable, notice_id: s
     if not isinstance(error, ModelFailed):
         return ui.notice(str(error), notice_id=notice_id)
     settings = services.settings
-    where = (f"{settings.local_log_dir / 'predictor.log'}" if settings.local_log_dir is not None
-             else f"the predictor function's CloudWatch logs ({settings.predictor_function})")
+    request = f"Lambda request id {error.request_id or '(none)'}: "
+    if settings.local_log_dir is not None:
+        where: list[Any] = [request + f"see {settings.local_log_dir / 'predictor.log'}."]
+    else:
+        where = [request + "search for it in ",
+                 html.A("the predictor's logs", href=function_console_url(settings.region, settings.predictor_function),
+                        target="_blank", rel="noopener", id=f"{notice_id}-logs"),
+                 " (the function's Monitor tab, View CloudWatch logs)."]
     return html.Div([
         html.Div(str(error), className="alert error", role="alert", id=notice_id),
         html.Details([
             html.Summary("Details for the model's developer"),
             html.Pre(error.failure.detail(), className="error-detail", id=f"{notice_id}-detail"),
-            html.P(f"Lambda request id {error.request_id or '(none)'}: see {where}.", className="muted"),
+            html.P(where, className="muted"),
         ], className="error-details"),
     ])
+
+
+def function_console_url(region: str, function: str) -> str:
+    """The Lambda console's page of `function` (a name or an ARN, with or without alias): its
+    Monitor tab's "View CloudWatch logs" opens whatever log group the function's logging config names."""
+    name = function.split(":")[6] if function.startswith("arn:") and function.count(":") >= 6 else function
+    return (f"https://{region}.console.aws.amazon.com/lambda/home?region={region}"
+            f"#/functions/{quote(name, safe='')}")
 
 
 def layout(services: Services) -> Any:
