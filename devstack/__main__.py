@@ -29,7 +29,8 @@ def main() -> int:
     from devstack.stack import DevStack
 
     resting = sleep.LocalSleepSettings.from_env(os.environ, settings.dashboard_port)  # DEVSTACK_SLEEP_AFTER
-    stack = DevStack(dataclasses.replace(settings, dashboard_port=resting.back_port) if resting else settings)
+    stack = DevStack(dataclasses.replace(settings, dashboard_port=resting.back_port) if resting else settings,
+                     report=say)
     front = None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

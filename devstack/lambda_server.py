@@ -8,9 +8,10 @@ or reset the connection before the handler runs or after it answered.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,6 +59,7 @@ class LambdaServer:
         body_timeout_seconds: float = 10.0,
         build_cache: Path | None = None,
         prewarm: bool = False,
+        on_function_error: Callable[[bytes, str, str], None] | None = None,
     ) -> None:
         if instances < 1:
             raise ValueError("instances must be at least 1")
@@ -76,6 +78,7 @@ class LambdaServer:
         self.body_timeout_seconds = body_timeout_seconds
         self.build_cache = build_cache
         self.prewarm = prewarm
+        self.on_function_error = on_function_error  # (payload, request id, action): the terminal line
         self.region = self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.faults = FaultInjector()
         self._pool: InstancePool | None = None
@@ -161,7 +164,13 @@ class LambdaServer:
 
     def invoke(self, payload: bytes, request_id: str) -> tuple[str | None, bytes]:
         """Run the handler on `payload` (JSON): (function error or None, response body)."""
-        return self.pool.invoke(payload, request_id)
+        error, body = self.pool.invoke(payload, request_id)
+        if error and self.on_function_error is not None:
+            try:
+                self.on_function_error(body, request_id, _action(payload))
+            except Exception:  # a report must never change the answer
+                log.exception("could not report a function error")
+        return error, body
 
     def invoke_in_background(self, payload: bytes, request_id: str) -> None:
         """An Event invocation: answered 202 at once, run on a thread of its own."""
@@ -175,3 +184,12 @@ class LambdaServer:
         thread = threading.Thread(target=run, name=f"lambda-event-{request_id[:8]}", daemon=True)
         self._background.add(thread)
         thread.start()
+
+
+def _action(payload: bytes) -> str:
+    """The event's action ("describe", "predict"), or "" when it is not the predictor's event."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return ""
+    return str(event.get("action", ""))[:40] if isinstance(event, dict) else ""

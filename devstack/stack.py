@@ -27,19 +27,29 @@ from jobkit.settings import merge_env
 from predictor.settings import PredictorSettings
 from worker.settings import WorkerSettings
 
-from devstack import target_file
+from devstack import process_record, target_file
 from devstack.lambda_server import LambdaServer
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws, bootstrap, local_client
+from devstack.reports import TerminalReports
 from devstack.settings import DevSettings
 
 log = logging.getLogger("devstack")
+
+DASHBOARD_COMMAND_MARK = "dashboard.app:server"  # how a recorded group's leader is recognised
+HEALTH_TIMEOUT_SECONDS = 5.0  # one /health probe; the dashboard answers it without any AWS call
+HUNG_AFTER_PROBES = 3  # consecutive unanswered probes before a running dashboard counts as hung
 
 
 class DevStack:
     """Start with `start()` (returns once the dashboard's /health answers), stop with `stop()`."""
 
-    def __init__(self, settings: DevSettings | None = None) -> None:
+    def __init__(self, settings: DevSettings | None = None, report: Callable[[str], None] | None = None) -> None:
+        """`report` gets the lines meant for the `make dev` terminal (default: the log)."""
         self.settings = settings or DevSettings()
+        self.report = report or (lambda line: log.warning(line))
+        self.reasons: dict[str, str] = {}  # why dead_parts() named each part
+        self.reports = TerminalReports(self.report, self.settings.log_dir)
+        self._unanswered_probes = 0
         self._aws: LocalAws | None = None
         self._lambda: LambdaServer | None = None
         self._dashboard: subprocess.Popen[bytes] | None = None
@@ -154,6 +164,12 @@ class DevStack:
         s = self.settings
         s.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.app_env("dashboard")
+        ended = process_record.reap(s.state_dir)
+        if ended:
+            self.report(f"Ended what a killed `make dev` left running (process groups {', '.join(map(str, ended))}).")
+        if _listening(s.host, s.dashboard_port):
+            raise RuntimeError(f"Port {s.dashboard_port} is already in use by another program: stop it, "
+                               "or set DASHBOARD_PORT to a free port")
         try:
             self._aws = LocalAws(s.host, s.aws_port).start()
             bootstrap(s.aws_url, s.region, s.table, s.bucket)
@@ -169,6 +185,7 @@ class DevStack:
                 log_path=s.log_dir / "predictor.log",
                 build_cache=s.state_dir / "lambda-build-cache",
                 prewarm=True,
+                on_function_error=self.reports.function_error,
             )
             self._lambda.start()
             self._start_dashboard(env)
@@ -197,6 +214,8 @@ class DevStack:
             start_new_session=True,
         )
         log_file.close()
+        # Recorded so that the next start can end it if this process is killed (SIGKILL runs no cleanup).
+        process_record.record(s.state_dir, [process_record.Group(self._dashboard.pid, DASHBOARD_COMMAND_MARK)])
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -219,17 +238,28 @@ class DevStack:
     # --- supervision: what dies is reported and restarted ---------------------------------
 
     def dead_parts(self) -> list[str]:
-        """The started parts that no longer serve: "local AWS", "Lambda endpoint", "dashboard"."""
+        """The started parts that no longer serve: "local AWS", "Lambda endpoint", "dashboard"
+        (exited, not listening, or not answering /health over HTTP: a hung one); `reasons` says which."""
         s = self.settings
-        dead = []
+        self.reasons = {}
         if self._aws is not None and not _listening(s.host, s.aws_port):
-            dead.append("local AWS")
+            self.reasons["local AWS"] = "stopped"
         if self._lambda is not None and not _listening(s.host, s.lambda_port):
-            dead.append("Lambda endpoint")
-        if self._dashboard is not None and (self._dashboard.poll() is not None
-                                            or not _listening(s.host, s.dashboard_port)):
-            dead.append("dashboard")
-        return [part for part in dead if part not in self.resting]
+            self.reasons["Lambda endpoint"] = "stopped"
+        if self._dashboard is not None and "dashboard" not in self.resting:
+            if self._dashboard.poll() is not None or not _listening(s.host, s.dashboard_port):
+                self.reasons["dashboard"] = "stopped"
+                self._unanswered_probes = 0
+            elif _answers_health(f"{s.dashboard_url}/health", HEALTH_TIMEOUT_SECONDS):
+                self._unanswered_probes = 0
+            else:
+                # The port accepts (the kernel does that for a stopped process too) but nothing answers.
+                self._unanswered_probes += 1
+                if self._unanswered_probes >= HUNG_AFTER_PROBES:
+                    self.reasons["dashboard"] = (f"is not answering /health (hung: {self._unanswered_probes} probes "
+                                                 f"of {HEALTH_TIMEOUT_SECONDS:.0f}s unanswered)")
+                    self._unanswered_probes = 0
+        return [part for part in self.reasons if part not in self.resting]
 
     # --- the local sleep (devstack/sleep.py) stops and starts the dashboard ---------------
 
@@ -270,9 +300,11 @@ class DevStack:
         """Until `stop` is set: every `interval` seconds, report each part that died and restart it."""
         failures: dict[str, int] = {}
         while not stop.wait(interval):
+            self._report_start_failure()
             for part in self.dead_parts():
                 failures[part] = failures.get(part, 0) + 1
-                report(f"The {part} stopped (failure {failures[part]}); restarting it...")
+                reason = self.reasons.get(part, "stopped")
+                report(f"The {part} {reason} (failure {failures[part]}); restarting it...")
                 try:
                     self.restart(part)
                 except Exception as error:  # noqa: BLE001 - report it and try again on the next round
@@ -282,6 +314,16 @@ class DevStack:
                 if stop.is_set():
                     return
 
+    def _report_start_failure(self) -> None:
+        """What the batch worker published about its algorithm, said in the terminal once."""
+        if self._aws is None or not _listening(self.settings.host, self.settings.aws_port):
+            return  # down: dead_parts() says so, without this read's retries in the way
+        try:
+            failure = self.store.read_start_failure()
+        except Exception:  # noqa: BLE001 - the local AWS is down: dead_parts() says so
+            return
+        self.reports.start_failure(failure)
+
     def stop(self) -> None:
         """Stop the dashboard with its workers, then the predictor, then the local AWS."""
         target_file.remove(self.settings.state_dir)
@@ -289,6 +331,7 @@ class DevStack:
             _stop_group(self._dashboard)
             self._dashboard.wait()
             self._dashboard = None
+            process_record.forget(self.settings.state_dir)
         if self._lambda is not None:
             self._lambda.stop()
             self._lambda = None
@@ -302,6 +345,7 @@ def _stop_group(leader: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     pgid = leader.pid
     try:
         os.killpg(pgid, signal.SIGTERM)
+        os.killpg(pgid, signal.SIGCONT)  # a stopped (hung) process handles its SIGTERM only once continued
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
@@ -322,4 +366,13 @@ def _listening(host: str, port: int, timeout: float = 2.0) -> bool:
         with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
+        return False
+
+
+def _answers_health(url: str, timeout: float) -> bool:
+    """True when GET `url` answers 200 within `timeout` seconds."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -1,10 +1,13 @@
 """The only way the dashboard reaches the predictor: boto3's Lambda `invoke`.
 
 `describe()` (cached briefly) says what the model needs; `predict(inputs)` returns a
-`PredictionResult`. Anything that goes wrong -- a function error, a timeout, throttling, an
-unreachable endpoint, an answer that is not the contract's JSON -- raises `PredictorUnavailable`
-with a message a stakeholder can act on (try again), and is logged with the Lambda request id
-(`lambda_request_id`, when Lambda answered) beside the dashboard request's own `request_id`.
+`PredictionResult`. Anything that goes wrong raises `PredictorUnavailable` with a message a
+stakeholder can act on, logged with the Lambda request id (`lambda_request_id`, when Lambda
+answered) beside the dashboard request's own `request_id`. A timeout, throttling, an unreachable
+endpoint or an unreadable answer says "try again"; an error in the model's code raises
+`ModelFailed` (a `PredictorUnavailable`): "The model could not answer this input" for the
+stakeholder, or "The model cannot start" when its init failed, and the exception's type, message
+and line for the data scientist (its `failure`, and the log line).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from jobkit.errors import AwsRefused, AwsUnreachable
 from jobkit.logs import log_context
 
 from dashboard.cache import TtlCache
+from dashboard.function_errors import FunctionFailure, classify
 
 log = logging.getLogger("dashboard.predictor")
 
@@ -32,6 +36,25 @@ class PredictorUnavailable(Exception):
     def __init__(self, message: str, request_id: str = "") -> None:
         super().__init__(message)
         self.request_id = request_id
+
+
+class ModelFailed(PredictorUnavailable):
+    """The model's own code raised (or its init did): retrying the same input will not help."""
+
+    def __init__(self, message: str, failure: FunctionFailure, request_id: str = "") -> None:
+        super().__init__(message, request_id)
+        self.failure = failure
+
+
+def function_error(failure: FunctionFailure, request_id: str) -> PredictorUnavailable:
+    """The exception a stakeholder sees for one classified function error."""
+    if failure.kind == "timeout":
+        return PredictorUnavailable(f"The model took too long to answer. {RETRY_HINT}", request_id)
+    if failure.kind == "unavailable":
+        return PredictorUnavailable(f"The model is not available right now. {RETRY_HINT}", request_id)
+    if failure.kind == "cannot_start":
+        return ModelFailed(f"The model cannot start: {failure.detail()}", failure, request_id)
+    return ModelFailed("The model could not answer this input.", failure, request_id)
 
 
 class InvalidInputs(Exception):
@@ -141,11 +164,13 @@ class PredictorClient:
         with log_context(lambda_request_id=request_id):
             payload = response["Payload"].read()
             if response.get("FunctionError"):
+                failure = classify(payload, action)
                 log.error("predictor function error",
                           extra={"action": action, "lambda_request_id": request_id,
-                                 "function_error": response["FunctionError"],
-                                 "detail": payload[:500].decode("utf-8", "replace")})
-                raise PredictorUnavailable(f"The model failed on this request. {RETRY_HINT}", request_id)
+                                 "function_error": response["FunctionError"], "failure": failure.kind,
+                                 "error_type": failure.error_type, "error_message": failure.message,
+                                 "where": failure.where})
+                raise function_error(failure, request_id)
             try:
                 answer = json.loads(payload)
             except ValueError:

@@ -215,7 +215,9 @@ class JobStore(PredictionsAndFeedback):
             "UpdateItem",
             {"operation": "publish_description"},
             Key=serialize(schema.DESCRIPTION_KEY),
-            UpdateExpression="SET description = :description, published_at = :now",
+            # A worker that publishes has loaded its algorithm: it can start, so the failure is gone.
+            UpdateExpression="SET description = :description, published_at = :now "
+                             "REMOVE start_failure, start_failed_at, start_failures",
             ExpressionAttributeValues=serialize({":description": description, ":now": utc_now_iso(self.clock())}),
         )
 
@@ -226,6 +228,41 @@ class JobStore(PredictionsAndFeedback):
         if not item or not isinstance(item.get("description"), dict):
             return None
         return {**item["description"], "published_at": item.get("published_at", "")}
+
+    # --- why the batch algorithm cannot work (docs/contracts.md, "Start failures") ---------
+    # Kept on the description's item: a worker that publishes a description has started, and the
+    # same UpdateItem forgets the failure; the worker role needs no call beyond UpdateItem.
+
+    def publish_start_failure(self, failure: dict[str, Any]) -> int:
+        """Record why the batch algorithm cannot start or fails every job (`failure`: kind, file,
+        line, error, fix); how many times in a row it was recorded."""
+        response = self._ddb(
+            "UpdateItem",
+            {"operation": "publish_start_failure"},
+            Key=serialize(schema.DESCRIPTION_KEY),
+            UpdateExpression="SET start_failure = :failure, start_failed_at = :now ADD start_failures :one",
+            ExpressionAttributeValues=serialize({":failure": failure, ":now": utc_now_iso(self.clock()), ":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(deserialize(response.get("Attributes", {})).get("start_failures", 1))
+
+    def clear_start_failure(self) -> None:
+        """The algorithm works again (it ran a job): forget the failure."""
+        self._ddb(
+            "UpdateItem",
+            {"operation": "clear_start_failure"},
+            Key=serialize(schema.DESCRIPTION_KEY),
+            UpdateExpression="REMOVE start_failure, start_failed_at, start_failures",
+        )
+
+    def read_start_failure(self) -> dict[str, Any] | None:
+        """The last start failure (with `at` and `failures`, the count in a row), or None."""
+        response = self._ddb("GetItem", {"operation": "read_start_failure"}, Key=serialize(schema.DESCRIPTION_KEY))
+        item = deserialize(response["Item"]) if "Item" in response else {}
+        failure = item.get("start_failure")
+        if not isinstance(failure, dict):
+            return None
+        return {**failure, "at": item.get("start_failed_at", ""), "failures": int(item.get("start_failures", 1))}
 
     # --- the queue: claim, heartbeat, complete, fail, release -----------------------------
 

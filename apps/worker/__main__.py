@@ -7,17 +7,25 @@ Between jobs, a draining or watching worker restarts itself (os.execv) when a .p
 worker, jobkit or the algorithm changed, so local edits take effect without restarting anything
 (in an image the code never changes). Exit codes: 0 after draining, a stop signal or `--once`;
 2 when the settings or the algorithm module are wrong (the message says which variable or
-module); under `--watch` a broken algorithm is reported and the worker waits for the fix.
+module). An algorithm that cannot load is published to the job store as a start failure (the
+batch page's banner, the `make dev` terminal: file, error and fix), then waited out: the worker
+restarts as soon as the code changes or the package an import missed is installed; under
+`--drain` it gives up after a wait that doubles with each failure in a row (WORKER_IDLE_SECONDS,
+then twice that... at most START_RETRY_MAX_SECONDS), so a broken image is retried ever less often
+instead of crash-looping, and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from jobkit import JobStore
@@ -26,9 +34,12 @@ from jobkit.logs import configure
 from worker.interface import load_algorithm
 from worker.runner import Mode, Worker, restart_process
 from worker.settings import SettingsError, WorkerSettings
+from worker.start_failure import StartFailure, explain
 from worker.watch import CodeWatcher, code_paths
 
 log = logging.getLogger("worker")
+
+START_RETRY_MAX_SECONDS = 900.0  # the longest a broken worker waits for a fix before it exits
 
 
 def parse_args(argv: list[str] | None = None) -> Mode | str:
@@ -78,18 +89,57 @@ def configure_logging(settings: WorkerSettings) -> None:
     logging.captureWarnings(True)  # library warnings (sklearn's, say) become JSON lines too
 
 
-def wait_for_code_change(settings: WorkerSettings) -> None:
-    """Under --watch, a broken algorithm is waited out: restart once the code changes again."""
-    watcher = CodeWatcher(code_paths(settings.algorithm))
-    log.info("waiting for the code to change")
+def installed(module: str | None) -> Callable[[], bool]:
+    """Whether `module` (the one an import missed) can be found now: a `pip install` fixed it."""
+    def check() -> bool:
+        if not module:
+            return False
+        importlib.invalidate_caches()
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+    return check
+
+
+def wait_for_code_change(settings: WorkerSettings, timeout: float | None = None,
+                         fixed: Callable[[], bool] = lambda: False, watcher: CodeWatcher | None = None) -> None:
+    """A broken algorithm is waited out: restart once the code changes again (since `watcher`
+    looked) or `fixed()` says so (returns after `timeout` seconds without either; None waits for good)."""
+    watcher = watcher or CodeWatcher(code_paths(settings.algorithm))
+    log.info("waiting for the code to change", extra={"timeout_seconds": timeout})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # no job is held: just go
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while not (changed := watcher.changed()):
+            if fixed():
+                changed = ["(the missing package is installed now)"]
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                return
             time.sleep(settings.poll_seconds)
     except KeyboardInterrupt:
         return
     log.info("code changed; restarting", extra={"files": changed[:10]})
     restart_process()
+
+
+def retry_wait(settings: WorkerSettings, failures: int) -> float:
+    """How long a worker whose algorithm failed to load `failures` times in a row waits for a fix."""
+    return min(settings.idle_seconds * 2 ** max(failures - 1, 0), max(START_RETRY_MAX_SECONDS, settings.idle_seconds))
+
+
+def report_start_failure(settings: WorkerSettings, failure: StartFailure) -> int:
+    """Log the failure and publish it for the dashboard; how many times in a row it happened
+    (1 when the store cannot be reached: the log line still says it all)."""
+    try:
+        failures = JobStore(settings.store).publish_start_failure(failure.to_record())
+    except Exception as error:  # noqa: BLE001 - the store's fault; the log line below is the record then
+        log.warning("could not publish the start failure", extra={"error": str(error)})
+        failures = 1
+    log.error("the batch algorithm cannot start: " + failure.sentence(),
+              extra={**failure.to_record(), "algorithm": settings.algorithm, "failures_in_a_row": failures})
+    return failures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,12 +151,20 @@ def main(argv: list[str] | None = None) -> int:
         log.error("invalid worker settings", extra={"error": str(error)})
         return 2
     configure_logging(settings)
+    # Looked at before the import: a fix saved while the failure is being published is still a change.
+    watcher = CodeWatcher(code_paths(settings.algorithm)) if mode in (Mode.WATCH, Mode.DRAIN) else None
     try:
         algorithm = load_algorithm(settings.algorithm)
     except Exception as error:  # ImportError, SyntaxError, a missing run()...: whatever the edit broke
         log.exception("cannot load the algorithm module", extra={"algorithm": settings.algorithm, "error": str(error)})
+        failures = report_start_failure(settings, explain(error, settings.algorithm))
+        fixed = installed(error.name if isinstance(error, ModuleNotFoundError) else None)
         if mode is Mode.WATCH:
-            wait_for_code_change(settings)
+            wait_for_code_change(settings, fixed=fixed, watcher=watcher)
+        elif mode is Mode.DRAIN:
+            wait = retry_wait(settings, failures)
+            log.warning("waiting for a fix before exiting", extra={"wait_seconds": wait, "failures_in_a_row": failures})
+            wait_for_code_change(settings, timeout=wait, fixed=fixed, watcher=watcher)
         return 2
     store = JobStore(settings.store)
     published = publish_description(store, algorithm.description)

@@ -25,6 +25,7 @@ from jobkit import Job, JobStatus, JobStore, LeaseLost, StoreUnavailable
 from jobkit.errors import ObjectMissing
 from jobkit.logs import log_context
 
+from worker.failure_streak import FailureStreak
 from worker.heartbeat import Heartbeat
 from worker.interface import Algorithm
 from worker.settings import WorkerSettings
@@ -119,6 +120,7 @@ class Worker:
         self.outcomes: list[Outcome] = []
         self.stray: AlgorithmRun | None = None  # an algorithm still running after we gave up its job
         self._watcher: CodeWatcher | None = None
+        self.streak = FailureStreak(store, algorithm.name)  # fails every job: said on the batch page
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -208,6 +210,8 @@ class Worker:
                 log.exception("unexpected error while running the job; it will be retried after its lease")
                 outcome = Outcome.LEFT
             log.info("job finished", extra={"outcome": outcome.value, "seconds": round(self.clock() - started, 3)})
+            if outcome is Outcome.SUCCEEDED:
+                self.streak.succeeded()
             return outcome
 
     def _execute(self, job: Job) -> Outcome:
@@ -269,6 +273,7 @@ class Worker:
             exc_info=(type(error), error, error.__traceback__),
             extra={"attempt": job.attempts},
         )
+        self.streak.failed(job.job_id, error)
         message = f"The algorithm failed: {type(error).__name__}: {error}"
         if len(message) > _MAX_ERROR:
             message = message[: _MAX_ERROR - 1] + "…"

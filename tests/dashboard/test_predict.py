@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import re
 
 import pytest
-from dashboard.pages.predict import check_inputs
-from dashboard.predictor_client import InvalidInputs
+from dashboard.function_errors import classify
+from dashboard.pages.predict import check_inputs, failure_notice, function_console_url
+from dashboard.predictor_client import InvalidInputs, ModelFailed
 from jobkit.logs import JsonFormatter
 
 from tests.dashboard.conftest import predictor_for, prop
@@ -117,15 +119,16 @@ def test_predictor_field_errors_show_next_to_their_fields(dash_call, lambda_stub
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
-        (Reply({"errorMessage": "boom", "errorType": "ZeroDivisionError"}, function_error="Unhandled"),
-         "failed on this request"),
+        (Reply({"errorType": "Sandbox.Timedout",
+                "errorMessage": "RequestId: 1 Error: Task timed out after 30.00 seconds"}, function_error="Unhandled"),
+         "took too long"),
         (Reply(raw=b"<html>502 bad gateway</html>"), "cannot read"),
         (Reply({"ok": True, "prediction": "not-a-dict"}), "cannot read"),
         (Reply({"__type": "TooManyRequestsException", "message": "Rate Exceeded."}, status=429),
          "busy with other requests"),
         (Reply({"message": "boom"}, status=500), "not available right now"),
     ],
-    ids=["function-error", "garbage", "wrong-shape", "throttled", "service-error"],
+    ids=["function-timeout", "garbage", "wrong-shape", "throttled", "service-error"],
 )
 def test_predictor_failures_give_a_clear_retryable_message_and_are_logged(dash_call, lambda_stub, caplog,
                                                                           reply, expected):
@@ -160,6 +163,37 @@ def test_a_slow_predictor_times_out_with_a_message_and_the_request_id_in_the_log
     (logged,) = [json.loads(line) for line in lines.getvalue().splitlines()
                  if json.loads(line)["message"] == "predictor timed out"]
     assert logged["request_id"] == response.headers["X-Request-Id"] and len(logged["request_id"]) == 32
+
+
+KEY_ERROR = {  # awslambdaric's report of a KeyError in predict() (and the local twin's, the same runtime)
+    "errorMessage": "'weight'", "errorType": "KeyError", "requestId": "r-1",
+    "stackTrace": ['  File "/var/lang/lib/python3.12/site-packages/awslambdaric/bootstrap.py", line 1, in handle\n',
+                   '  File "/var/task/predictor/handler.py", line 50, in handler\n    PREDICTOR.handle(event)\n',
+                   '  File "/var/task/predictor/model.py", line 30, in predict\n    score = record["weight"]\n',
+                   '  File "/var/lang/lib/python3.12/site-packages/numpy/core.py", line 9, in f\n']}
+
+
+def test_a_code_error_is_not_a_transient(dash_call, lambda_stub, caplog):
+    lambda_stub.respond = lambda event: (Reply(good_answer(event)) if event["action"] == "describe"
+                                         else Reply(KEY_ERROR, function_error="Unhandled"))
+    with caplog.at_level(logging.ERROR, logger="dashboard.predictor"):
+        _, _, message = outputs(predict(dash_call, GOOD))
+    text = json.dumps(message)
+    assert "The model could not answer this input." in text and "try again" not in text.lower()
+    assert "KeyError: 'weight' (at predictor/model.py:30 in predict)" in text  # the app's frame, not numpy's
+    logged = caplog.records[-1].__dict__
+    where = "predictor/model.py:30 in predict"
+    assert (logged["error_type"], logged["where"], logged["failure"]) == ("KeyError", where, "code")
+    assert sum(event["action"] == "predict" for event in lambda_stub.events) == 1  # never re-sent
+
+
+def test_a_model_whose_init_fails_says_it_cannot_start(dash_call, lambda_stub):
+    lambda_stub.respond = lambda event: Reply({
+        "errorMessage": "Unable to import module 'predictor.handler': No module named 'pandas'",
+        "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}, function_error="Unhandled")
+    text = page(dash_call)
+    assert "The model cannot start: Runtime.ImportModuleError: Unable to import module" in text
+    assert "No module named 'pandas'" in text and "Please try again" not in text
 
 
 def test_describe_failure_shows_a_message_and_a_way_to_retry(dash_call, lambda_stub):
@@ -238,3 +272,15 @@ def test_an_answer_from_a_new_model_version_refreshes_the_forms_description(dash
     assert body["predict-schema"]["data"] == edited["inputs"]
     assert "model changed" in json.dumps(body["predict-form-note"]["children"])
     assert [e["action"] for e in lambda_stub.events].count("describe") == 2  # the cache was dropped once
+
+
+def test_in_the_cloud_a_code_error_links_the_functions_logs(lambda_stub, app):
+    services = app.services
+    cloud = dataclasses.replace(services, settings=dataclasses.replace(services.settings, local_log_dir=None))
+    error = ModelFailed("The model could not answer this input.", classify(json.dumps(KEY_ERROR).encode()), "r-9")
+    text = json.dumps(failure_notice(cloud, error, "predict-error").to_plotly_json(), default=str)
+    url = function_console_url("eu-west-1", "arn:aws:lambda:eu-west-1:123456789012:function:proto-predictor:live")
+    assert url == ("https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1"
+                   "#/functions/proto-predictor")
+    assert function_console_url("eu-west-1", "proto-predictor") == url
+    assert "Lambda request id r-9" in text and "predict-error-logs" in text

@@ -50,3 +50,38 @@ def test_a_part_that_dies_is_reported_and_restarted(tmp_path):
         stop.set()
         watcher.join(timeout=120)
         stack.stop()
+
+
+@pytest.mark.slow
+def test_a_hung_dashboard_is_reported_and_restarted(tmp_path):
+    stack = DevStack(stack_settings(tmp_path, lambda_instances=1))
+    stack.start()
+    reports: list[str] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=stack.supervise, args=(stop, reports.append, 0.2), daemon=True)
+    watcher.start()
+    try:
+        hung = stack._dashboard.pid
+        os.killpg(hung, signal.SIGSTOP)  # the hang under test: the port still accepts, nothing answers
+        wait_until(lambda: any("not answering /health" in r for r in reports), timeout=60,
+                   what="the hang reported")
+        wait_until(lambda: "The dashboard is running again." in reports, timeout=120, what="the dashboard restarted")
+        print("\nsupervisor said:\n  " + "\n  ".join(reports))
+        assert reports[0].startswith("The dashboard is not answering /health (hung: 3 probes of 5s unanswered)")
+        assert stack._dashboard.pid != hung
+        assert requests.get(f"{stack.settings.dashboard_url}/health", timeout=5).json() == {"status": "ok"}
+    finally:
+        stop.set()
+        watcher.join(timeout=120)
+        stack.stop()
+
+
+def test_a_port_held_by_another_program_is_named_at_start(tmp_path):
+    import socket
+
+    settings = stack_settings(tmp_path, lambda_instances=1)
+    with socket.socket() as holder:
+        holder.bind((settings.host, settings.dashboard_port))
+        holder.listen()
+        with pytest.raises(RuntimeError, match=f"Port {settings.dashboard_port} is already in use"):
+            DevStack(settings).start()

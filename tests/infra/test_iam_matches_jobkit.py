@@ -31,6 +31,7 @@ def test_each_role_allows_the_calls_its_app_makes(store: JobStore, deployments: 
         store.get_prediction(prediction.prediction_id)
         store.add_feedback(target_kind="prediction", target_id=prediction.prediction_id, user="alice", rating=1)
         store.list_feedback("prediction", prediction.prediction_id)
+        store.read_start_failure()  # the batch page's banner
 
     with count_aws_calls(store.dynamodb, store.s3) as worker_calls:
         claimed = store.claim("worker-1")
@@ -39,6 +40,10 @@ def test_each_role_allows_the_calls_its_app_makes(store: JobStore, deployments: 
         assert store.read_input(claimed) == b"a,b\n1,2\n"
         store.write_result(claimed, b"a,b,c\n1,2,3\n", {"model_version": "m1", "rows": 1, "metrics": {}, "charts": []})
         store.complete(claimed, "m1")
+        # A worker whose algorithm cannot start (or fails every job) says so, and forgets it.
+        store.publish_start_failure({"kind": "import", "file": "apps/worker/algorithm.py", "line": 1,
+                                     "error": "ModuleNotFoundError", "fix": "add it"})
+        store.clear_start_failure()
 
     with count_aws_calls(store.dynamodb, store.s3) as results_calls:
         done = store.get(job.job_id)

@@ -278,3 +278,19 @@ def test_a_write_whose_answer_was_lost_is_recognised_as_this_workers_own(local_a
     job = store.get(claimed.job_id)
     assert job.attempts == 1 and job.worker_id == "w1"  # no attempt burned, nobody else's
     assert job.status is (JobStatus.RUNNING if operation == "claim" else JobStatus.SUCCEEDED)
+
+
+def test_a_start_failure_is_counted_in_a_row_and_forgotten_by_a_start_that_publishes(store):
+    assert store.read_start_failure() is None
+    failure = {"kind": "import", "file": "apps/worker/algorithm.py", "line": None,
+               "error": "ModuleNotFoundError: No module named 'pandas'", "fix": "add pandas"}
+    assert store.publish_start_failure(failure) == 1
+    assert store.publish_start_failure(failure) == 2
+    read = store.read_start_failure()
+    assert {k: read[k] for k in failure} == failure and read["failures"] == 2 and read["at"].endswith("Z")
+    store.publish_description({"title": "fixed", "model_version": "v2"})
+    assert store.read_start_failure() is None
+    assert store.read_description()["title"] == "fixed"
+    assert store.publish_start_failure(failure) == 1  # the count starts again
+    store.clear_start_failure()
+    assert store.read_start_failure() is None and store.read_description()["title"] == "fixed"

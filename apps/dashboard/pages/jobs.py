@@ -205,7 +205,7 @@ def layout(services: Services) -> Any:
     return html.Div(
         [
             html.H1("Batch jobs"),
-            html.Div(launcher_banner(services), id="launcher-banner"),
+            html.Div([launcher_banner(services), algorithm_banner(start_failure(services))], id="launcher-banner"),
             html.Section(
                 [
                     html.Div(about(description), id="batch-about"),
@@ -466,6 +466,8 @@ def register(app: dash.Dash, services: Services) -> None:
             return dash.no_update, dash.no_update, dash.no_update, dash.no_update, FAST_REFRESH_MS, \
                 "The job list is not available right now; retrying..."
         rows = [job_row(job) for job in page.items]
+        if any(job.status is JobStatus.PENDING for job in page.items):  # one GetItem, only when a job waits
+            rows = say_why_jobs_wait(rows, start_failure(services))
         active = any(job.status.is_active for job in page.items)
         size = services.settings.jobs_page_size
         label = page_label(index, size, len(rows), bool(page.next_token))
@@ -513,4 +515,44 @@ def launcher_banner(services: Services) -> Any:
 def register_launcher_banner(app: dash.Dash, services: Services) -> None:
     @app.callback(Output("launcher-banner", "children"), Input("jobs-refresh", "n_intervals"))
     def refresh_launcher_banner(_ticks: int | None) -> Any:
-        return launcher_banner(services)
+        return [launcher_banner(services), algorithm_banner(start_failure(services))]
+
+
+# --- the algorithm banner: a batch algorithm that cannot start (or fails every job) is said so ---
+
+def start_failure(services: Services) -> dict[str, Any] | None:
+    """What the worker last published about its algorithm failing (jobkit: start failures), or None."""
+    try:
+        return services.store.read_start_failure()
+    except JobKitError as error:
+        log.warning("could not read the batch algorithm's start failure", extra={"error": str(error)})
+        return None
+
+
+def failure_text(failure: dict[str, Any]) -> str:
+    where = f"{failure.get('file', '')} line {failure['line']}" if failure.get("line") else str(failure.get("file", ""))
+    return f"{failure.get('error', 'unknown error')} ({where}). Fix: {failure.get('fix', 'see worker.log')}."
+
+
+def algorithm_banner(failure: dict[str, Any] | None) -> Any:
+    """"The batch algorithm cannot start: <error> (<file> line N). Fix: ..." with how often it was tried."""
+    if failure is None:
+        return None
+    head = ("The batch algorithm fails every job: " if failure.get("kind") == "every_job"
+            else "The batch algorithm cannot start: ")
+    tries = int(failure.get("failures", 1))
+    return html.Div(
+        [html.Strong(head), failure_text(failure), html.Br(),
+         f"Jobs wait in the queue until it is fixed. Tried {tries} time{'s' if tries != 1 else ''} in a row, "
+         f"last at {ui.when(str(failure.get('at', '')))}; after each failure the worker waits longer before "
+         "trying again, and restarts at once when the code changes."],
+        className="alert error", role="alert", id="algorithm-failure",
+    )
+
+
+def say_why_jobs_wait(rows: list[dict[str, Any]], failure: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Each pending job's details say why it waits while the algorithm cannot start."""
+    if failure is None or failure.get("kind") == "every_job":
+        return rows
+    reason = f"Waiting: the batch algorithm cannot start ({failure.get('error', 'see above')})"
+    return [{**row, "details": reason} if row["status"] == JobStatus.PENDING.value else row for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from typing import Any
+from urllib.parse import quote
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -15,7 +16,7 @@ from dashboard import charts, ui
 from dashboard.auth import current_user
 from dashboard.feedback_widget import widget
 from dashboard.outputs import typed_output
-from dashboard.predictor_client import InvalidInputs, PredictorUnavailable
+from dashboard.predictor_client import InvalidInputs, ModelFailed, PredictorUnavailable
 from dashboard.services import Services
 
 log = logging.getLogger("dashboard.predict")
@@ -67,13 +68,45 @@ def _field(spec: dict[str, Any]) -> Any:
     return field(spec, _field_id(spec["name"]), {"type": "field-error", "name": spec["name"]})
 
 
+def failure_notice(services: Services, error: PredictorUnavailable, notice_id: str) -> Any:
+    """The stakeholder's message; for an error in the model's code, below it what the data
+    scientist needs: the exception's type, message and line, and where its log lines are."""
+    if not isinstance(error, ModelFailed):
+        return ui.notice(str(error), notice_id=notice_id)
+    settings = services.settings
+    request = f"Lambda request id {error.request_id or '(none)'}: "
+    if settings.local_log_dir is not None:
+        where: list[Any] = [request + f"see {settings.local_log_dir / 'predictor.log'}."]
+    else:
+        where = [request + "search for it in ",
+                 html.A("the predictor's logs", href=function_console_url(settings.region, settings.predictor_function),
+                        target="_blank", rel="noopener", id=f"{notice_id}-logs"),
+                 " (the function's Monitor tab, View CloudWatch logs)."]
+    return html.Div([
+        html.Div(str(error), className="alert error", role="alert", id=notice_id),
+        html.Details([
+            html.Summary("Details for the model's developer"),
+            html.Pre(error.failure.detail(), className="error-detail", id=f"{notice_id}-detail"),
+            html.P(where, className="muted"),
+        ], className="error-details"),
+    ])
+
+
+def function_console_url(region: str, function: str) -> str:
+    """The Lambda console's page of `function` (a name or an ARN, with or without alias): its
+    Monitor tab's "View CloudWatch logs" opens whatever log group the function's logging config names."""
+    name = function.split(":")[6] if function.startswith("arn:") and function.count(":") >= 6 else function
+    return (f"https://{region}.console.aws.amazon.com/lambda/home?region={region}"
+            f"#/functions/{quote(name, safe='')}")
+
+
 def layout(services: Services) -> Any:
     try:
         model = services.predictor.describe()
     except PredictorUnavailable as error:
         return html.Div([
             html.H1("Predict"),
-            ui.notice(str(error), notice_id="describe-error"),
+            failure_notice(services, error, "describe-error"),
             html.A("Try again", href="/predict", className="button"),
         ])
     inputs = model["inputs"]
@@ -323,7 +356,7 @@ def register(app: dash.Dash, services: Services) -> None:
             return dash.no_update, field_errors(error.fields), ui.notice(
                 f"The model could not use these inputs: {error}" + (f" ({extra})" if extra else ""))
         except PredictorUnavailable as error:
-            return dash.no_update, field_errors({}), ui.notice(str(error), notice_id="predict-error")
+            return dash.no_update, field_errors({}), failure_notice(services, error, "predict-error")
         prediction_id = None
         with log_context(lambda_request_id=outcome.request_id):
             try:
