@@ -17,6 +17,7 @@ from jobkit import Job, JobKitError, JobStatus
 from dashboard import ui
 from dashboard.auth import current_user
 from dashboard.batch_input import check_against, check_columns, header_of, numeric_of
+from dashboard.descriptions import clean_description
 from dashboard.launcher import launch_health
 from dashboard.pages.predict import check_inputs, control, field
 from dashboard.services import Services, sample_bytes, samples
@@ -84,8 +85,9 @@ def job_row(job: Job) -> dict[str, Any]:
 
 
 def _description(services: Services) -> dict[str, Any] | None:
+    """The published description, checked field by field (every read of it on this page is this one)."""
     try:
-        return services.batch_description()
+        return clean_description(services.batch_description())
     except JobKitError as error:
         log.warning("could not read the batch description", extra={"error": str(error)})
         return None
