@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any
 
+from gunicorn import util
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers import gthread
 from werkzeug.exceptions import ClientDisconnected
@@ -30,6 +31,7 @@ log = logging.getLogger("dashboard.slow_clients")
 HEAD_END = b"\r\n\r\n"
 # Headers longer than this are left to gunicorn's own limits (limit_request_line/fields) to refuse.
 MAX_HEAD_BYTES = 64 * 1024
+DRAIN_SECONDS = 0.25  # how long a closing connection's unread bytes are drained, in a pool thread
 TIMEOUT_ANSWER = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -96,6 +98,12 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
     def handle(self, conn: Any) -> Any:
         if getattr(conn, "is_http2", False):
             return super().handle(conn)
+        result = self._handle(conn)
+        if result is False:
+            self._close_here(conn)
+        return result
+
+    def _handle(self, conn: Any) -> Any:
         head = conn.__dict__.setdefault("ml_head", _Head())
         if conn.initialized and not head.data:  # bytes of this request a body drain read ahead
             head.data += conn.parser.unreader.take_buffered()
@@ -112,6 +120,20 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
         conn.parser.unreader.sock = DeadlineReads(conn.sock, (head.since or time.monotonic()) + self.request_seconds)
         conn.ml_head = _Head()  # the next request on this connection starts afresh
         return super().handle(conn)
+
+    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+        # gthread drains a body the app did not read (a refused request) for up to 5 s in this
+        # thread; a client trickling it holds the thread all that time. Drain what is already
+        # here, else close: only a refused request's connection is lost, never an answer.
+        if not keepalive:
+            return False
+        return bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_SECONDS))
+
+    def _close_here(self, conn: Any) -> None:
+        """Close in this pool thread: gunicorn would linger up to 2 s for the client's FIN on its main
+        thread (util.close_graceful), and 20 slow clients stalled it, accepts and all, for 40 s."""
+        util.close_graceful(conn.sock, timeout=DRAIN_SECONDS)
+        conn.close = lambda graceful=False: None  # already closed: the main thread's close is a no-op
 
     def _collect(self, conn: Any, head: _Head) -> bool:
         """Read whatever has arrived (without waiting); False when the connection is to close."""

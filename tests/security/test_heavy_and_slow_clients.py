@@ -37,6 +37,7 @@ pytestmark = pytest.mark.timeout(600)
 BIG_CSV = b"a,b\n" + b"1,2\n" * 1_300_000
 UPLOADS = 4
 SLOW = 20  # connections of each kind
+REQUEST_SECONDS = 15
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ def served(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "PREDICTOR_FUNCTION": "never-called",
         "MAX_WORKERS": "0",
         "GUNICORN_WORKERS": "1",
+        "GUNICORN_REQUEST_TIMEOUT": str(REQUEST_SECONDS),  # short, for the trickled body below
         "LOG_LEVEL": "INFO",
     }
     log = folder / "dashboard.log"
@@ -152,10 +154,11 @@ def _unfinished_headers(port: int) -> socket.socket:
     return sock
 
 
-def _chunked_post(port: int) -> socket.socket:
+def _chunked_post(port: int, cookie: str = "") -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    signed = f"Cookie: ml_proto_session={cookie}\r\n".encode() if cookie else b""
     sock.sendall(b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Transfer-Encoding: chunked\r\n\r\n")
+                 + signed + b"Transfer-Encoding: chunked\r\n\r\n")
     return sock
 
 
@@ -204,6 +207,32 @@ def test_forty_slow_anonymous_connections_leave_health_fast(served):
     assert served.process.poll() is None
 
 
-def test_a_slow_request_is_logged_once_without_a_stack_trace(served):
+def test_a_signed_in_body_trickled_past_the_request_deadline_is_cut_off(served):
+    session = signed_in(served)
+    cookie = session.cookies["ml_proto_session"]
+    sock = _chunked_post(served.port, cookie)
+    started, answer = time.monotonic(), b""
+    sock.settimeout(1)
+    while time.monotonic() - started < REQUEST_SECONDS + 20 and b"\r\n" not in answer:
+        with contextlib.suppress(OSError):
+            sock.sendall(b"1\r\n{\r\n")  # a byte of body every second: never idle, never done
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        answer += data
+    took = time.monotonic() - started
+    sock.close()
+    print(f"\na signed-in chunked body trickled a byte a second: answered {answer[:30]!r} after {took:.1f} s "
+          f"(deadline {REQUEST_SECONDS} s)")
+    assert answer.startswith(b"HTTP/1.1 400") and took < REQUEST_SECONDS + 10
+    assert requests.get(f"{served.url}/health", timeout=5).ok
+
+
+def test_slow_clients_leave_no_stack_trace_in_the_log(served):
     text = Path(served.log).read_text(errors="replace")
-    assert "Traceback" not in text
+    assert "Traceback" not in text and "slow client refused" in text
