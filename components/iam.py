@@ -118,7 +118,7 @@ def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[
     owned = ("dynamodb:UpdateItem",) if access.owned_keys else ()
     table = [Statement("JobTable", [a for a in access.table if a not in owned], [table_arn, index_arn])]
     if owned:
-        table.append(Statement("JobTableOwnedWrites", [a for a in access.table if a in owned], [table_arn],
+        table.append(Statement("JobTableOwnedWrites", [a for a in access.table if a in owned], [table_arn, index_arn],
                                leading_keys_condition(access.owned_keys)))
     return [
         *table,
