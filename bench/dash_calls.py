@@ -90,9 +90,10 @@ def submit_sample(sample: str, token: str | None = None) -> dict[str, Any]:
             {"id": "job-upload", "property": "filename", "value": None},
             {"id": "sample-choice", "property": "value", "value": sample},
             {"id": "submit-token", "property": "data", "value": token or uuid.uuid4().hex},
-            # the batch form: no parameter fields filled (the defaults apply) and no note
-            {"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": []},
-            {"id": {"type": "batch-param", "name": "*"}, "property": "id", "value": []},
+            # the batch form: no parameter fields (an ALL pattern matching nothing is an empty list;
+            # the defaults apply) and no note
+            [],
+            [],
             {"id": "job-note", "property": "value", "value": ""},
         ],
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from jobkit import schema
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,12 @@ def service_role(
 
 @dataclass(frozen=True)
 class StoreAccess:
-    """Which jobkit operations a role performs, as DynamoDB item actions and S3 object actions."""
+    """Which jobkit operations a role performs, as DynamoDB item actions and S3 object actions;
+    with `owned_keys`, its UpdateItem only on items whose partition key matches one of them."""
 
     table: tuple[str, ...]
     objects: tuple[str, ...]
+    owned_keys: tuple[str, ...] = ()
 
 
 # Dashboard: submit (PutObject, PutItem), list and read (Query, GetItem, GetObject), cancel/retry
@@ -92,8 +95,19 @@ class StoreAccess:
 DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
                               ("s3:GetObject", "s3:PutObject"))
 # Worker: claim, heartbeat, complete, fail, release (Query, UpdateItem, GetItem); input and results.
+# It writes only job items and the batch description (schema.job_key, schema.DESCRIPTION_KEY), so
+# a worker's credentials cannot rewrite sessions, throttles, predictions or the feedback counts.
+# (A job's votes share its partition: LeadingKeys cannot tell them apart, the sort key is not in it.)
 WORKER_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
-                           ("s3:GetObject", "s3:PutObject"))
+                           ("s3:GetObject", "s3:PutObject"),
+                           owned_keys=("job#*", schema.DESCRIPTION_KEY["pk"]))
+
+
+def leading_keys_condition(patterns: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """Only items whose partition key matches a pattern. AWS: dynamodb:LeadingKeys is the request's
+    partition key values and must be used with ForAllValues (DynamoDB developer guide, "Using IAM
+    policy conditions for fine-grained access control")."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(patterns)}}
 
 
 def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str],
@@ -101,8 +115,13 @@ def job_store_statements(table_arn: pulumi.Input[str], bucket_arn: pulumi.Input[
     """`access` on the job table and its indexes, and on the objects under `prefix`."""
     index_arn = pulumi.Output.concat(table_arn, "/index/*")
     objects_arn = pulumi.Output.concat(bucket_arn, "/", prefix, "*")
+    owned = ("dynamodb:UpdateItem",) if access.owned_keys else ()
+    table = [Statement("JobTable", [a for a in access.table if a not in owned], [table_arn, index_arn])]
+    if owned:
+        table.append(Statement("JobTableOwnedWrites", [a for a in access.table if a in owned], [table_arn, index_arn],
+                               leading_keys_condition(access.owned_keys)))
     return [
-        Statement("JobTable", access.table, [table_arn, index_arn]),
+        *table,
         Statement("JobObjects", access.objects, [objects_arn]),
         # ListBucket lets a missing object answer 404 (NoSuchKey) rather than 403 (AccessDenied).
         # AWS does not say whether a grant under an s3:prefix condition counts for that, so the

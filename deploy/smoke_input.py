@@ -74,8 +74,9 @@ def submit_file_body(output: str, data: bytes, name: str, params: dict[str, Any]
              "value": "data:text/csv;base64," + base64.b64encode(data).decode()},
             {"id": "job-upload", "property": "filename", "value": name},
             {"id": "submit-token", "property": "data", "value": uuid.uuid4().hex},
-            {"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": list(params.values())},
-            {"id": {"type": "batch-param", "name": "*"}, "property": "id", "value": ids},
+            # an ALL pattern's entries as the browser sends them: one {id, property, value} a field
+            [{"id": i, "property": "value", "value": v} for i, v in zip(ids, params.values(), strict=True)],
+            [{"id": i, "property": "id", "value": i} for i in ids],
             {"id": "job-note", "property": "value", "value": "smoke test"},
         ],
     }

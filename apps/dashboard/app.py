@@ -18,7 +18,7 @@ from jobkit.login_throttle import LoginThrottle
 from jobkit.sessions import SessionGenerations
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import activity, auth, callback_guard, feedback_widget, request_ids, routes, security_headers
+from dashboard import activity, auth, callback_guard, feedback_widget, request_ids, routes, security_headers, uploads
 from dashboard.launcher import Launcher, Reconciler, make_launcher
 from dashboard.pages import feedback, job_detail, jobs, predict
 from dashboard.predictor_client import PredictorClient, lambda_client
@@ -91,20 +91,12 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     request_ids.install(server)
     # A request body larger than the biggest upload's callback is refused (413) before it is read.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-
-    @server.before_request
-    def refuse_oversized_streams() -> Any:
-        # A chunked body has no length to check: werkzeug stops reading at the limit and hands
-        # on a truncated body, so a body that reaches the limit is refused here instead.
-        request = flask.request
-        chunked = request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-        if chunked and len(request.get_data(cache=True)) >= settings.max_request_bytes:
-            return flask.jsonify(error="The request is too large."), 413
-        return None
+    uploads.PARSE_SLOTS.resize(settings.upload_parse_slots)
     auth.install(server, settings.logins, throttle or LoginThrottle(services.store),
                  generations or SessionGenerations(services.store), settings.signing_key(), title=TITLE,
                  session_hours=settings.session_hours, on_request=reconciler.ensure if reconciler else None)
     activity.install(server, services.store.dynamodb, services.store.settings.table)  # lets the sleeper judge idle
+    _refuse_oversized_streams(server, settings.max_request_bytes)  # after auth: no body read unsigned
     routes.install(server, settings.local_log_dir)
     app.layout = lambda: html.Div([dcc.Location(id="url"), _header(), html.Main(id="page", className="page")])
 
@@ -119,6 +111,21 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     app.services = services  # for tests and scripts
     app.reconciler = reconciler
     return app
+
+
+def _refuse_oversized_streams(server: flask.Flask, limit: int) -> None:
+    """Refuse (413) a chunked body that reaches `limit`. Installed after auth's check, so an
+    anonymous caller's body is never read: a slow one cannot hold a thread while it trickles."""
+
+    @server.before_request
+    def refuse_oversized_streams() -> Any:
+        # A chunked body has no length to check: werkzeug stops reading at the limit and hands
+        # on a truncated body, so a body that reaches the limit is refused here instead.
+        request = flask.request
+        chunked = request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and len(request.get_data(cache=True)) >= limit:
+            return flask.jsonify(error="The request is too large."), 413
+        return None
 
 
 class _ReconcilerOnce:

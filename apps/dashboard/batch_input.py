@@ -9,11 +9,11 @@ checks every cell, so this only refuses what would certainly fail.
 from __future__ import annotations
 
 import csv
-import io
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from dashboard.uploads import UploadRejected
+from dashboard.uploads import PARSE_SLOTS, UploadRejected, text_lines
 
 
 def _number(text: str, decimal_comma: bool) -> bool:
@@ -26,24 +26,48 @@ def _number(text: str, decimal_comma: bool) -> bool:
         return False
 
 
-def _table(data: bytes) -> tuple[list[str], list[list[str]], bool]:
-    text = data.decode("utf-8-sig")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            if any(cell.strip() for cell in row)]
-    return [c.strip() for c in rows[0]] if rows else [], rows[1:], delimiter == ";"
+@dataclass
+class TableScan:
+    """What one streaming pass over a file found: its header, its data rows (counted up to a
+    limit: `more` says rows followed), and per column how many cells are filled and are numbers."""
+
+    header: list[str]
+    rows: int
+    more: bool
+    filled: list[int]
+    numbers: list[int]
+
+    @property
+    def numeric(self) -> list[str]:
+        """The columns where at least half of the filled cells are numbers."""
+        return [name for name, filled, numbers in zip(self.header, self.filled, self.numbers, strict=True)
+                if numbers and numbers * 2 >= filled]
 
 
-def numeric_columns(header: list[str], rows: list[list[str]], decimal_comma: bool = False) -> list[str]:
-    """The columns where at least half of the filled cells are numbers."""
-    found = []
-    for position, name in enumerate(header):
-        filled = [row[position] for row in rows if position < len(row) and row[position].strip()]
-        numbers = sum(_number(cell, decimal_comma) for cell in filled)
-        if numbers and numbers * 2 >= len(filled):
-            found.append(name)
-    return found
+def scan(data: bytes, max_rows: int | None = None) -> TableScan:
+    """One pass over the file as the worker reads it (the delimiter its first line uses most),
+    keeping no rows; with `max_rows`, it stops after max_rows + 1 data rows."""
+    with PARSE_SLOTS.slot():
+        first_line = data[:65536].decode("utf-8-sig", errors="ignore").lstrip("\r\n").split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=first_line.count)
+        decimal_comma = delimiter == ";"
+        found = TableScan([], 0, False, [], [])
+        for row in csv.reader(text_lines(data, "The file"), delimiter=delimiter):
+            if not any(cell.strip() for cell in row):
+                continue
+            if not found.header:
+                found.header = [c.strip() for c in row]
+                found.filled, found.numbers = [0] * len(found.header), [0] * len(found.header)
+                continue
+            if max_rows is not None and found.rows >= max_rows + 1:
+                found.more = True
+                break
+            found.rows += 1
+            for position, cell in enumerate(row[:len(found.header)]):
+                if cell.strip():
+                    found.filled[position] += 1
+                    found.numbers[position] += _number(cell, decimal_comma)
+        return found
 
 
 def check_against(description: dict[str, Any] | None, name: str, data: bytes) -> None:
@@ -51,17 +75,18 @@ def check_against(description: dict[str, Any] | None, name: str, data: bytes) ->
     rules = (description or {}).get("input")
     if not isinstance(rules, dict):
         return  # no description published yet: the worker's own checks decide
-    header, rows, decimal_comma = _table(data)
     title = (description or {}).get("title") or "This job"
     min_rows, max_rows = rules.get("min_rows"), rules.get("max_rows")
-    if isinstance(min_rows, int) and len(rows) < min_rows:
-        raise UploadRejected(f"{name} has {len(rows)} data rows; {title} needs at least {min_rows}.")
-    if isinstance(max_rows, int) and len(rows) > max_rows:
-        raise UploadRejected(f"{name} has {len(rows):,} data rows; {title} takes at most {max_rows:,}.")
+    found = scan(data, max_rows if isinstance(max_rows, int) else None)
+    header = found.header
+    if isinstance(min_rows, int) and found.rows < min_rows:
+        raise UploadRejected(f"{name} has {found.rows} data rows; {title} needs at least {min_rows}.")
+    if isinstance(max_rows, int) and found.rows > max_rows:
+        raise UploadRejected(f"{name} has more than {max_rows:,} data rows; {title} takes at most {max_rows:,}.")
     max_columns = rules.get("max_columns")
     if isinstance(max_columns, int) and len(header) > max_columns:
         raise UploadRejected(f"{name} has {len(header)} columns; {title} takes at most {max_columns}.")
-    numeric = numeric_columns(header, rows, decimal_comma)
+    numeric = found.numeric
     for column in rules.get("columns") or []:
         if not isinstance(column, dict) or not column.get("required"):
             continue
@@ -78,13 +103,12 @@ def check_against(description: dict[str, Any] | None, name: str, data: bytes) ->
 
 def header_of(data: bytes) -> list[str]:
     """The file's column names (its first non-empty row), as the worker reads them."""
-    return _table(data)[0]
+    return scan(data, max_rows=0).header
 
 
 def numeric_of(data: bytes) -> list[str]:
     """The file's numeric columns, as `numeric_columns` counts them."""
-    header, rows, decimal_comma = _table(data)
-    return numeric_columns(header, rows, decimal_comma)
+    return scan(data).numeric
 
 
 def check_columns(description: dict[str, Any] | None, name: str, data: bytes, params: dict[str, Any]) -> None:
@@ -93,8 +117,8 @@ def check_columns(description: dict[str, Any] | None, name: str, data: bytes, pa
     specs = [p for p in (description or {}).get("params") or [] if isinstance(p, dict) and p.get("type") == "column"]
     if not specs:
         return
-    header, rows, decimal_comma = _table(data)
-    numeric = numeric_columns(header, rows, decimal_comma)
+    found = scan(data)
+    header, numeric = found.header, found.numeric
     for spec in specs:
         label = spec.get("label") or spec.get("name")
         picked = params.get(spec.get("name"))

@@ -3,6 +3,7 @@ build the dashboard's own feedback chart."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,32 @@ SVG_TWIN = {"scattergl": "scatter", "scatterpolargl": "scatterpolar", "heatmapgl
 WEBGL_ONLY = frozenset({"scatter3d", "surface", "mesh3d", "cone", "streamtube", "volume", "isosurface",
                         "splom", "parcoords", "pointcloud", "scattermapbox", "densitymapbox",
                         "choroplethmapbox", "scattermap", "densitymap", "choroplethmap"})
+
+
+# Plotly draws its strings as a subset of HTML (<a href>, <b>, <br>, <span style>...) and decodes these
+# entities (plotly.js src/lib/svg_text_utils.js, convertEntities): an `&` that already starts one is
+# left alone, so text the worker escaped is not escaped twice.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:#\d+|#x[0-9a-fA-F]+|[a-z]+);)")
+# Plotly's own mini-languages (hovertemplate, texttemplate, tickformat...) and image URLs, written by
+# code: their markup (the `<br>` of a hovertemplate) is meant.
+_NOT_TEXT = ("template", "format", "source")
+
+
+def as_text(value: str) -> str:
+    """The string with `<`, `>` and bare `&` as entities: plotly shows it as typed, not as markup."""
+    return _BARE_AMPERSAND.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_only(node: Any, key: str = "") -> Any:
+    """A chart description (or part) with every string shown as text (`as_text`), except the values
+    of template, format and image-source keys."""
+    if isinstance(node, str):
+        return node if key.endswith(_NOT_TEXT) else as_text(node)
+    if isinstance(node, dict):
+        return {k: text_only(v, k if isinstance(k, str) else "") for k, v in node.items()}
+    if isinstance(node, list):
+        return [text_only(v, key) for v in node]
+    return node
 
 
 def is_chart(chart: Any) -> bool:
@@ -42,6 +69,8 @@ def graph(chart: Any, graph_id: str | dict[str, Any] | None = None, height: int 
     """A dcc.Graph for one chart description, or a short note when it is not one."""
     if not is_chart(chart):
         return html.P("This chart could not be shown (its description is not a plotly figure).", className="muted")
+    # Chart text often comes from the data (column names, labels, class names): never markup.
+    chart = text_only(chart)
     webgl = needs_webgl(chart["data"])
     if webgl:
         return html.P(f"This chart could not be shown: its {', '.join(webgl)} traces need WebGL, which many "
@@ -60,6 +89,7 @@ class VersionFeedback:
     model_version: str
     up: int
     down: int
+    voters: int = 0  # the people behind the votes: one person's 20 votes are 20 votes and 1 voter
 
     @property
     def total(self) -> int:
@@ -73,7 +103,8 @@ class VersionFeedback:
 def summarise_feedback(rows: Iterable[dict[str, Any]]) -> list[VersionFeedback]:
     """The store's per-version counts (newest version first) as VersionFeedback, empty ones left out."""
     return [VersionFeedback(row.get("model_version") or "(unknown version)", int(row.get("up", 0)),
-                            int(row.get("down", 0))) for row in rows if row.get("up") or row.get("down")]
+                            int(row.get("down", 0)), int(row.get("voters", 0)))
+            for row in rows if row.get("up") or row.get("down")]
 
 
 def feedback_chart(summary: list[VersionFeedback]) -> dict[str, Any]:

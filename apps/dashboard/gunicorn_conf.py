@@ -2,8 +2,9 @@
 
 Threads serve many stakeholders at once: Dash callbacks mostly wait on DynamoDB, S3 and Lambda.
 Its variables are read into `dashboard.settings.ServerSettings` (GUNICORN_WORKERS and
-GUNICORN_THREADS size it, GUNICORN_BIND or PORT choose the address, GUNICORN_ACCESS_LOG=none
-turns off the JSON access line per request).
+GUNICORN_THREADS size it, GUNICORN_BIND or PORT choose the address, GUNICORN_HEADER_TIMEOUT and
+GUNICORN_REQUEST_TIMEOUT bound each request, GUNICORN_ACCESS_LOG=none turns off the JSON access
+line per request).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from dashboard.settings import ServerSettings
+from dashboard.slow_clients import DeadlineThreadWorker
 
 
 class JsonAccessLogger(Logger):
@@ -46,7 +48,10 @@ SERVER = ServerSettings.from_env()
 bind = SERVER.bind
 workers = SERVER.workers
 threads = SERVER.threads
-worker_class = "gthread"
+# gthread with a deadline per request (slow_clients.py): slow clients cannot hold its threads.
+worker_class = "dashboard.slow_clients.DeadlineThreadWorker"
+DeadlineThreadWorker.header_seconds = SERVER.header_timeout
+DeadlineThreadWorker.request_seconds = SERVER.request_timeout
 timeout = SERVER.timeout
 keepalive = SERVER.keepalive
 graceful_timeout = 20

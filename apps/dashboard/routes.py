@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,24 @@ from jobkit.errors import InvalidRequest
 MAX_LOG_LINES = 1000
 
 
+def is_line_of(line: str, job_id: str) -> bool:
+    """Whether a worker.log JSON line was logged for `job_id` (its `job_id` field, not a quote of it)."""
+    if job_id not in line:  # cheap pre-filter; most lines are other jobs'
+        return False
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(entry, dict) and entry.get("job_id") == job_id
+
+
 def job_log_lines(log_dir: Path, job_id: str, limit: int = MAX_LOG_LINES) -> list[str]:
-    """The last `limit` lines of worker.log that mention the job id."""
+    """The last `limit` lines of worker.log whose `job_id` field is this job's id."""
     path = log_dir / "worker.log"
     if not path.exists():
         return []
     with path.open(encoding="utf-8", errors="replace") as lines:
-        return list(deque((line.rstrip("\n") for line in lines if job_id in line), maxlen=limit))
+        return list(deque((line.rstrip("\n") for line in lines if is_line_of(line, job_id)), maxlen=limit))
 
 
 def install(server: flask.Flask, log_dir: Path | None) -> None:

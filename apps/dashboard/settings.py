@@ -83,6 +83,9 @@ class DashboardSettings:
     predictor_function: str
     region: str = "us-east-1"
     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    # Uploads decoded and parsed at once per process (the rest wait): bounds the memory a few
+    # concurrent big uploads take (cloud: 512 MiB for 2 workers).
+    upload_parse_slots: int = 2
     launcher: str = "subprocess"  # or "ecs"
     max_workers: int = 2
     ecs: EcsWorkerSettings | None = None
@@ -162,6 +165,7 @@ class DashboardSettings:
                 predictor_function=environ["PREDICTOR_FUNCTION"],
                 region=store.region,
                 upload_max_bytes=int(environ.get("UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES)),
+                upload_parse_slots=int(environ.get("UPLOAD_PARSE_SLOTS", 2)),
                 launcher=launcher,
                 max_workers=int(environ.get("MAX_WORKERS", 2)),
                 ecs=ecs,
@@ -189,6 +193,7 @@ class DashboardSettings:
         env = {
             "PREDICTOR_FUNCTION": self.predictor_function,
             "UPLOAD_MAX_BYTES": str(self.upload_max_bytes),
+            "UPLOAD_PARSE_SLOTS": str(self.upload_parse_slots),
             "WORKER_LAUNCHER": self.launcher,
             "MAX_WORKERS": str(self.max_workers),
             "LOG_LEVEL": self.log_level,
@@ -233,7 +238,8 @@ def owner_only_secret(path: Path, variable: str) -> str:
 @dataclass(frozen=True)
 class ServerSettings:
     """How gunicorn serves the dashboard: GUNICORN_BIND (or PORT), GUNICORN_WORKERS,
-    GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_ACCESS_LOG and LOG_LEVEL."""
+    GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_HEADER_TIMEOUT,
+    GUNICORN_REQUEST_TIMEOUT, GUNICORN_ACCESS_LOG and LOG_LEVEL."""
 
     bind: str = "0.0.0.0:8050"
     workers: int = 2
@@ -242,6 +248,10 @@ class ServerSettings:
     # Must outlast the load balancer's idle timeout (Pulumi sets it), so the ALB never reuses a
     # connection gunicorn already closed.
     keepalive: int = 75
+    # A request's headers must be in this many seconds after its first byte, and all of it
+    # (headers and body) in request_timeout: slow clients cannot hold the threads (slow_clients.py).
+    header_timeout: int = 10
+    request_timeout: int = 120
     access_log: bool = True  # one JSON line per request; GUNICORN_ACCESS_LOG=none turns it off
     log_level: str = "info"
 
@@ -250,7 +260,9 @@ class ServerSettings:
         """Read the variables; a malformed number raises SettingsError naming it."""
         numbers = {}
         for name, field_name in (("GUNICORN_WORKERS", "workers"), ("GUNICORN_THREADS", "threads"),
-                                 ("GUNICORN_TIMEOUT", "timeout"), ("GUNICORN_KEEPALIVE", "keepalive")):
+                                 ("GUNICORN_TIMEOUT", "timeout"), ("GUNICORN_KEEPALIVE", "keepalive"),
+                                 ("GUNICORN_HEADER_TIMEOUT", "header_timeout"),
+                                 ("GUNICORN_REQUEST_TIMEOUT", "request_timeout")):
             raw = environ.get(name, str(getattr(cls, field_name)))
             try:
                 numbers[field_name] = int(raw)
@@ -273,6 +285,8 @@ class ServerSettings:
             "GUNICORN_THREADS": str(self.threads),
             "GUNICORN_TIMEOUT": str(self.timeout),
             "GUNICORN_KEEPALIVE": str(self.keepalive),
+            "GUNICORN_HEADER_TIMEOUT": str(self.header_timeout),
+            "GUNICORN_REQUEST_TIMEOUT": str(self.request_timeout),
             "GUNICORN_ACCESS_LOG": "json" if self.access_log else "none",
             "LOG_LEVEL": self.log_level.upper(),
         }

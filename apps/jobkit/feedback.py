@@ -12,7 +12,7 @@ from typing import Any
 from jobkit import schema
 from jobkit.codec import deserialize, serialize
 from jobkit.errors import InvalidRequest, PredictionNotFound
-from jobkit.records import Feedback, Page, Prediction, utc_now_iso
+from jobkit.records import Feedback, JobStatus, Page, Prediction, utc_now_iso
 
 _MAX_COMMENT = 2000
 
@@ -83,6 +83,9 @@ class PredictionsAndFeedback:
         if not user:
             raise InvalidRequest("Feedback needs a user")
         target = self.get(target_id) if target_kind == "job" else self.get_prediction(target_id)
+        if target_kind == "job" and target.status is not JobStatus.SUCCEEDED:
+            # Feedback is about a result: a failed or unfinished job has none (and no model version).
+            raise InvalidRequest("Only a job that succeeded can get feedback")
         earlier = self.get_vote(target_kind, target_id, user)
         now = self.clock()
         feedback = Feedback(
@@ -102,16 +105,32 @@ class PredictionsAndFeedback:
         old = deserialize(response["Attributes"]).get("rating") if response.get("Attributes") else None
         up = (rating == 1) - (old == 1)
         down = (rating == -1) - (old == -1)
+        voters = self._count_voter(feedback) if old is None else 0
         if up or down:
             self._ddb(
                 "UpdateItem",
                 context,
                 Key=serialize(schema.vote_count_key(feedback.model_version)),
-                UpdateExpression="ADD up :up, down :down SET model_version = :version, latest = :latest",
-                ExpressionAttributeValues=serialize({":up": up, ":down": down, ":version": feedback.model_version,
+                UpdateExpression="ADD up :up, down :down, voters :voters "
+                                 "SET model_version = :version, latest = :latest",
+                ExpressionAttributeValues=serialize({":up": up, ":down": down, ":voters": voters,
+                                                     ":version": feedback.model_version,
                                                      ":latest": feedback.created_at}),
             )
         return feedback
+
+    def _count_voter(self, feedback: Feedback) -> int:
+        """1 when this is the user's first vote for the target's model version, else 0. The atomic
+        ADD answers each of two racing first votes with a different count, so one user counts once."""
+        response = self._ddb(
+            "UpdateItem",
+            {"target_id": feedback.target_id, "user": feedback.user},
+            Key=serialize(schema.voter_key(feedback.model_version, feedback.user)),
+            UpdateExpression="ADD targets :one",
+            ExpressionAttributeValues=serialize({":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(deserialize(response["Attributes"])["targets"] == 1)
 
     def get_vote(self, target_kind: str, target_id: str, user: str) -> Feedback | None:
         """`user`'s current vote on one job or prediction, or None."""
@@ -123,11 +142,13 @@ class PredictionsAndFeedback:
         return Feedback.from_item(deserialize(response["Item"])) if "Item" in response else None
 
     def feedback_summary(self) -> list[dict[str, Any]]:
-        """Thumbs up and down per model version, over every vote ever given (newest version first)."""
+        """Thumbs up and down per model version, over every vote ever given, and how many people
+        gave them (newest version first)."""
         rows = self._query_all({"listing": "feedback-summary"}, KeyConditionExpression="pk = :pk",
                                ExpressionAttributeValues={":pk": {"S": schema.FEEDBACK_SUMMARY}})
         summary = [{"model_version": row.get("model_version", ""), "up": int(row.get("up", 0)),
-                    "down": int(row.get("down", 0)), "latest": row.get("latest", "")} for row in rows]
+                    "down": int(row.get("down", 0)), "voters": int(row.get("voters", 0)),
+                    "latest": row.get("latest", "")} for row in rows]
         return sorted(summary, key=lambda row: row["latest"], reverse=True)
 
     def list_feedback(self, target_kind: str, target_id: str) -> list[Feedback]:

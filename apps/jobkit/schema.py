@@ -9,6 +9,7 @@ One table holds three kinds of item, each keyed by `pk`/`sk`:
   prediction  pk=prediction#<id>  sk=prediction
   feedback    pk=<target's pk>    sk=feedback#<user>        one vote per user per target
   vote count  pk=feedback-summary sk=version#<model version>  up/down counters over every vote
+  voter       pk=feedback-voters  sk=version#<version>#user#<user>  targets one user voted on
   algorithm   pk=algorithm#batch  sk=description    what the batch job does (the worker publishes it)
   throttle    pk=throttle#<sha256 of the key>  sk=throttle   failed logins per user name or address
   session     pk=session#<sha256 of the user>  sk=session    the user's session generation
@@ -166,6 +167,14 @@ def vote_key(target_kind: str, target_id: str, user: str) -> dict[str, str]:
 
 def vote_count_key(model_version: str) -> dict[str, str]:
     return {"pk": FEEDBACK_SUMMARY, "sk": f"version#{model_version}"}
+
+
+FEEDBACK_VOTERS = "feedback-voters"
+
+
+def voter_key(model_version: str, user: str) -> dict[str, str]:
+    """How many targets one user voted on for one model version (the summary counts voters by it)."""
+    return {"pk": FEEDBACK_VOTERS, "sk": f"version#{model_version}#user#{user}"}
 
 
 def throttle_key(key: str) -> dict[str, str]:

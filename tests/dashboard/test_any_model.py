@@ -182,9 +182,10 @@ def test_a_sample_declared_beside_the_algorithm_is_offered_and_submitted(dash_ca
         [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
         state=[prop("job-upload", "filename", None), prop("sample-choice", "value", "fixture-scores.csv"),
                prop("submit-token", "data", "sample-token"),
-               {"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": ["lowest", "price"]},
-               {"id": {"type": "batch-param", "name": "*"}, "property": "id",
-                "value": [{"type": "batch-param", "name": "direction"}, {"type": "batch-param", "name": "rank_by"}]},
+               [{"id": {"type": "batch-param", "name": n}, "property": "value", "value": v}
+                for n, v in (("direction", "lowest"), ("rank_by", "price"))],
+               [prop({"type": "batch-param", "name": n}, "id", {"type": "batch-param", "name": n})
+                for n in ("direction", "rank_by")],
                prop("job-note", "value", "")],
         changed=["sample-submit.n_clicks"],
     )
@@ -204,9 +205,7 @@ def test_only_the_algorithms_published_samples_can_be_run(dash_call, store, unpu
         "submit-message.children",
         [prop("job-upload", "contents", None), prop("sample-submit", "n_clicks", 1)],
         state=[prop("job-upload", "filename", None), prop("sample-choice", "value", unpublished),
-               prop("submit-token", "data", "t"), {"id": {"type": "batch-param", "name": "*"}, "property": "value",
-                                                   "value": []},
-               {"id": {"type": "batch-param", "name": "*"}, "property": "id", "value": []},
+               prop("submit-token", "data", "t"), [], [],
                prop("job-note", "value", "")],
         changed=["sample-submit.n_clicks"],
     )

@@ -125,3 +125,28 @@ def test_feedback_chart_stacks_up_and_down_per_version():
 def test_empty_feedback_page_says_how_to_give_some(dash_call):
     page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/feedback")]))
     assert "No feedback yet" in page
+
+
+def test_votes_on_a_failed_or_unfinished_job_are_refused_and_not_counted(dash_call, store):
+    pending = store.submit(owner="bob", client_token="p", input_bytes=b"a\n1\n")
+    store.submit(owner="bob", client_token="f", input_bytes=b"a\n2\n")
+    claimed = store.claim("w")
+    failed = store.fail(claimed, "broken", retryable=False)
+    for job in (failed, pending if pending.job_id != failed.job_id else store.get(pending.job_id)):
+        out = json.dumps(give(dash_call, "job", job.job_id, 1))
+        assert "could not be saved" in out and "succeeded" in out
+    assert store.feedback_summary() == [] and store.list_recent_feedback().items == []
+
+
+def test_the_summary_counts_voters_as_well_as_votes(dash_call, store):
+    targets = [record(store, "v1") for _ in range(20)]
+    for target in targets:  # one user voting on 20 of their own predictions
+        store.add_feedback(target_kind="prediction", target_id=target, user="alice", rating=1)
+    store.add_feedback(target_kind="prediction", target_id=targets[0], user="bob", rating=-1)
+    store.add_feedback(target_kind="prediction", target_id=targets[0], user="alice", rating=-1)  # changed: same voter
+    (row,) = store.feedback_summary()
+    assert (row["up"], row["down"], row["voters"]) == (19, 2, 2)
+    page = json.dumps(dash_call.call("page.children", [prop("url", "pathname", "/feedback")]))
+    assert '"Voters"' in page and '"num voter-count"' in page
+    (shown,) = summarise_feedback(store.feedback_summary())
+    assert shown.voters == 2

@@ -150,6 +150,17 @@ def test_local_logs_route_shows_only_that_jobs_lines(alice, store, dashboard_set
     assert len(job_log_lines(log_dir, job.job_id)) == 2
 
 
+def test_log_lines_of_other_jobs_that_quote_the_id_are_not_its_own(tmp_path):
+    mine, other = "a" * 32, "b" * 32
+    (tmp_path / "worker.log").write_text(
+        json.dumps({"message": "claimed", "job_id": mine}) + "\n"
+        + json.dumps({"message": f"retrying after {mine} failed", "job_id": other}) + "\n"
+        + json.dumps({"message": "no job field", "note": mine}) + "\n"
+        + f"Traceback mentioning {mine}\n"
+        + json.dumps([mine]) + "\n")
+    assert [json.loads(line)["message"] for line in job_log_lines(tmp_path, mine)] == ["claimed"]
+
+
 def test_cloud_logs_link_is_the_cloudwatch_console_filtered_by_job():
     url = cloudwatch_url("eu-west-1", "/ecs/ml-proto-worker", "ab" * 16)
     assert url.startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:")

@@ -262,7 +262,7 @@ def test_the_jobs_page_says_when_workers_cannot_be_started(ecs, dashboard_settin
         state=[prop("job-upload", "filename", None), prop("sample-choice", "value", FIXTURE_SAMPLE),
                prop("submit-token", "data", "t-banner"),
                # the batch form's parameter fields (none here) and its optional job note
-               *[{"id": {"type": "batch-param", "name": "*"}, "property": p, "value": []} for p in ("value", "id")],
+               [], [],
                prop("job-note", "value", "")],
         changed=["sample-submit.n_clicks"],
     )

@@ -15,7 +15,14 @@ def test_defaults_and_the_variables_pulumi_sets():
     assert ServerSettings.from_env({"GUNICORN_BIND": "127.0.0.1:8060", "PORT": "9000"}).bind == "127.0.0.1:8060"
 
 
-@pytest.mark.parametrize(("name", "value"), [("GUNICORN_THREADS", "many"), ("GUNICORN_WORKERS", "0")])
+def test_the_request_deadlines_are_settings():
+    server = ServerSettings.from_env({"GUNICORN_HEADER_TIMEOUT": "5", "GUNICORN_REQUEST_TIMEOUT": "30"})
+    assert (server.header_timeout, server.request_timeout) == (5, 30)
+    assert ServerSettings.from_env(server.to_env()) == server
+
+
+@pytest.mark.parametrize(("name", "value"), [("GUNICORN_THREADS", "many"), ("GUNICORN_WORKERS", "0"),
+                                             ("GUNICORN_HEADER_TIMEOUT", "soon"), ("GUNICORN_REQUEST_TIMEOUT", "0")])
 def test_a_bad_value_is_refused_by_name(name, value):
     with pytest.raises(SettingsError, match=name):
         ServerSettings.from_env({name: value})

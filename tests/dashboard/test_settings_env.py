@@ -32,6 +32,7 @@ def dashboards(draw: st.DrawFn) -> DashboardSettings:
         predictor_function=draw(names),
         region=store.region,
         upload_max_bytes=draw(st.integers(1, 10**10)),
+        upload_parse_slots=draw(st.integers(1, 64)),
         launcher=launcher,
         max_workers=draw(st.integers(0, 100)),
         ecs=draw(ecs_workers) if launcher == "ecs" else None,

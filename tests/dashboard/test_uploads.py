@@ -68,9 +68,9 @@ def _description() -> dict:
 
 
 def _param_state(params):
-    return [{"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": list(params.values())},
-            {"id": {"type": "batch-param", "name": "*"}, "property": "id",
-             "value": [{"type": "batch-param", "name": k} for k in params]}]
+    ids = [{"type": "batch-param", "name": k} for k in params]  # the browser's lists, one entry a field
+    return [[{"id": i, "property": "value", "value": v} for i, v in zip(ids, params.values(), strict=True)],
+            [{"id": i, "property": "id", "value": i} for i in ids]]
 
 
 def _submit(dash_call, data: bytes, name: str = "upload.csv", params=None, note=""):

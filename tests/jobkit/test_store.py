@@ -229,6 +229,11 @@ def test_feedback_on_predictions_and_jobs(store):
     )
     assert store.get_prediction(prediction.prediction_id).inputs == {"x": 1.5}
     job = submit(store, "t")
+    with pytest.raises(InvalidRequest, match="succeeded"):  # feedback is about a result
+        store.add_feedback(target_kind="job", target_id=job.job_id, user="carol", rating=-1)
+    claimed = store.claim("w")
+    store.write_result(claimed, b"a\n1\n", {"charts": []})
+    store.complete(claimed, "m2")
     store.add_feedback(target_kind="prediction", target_id=prediction.prediction_id, user="bob", rating=1)
     store.add_feedback(target_kind="job", target_id=job.job_id, user="carol", rating=-1, comment="odd")
     on_prediction = store.list_feedback("prediction", prediction.prediction_id)

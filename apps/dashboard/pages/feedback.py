@@ -30,10 +30,12 @@ def layout(services: Services) -> Any:
             "No feedback yet. Use the thumbs under a prediction or on a job page.", className="muted",
             id="feedback-empty")])
     votes = sum(s.total for s in summary)
-    scope = f"{votes:,} votes in all, one per person per prediction or job (a changed vote counts once)."
+    scope = (f"{votes:,} votes in all, one per person per prediction or job (a changed vote counts once). "
+             "Few voters behind many votes is one person's view.")
     rows = [html.Tr([html.Td(s.model_version, className="version-cell"), html.Td(str(s.up), className="num up-count"),
                      html.Td(str(s.down), className="num down-count"),
-                     html.Td(f"{s.positive_share:.0%}", className="num")]) for s in summary]
+                     html.Td(f"{s.positive_share:.0%}", className="num"),
+                     html.Td(str(s.voters), className="num voter-count")]) for s in summary]
     comments = [item for item in items if item.comment][:SHOWN_COMMENTS]
     return html.Div([
         html.H1("Feedback"),
@@ -42,7 +44,7 @@ def layout(services: Services) -> Any:
             html.Section([
                 html.Table([
                     html.Thead(html.Tr([html.Th("Model version"), html.Th("Thumbs up"), html.Th("Thumbs down"),
-                                        html.Th("Positive")])),
+                                        html.Th("Positive"), html.Th("Voters")])),
                     html.Tbody(rows),
                 ], className="table", id="feedback-table"),
             ], className="card feedback-table-card"),

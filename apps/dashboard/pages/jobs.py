@@ -17,6 +17,7 @@ from jobkit import Job, JobKitError, JobStatus
 from dashboard import ui
 from dashboard.auth import current_user
 from dashboard.batch_input import check_against, check_columns, header_of, numeric_of
+from dashboard.descriptions import clean_description
 from dashboard.hidden_tab import pause_while_hidden
 from dashboard.launcher import launch_health
 from dashboard.pages.predict import check_inputs, control, field
@@ -85,8 +86,9 @@ def job_row(job: Job) -> dict[str, Any]:
 
 
 def _description(services: Services) -> dict[str, Any] | None:
+    """The published description, checked field by field (every read of it on this page is this one)."""
     try:
-        return services.batch_description()
+        return clean_description(services.batch_description())
     except JobKitError as error:
         log.warning("could not read the batch description", extra={"error": str(error)})
         return None
@@ -282,7 +284,9 @@ def submit_input(services: Services, trigger: str, contents: str | None, filenam
         if not contents:
             raise dash.exceptions.PreventUpdate
         data = decode_upload(contents, services.settings.upload_max_bytes)
-        upload = check_csv(filename or "upload.csv", data)
+        rules = (description or {}).get("input")
+        max_rows = rules.get("max_rows") if isinstance(rules, dict) else None
+        upload = check_csv(filename or "upload.csv", data, max_rows if isinstance(max_rows, int) else None)
         name, data = upload.name, upload.data
     elif sample not in samples(description):
         raise UploadRejected("Please choose one of the samples.")
