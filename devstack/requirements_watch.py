@@ -58,8 +58,11 @@ def pip_install(lock: Path, python: str = sys.executable) -> Installed:
         return Installed(False, f"pip took longer than {INSTALL_TIMEOUT_SECONDS:.0f}s",
                          time.monotonic() - started)
     lines = [line.strip() for line in (done.stderr + done.stdout).splitlines()
-             if line.strip() and not line.startswith("WARNING: Location")]
-    return Installed(done.returncode == 0, lines[-1] if lines else "", time.monotonic() - started)
+             if line.strip() and not line.startswith("WARNING")]
+    # pip's ERROR line says what went wrong; its first sentence is enough for the terminal.
+    errors = [line.split(". ", 1)[0] for line in lines if line.startswith("ERROR")]
+    detail = errors[0] if errors else (lines[-1] if lines else "")
+    return Installed(done.returncode == 0, detail, time.monotonic() - started)
 
 
 def _snapshot(files: Iterable[Path]) -> Snapshot:
@@ -123,7 +126,7 @@ class RequirementsWatch:
                                                       "seconds": round(result.seconds, 2)})
             if not result.ok:
                 say(f"{self._shown(lock)} changed but pip could not install it ({result.detail}); "
-                    f"the {PARTS[app]} keep running on the old set: fix it and save again.")
+                    "nothing was restarted: fix it and save again.")
                 continue
             try:
                 self.restart(PARTS[app])
