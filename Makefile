@@ -74,17 +74,21 @@ check: venv
 # hashes (uv, pinned in requirements-dev.txt; only PyPI is asked). A version a lock already pins
 # stays unless LOCK_ARGS says otherwise: make lock LOCK_ARGS=--upgrade (or --upgrade-package NAME).
 # The images run Python 3.12 on Linux; the GPU lock is held to the worker's pins, for x86_64.
+# (tests/images/engine/awslambdaric.txt is the Lambda stand-in base's, for Debian's Python 3.11.)
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --no-config --system-certs --generate-hashes \
-  --default-index https://pypi.org/simple --python-version 3.12 --custom-compile-command "make lock" $(LOCK_ARGS)
+  --default-index https://pypi.org/simple --custom-compile-command "make lock" $(LOCK_ARGS)
 
 lock: venv
 	@for app in dashboard predictor worker; do \
-	  $(UV_COMPILE) --python-platform linux apps/$$app/requirements.in -o apps/$$app/requirements.txt || exit 1; \
+	  $(UV_COMPILE) --python-version 3.12 --python-platform linux apps/$$app/requirements.in \
+	    -o apps/$$app/requirements.txt || exit 1; \
 	  echo "apps/$$app/requirements.txt: $$(grep -c '^[A-Za-z0-9]' apps/$$app/requirements.txt) packages pinned"; \
 	done
-	@$(UV_COMPILE) --python-platform x86_64-manylinux_2_28 -c apps/worker/requirements.txt \
+	@$(UV_COMPILE) --python-version 3.12 --python-platform x86_64-manylinux_2_28 -c apps/worker/requirements.txt \
 	  apps/worker/requirements-gpu.in -o apps/worker/requirements-gpu.txt
 	@echo "apps/worker/requirements-gpu.txt: $$(grep -c '^[A-Za-z0-9]' apps/worker/requirements-gpu.txt) packages pinned"
+	@$(UV_COMPILE) --python-version 3.11 --python-platform linux tests/images/engine/awslambdaric.in \
+	  -o tests/images/engine/awslambdaric.txt
 
 lint: venv
 	$(VENV)/bin/ruff check .
