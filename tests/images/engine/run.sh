@@ -66,8 +66,8 @@ if ! have "$PYTHON_BASE" || ! have "$LAMBDA_BASE"; then
     rm -rf "$context" && mkdir -p "$context"
     cp /etc/ssl/certs/ca-certificates.crt "$context/"  # pip inside a build trusts what this machine trusts
     cp tests/images/engine/awslambdaric.txt "$context/"
-    $DOCKER build -q --network host -f tests/images/engine/python-base.Dockerfile -t "$PYTHON_STAND_IN" "$context" >/dev/null
-    $DOCKER build -q --network host -f tests/images/engine/lambda-base.Dockerfile -t "$LAMBDA_STAND_IN" "$context" >/dev/null
+    $DOCKER build -q --network host -f tests/images/engine/python-base.Dockerfile -t "$PYTHON_STAND_IN" "$context" >>"$WORK/stand-ins.log" 2>&1
+    $DOCKER build -q --network host -f tests/images/engine/lambda-base.Dockerfile -t "$LAMBDA_STAND_IN" "$context" >>"$WORK/stand-ins.log" 2>&1
     echo "bases: stand-ins $PYTHON_STAND_IN and $LAMBDA_STAND_IN built in $(took "$t")"
   fi
   python_base=$PYTHON_STAND_IN lambda_base=$LAMBDA_STAND_IN
