@@ -12,6 +12,7 @@ install leaves the running apps as they were and says why, in one line.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -33,7 +34,7 @@ PARTS = {"predictor": "predictor", "worker": "workers", "dashboard": "dashboard"
 LOCKS = ("requirements.txt", "requirements-gpu.txt")
 INSTALL_TIMEOUT_SECONDS = 900.0
 
-Snapshot = dict[Path, tuple[int, int]]
+Snapshot = dict[Path, str]
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,13 @@ def pip_install(lock: Path, python: str = sys.executable) -> Installed:
 
 
 def _snapshot(files: Iterable[Path]) -> Snapshot:
+    """Each file's content digest: `make lock` rewrites every lock, and only a changed one counts."""
     found: Snapshot = {}
     for file in files:
         try:
-            stat = file.stat()
+            found[file] = hashlib.sha256(file.read_bytes()).hexdigest()
         except OSError:
             continue
-        found[file] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 
