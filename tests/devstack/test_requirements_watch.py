@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import requests
 from dashboard.launcher import SubprocessLauncher, marked_processes
 
 from bench import dash_calls
+from devstack.local_aws import local_client
 from devstack.requirements_watch import Installed, RequirementsWatch, pip_install
 from devstack.settings import DevSettings
 from devstack.stack import DevStack
@@ -220,6 +222,19 @@ def test_make_dev_installs_a_new_lock_and_restarts_the_workers_on_its_own(tmp_pa
         assert job_probe("probe-2") == 2  # an idle worker with version 1 imported would have taken it
         wait_until(lambda: not set(workers) & set(marked_processes(SubprocessLauncher.MARKER, marker)),
                    timeout=30, what="the old workers to be gone")
+
+        # The predictor's and the dashboard's locks: each app restarted through the stack, and serving.
+        for app, part in (("predictor", "predictor"), ("dashboard", "dashboard")):
+            other = apps / app / "requirements.txt"
+            save(other, other.read_text() + "# saved again\n")
+            wait_until(lambda app=app, part=part: re.search(
+                rf"^apps/{app}/requirements\.txt changed: installed into the dev venv in [\d.]+s and restarted "
+                rf"the {part}\.$", run.output.read_text(), re.MULTILINE), timeout=180, interval=0.5,
+                what=f"make dev's line about {app}'s lock")
+        assert requests.get(f"{base}/health", timeout=30).status_code == 200
+        lambda_client = local_client("lambda", settings.lambda_url, settings.region)
+        answer = lambda_client.invoke(FunctionName=settings.function_name, Payload=b'{"action": "describe"}')
+        assert "FunctionError" not in answer and json.loads(answer["Payload"].read())["ok"] is True
         assert run.process.poll() is None  # make dev itself was never restarted
         print(said)
     finally:
