@@ -14,8 +14,9 @@ PY=${PY:-.venv/bin/python}
 DOCKER=${DOCKER:-docker}
 TAG=${IMAGES_TEST_TAG:-images-test}
 WORK=${IMAGES_TEST_DIR:-/tmp/ml-proto-images-test}
-PYTHON_BASE=python:3.12.11-slim-bookworm
-LAMBDA_BASE=public.ecr.aws/lambda/python:3.12
+# The real bases: each Dockerfile's ARG BASE_IMAGE default (the dashboard's is the worker's).
+PYTHON_BASE=$(sed -n 's/^ARG BASE_IMAGE=//p' apps/worker/Dockerfile)
+LAMBDA_BASE=$(sed -n 's/^ARG BASE_IMAGE=//p' apps/predictor/Dockerfile)
 PYTHON_STAND_IN=ml-proto-python-stand-in:bookworm
 LAMBDA_STAND_IN=ml-proto-lambda-stand-in:bookworm
 mkdir -p "$WORK"
