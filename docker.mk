@@ -25,7 +25,7 @@ $(DOCKER_COMPOSE_TARGETS): export IMAGE_TAG := $(IMAGE_TAG)
 $(DOCKER_COMPOSE_TARGETS): export DASHBOARD_LOGINS := $(DASHBOARD_LOGINS)
 
 .PHONY: docker-help docker-build $(DOCKER_BUILD_TARGETS) docker-run-predictor docker-run-dashboard \
-        docker-run-worker docker-up docker-down
+        docker-run-worker docker-up docker-down images-test
 
 docker-help:
 	@echo "make docker-build            build ml-proto-{dashboard,predictor,worker}:$(IMAGE_TAG) (apps/ is the context)"
@@ -34,6 +34,7 @@ docker-help:
 	@echo "make docker-run-dashboard    the dashboard on :8050 with moto, the table and the predictor (compose)"
 	@echo "make docker-run-worker       one draining worker against compose's moto"
 	@echo "make docker-up / docker-down the whole local stack in containers (docker-compose.yml)"
+	@echo "make images-test             build the three images and run each against the local twin (timed)"
 
 docker-build: $(DOCKER_BUILD_TARGETS)
 
@@ -57,3 +58,9 @@ docker-up: docker-build
 
 docker-down:
 	$(COMPOSE) down --volumes
+
+# The images built by a real engine (started here when root can) on the real bases, or on stand-ins
+# built from Debian's packages where no registry is reachable, then run against the local twin:
+# the worker drains a job, the predictor answers through awslambdaric, the dashboard's /health.
+images-test: venv
+	PY=$(PY) DOCKER=$(DOCKER) bash tests/images/engine/run.sh

@@ -38,10 +38,11 @@ class VenvBuildError(RuntimeError):
 
 
 def requirement_lines(requirements: Path) -> list[str]:
-    """The requirement lines of a requirements file, without comments and blanks, sorted."""
+    """The requirements of a requirements file or a hashed lock (`make lock`), one `name==version`
+    line each, without comments, blanks, continuations and `--hash` options, sorted."""
     lines = []
-    for raw in requirements.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
+    for raw in re.sub(r"\\\n", " ", requirements.read_text()).splitlines():
+        line = re.sub(r"\s--hash=\S+", "", " " + raw.split("#", 1)[0]).strip()
         if line:
             lines.append(line)
     return sorted(lines)
@@ -58,7 +59,10 @@ def image_python_version(dockerfile: Path) -> str | None:
     `public.ecr.aws/lambda/python:3.12`), or None when it names none."""
     if not dockerfile.is_file():
         return None
-    bases = re.findall(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", dockerfile.read_text(), re.MULTILINE | re.IGNORECASE)
+    text = dockerfile.read_text()
+    defaults = dict(re.findall(r"^\s*ARG\s+(\w+)=(\S+)", text, re.MULTILINE | re.IGNORECASE))  # FROM ${BASE_IMAGE}
+    bases = [re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m.group(1), m.group(0)), base)
+             for base in re.findall(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", text, re.MULTILINE | re.IGNORECASE)]
     found = re.search(r"python:(\d+\.\d+)", bases[-1]) if bases else None
     return found.group(1) if found else None
 

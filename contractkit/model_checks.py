@@ -239,8 +239,8 @@ def unpinned(apps: Path, app: str, source: Source, modules: set[str], subject: s
         imports = [*source.top_level_imports(), *(i for f in source.functions() for i in source.imports_inside(f))]
         line = min((i.line for i in imports if any(m.split(".")[0] == top for m in i.modules)), default=1)
         return [fail(source.at(line), subject, f"{verb} {listed}, which {shown} does not pin: the image will not "
-                     "have it", f"add {dist}=={version} to {shown} with what it pulls in (pip freeze in a fresh "
-                     "venv), or stop importing it")]
+                     "have it", f"add {dist} to apps/{app}/requirements.in (the dev venv has {version}), then "
+                     "make lock (README: Add a dependency), or stop importing it")]
     return [ok(f"what {verb} is pinned in {shown} "
                f"({', '.join(sorted(used)) or 'no third-party package'})")]
 

@@ -34,8 +34,8 @@ def _import_fix(error: BaseException, source: Source) -> str:
     app = source.copy.parent.name  # predictor or worker
     if isinstance(error, ModuleNotFoundError) and error.name and error.name.split(".")[0] not in {app, "jobkit"}:
         package = error.name.split(".")[0]
-        return (f"add {package}==<version> (and what it pulls in) to apps/{app}/requirements.txt, then make venv "
-                "(README: Bring your own model)")
+        return (f"add {package} to apps/{app}/requirements.in, then make lock "
+                "(README: Add a dependency)")
     return f"{source.copy.name} must import cleanly with only its app's requirements.txt installed"
 
 

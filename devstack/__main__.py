@@ -12,6 +12,7 @@ import threading
 
 from jobkit import logs
 
+from devstack import requirements_watch
 from devstack.persistence import AwsRecording, point_recorder_at, recording_path
 from devstack.settings import DevSettings
 
@@ -61,12 +62,13 @@ ml-proto is running on this machine.
               Jobs, results and feedback survive a restart; `make dev-reset` starts clean.
 
 Edit apps/predictor/model.py or apps/worker/algorithm.py: the next prediction or job runs it.
+Save a new apps/<app>/requirements.txt (make lock): it is installed and that app restarted.
 A part that stops is reported here and restarted. Press Ctrl-C to stop everything."""
     )
     if resting:
         say(f"The dashboard sleeps after {resting.sleep_after_seconds:g} s without a signed-in request; the next "
             f"page load wakes it. Its moves: {settings.log_dir / 'sleep.log'}")
-    stack.supervise(stop, say)
+    stack.supervise(stop, say, tick=requirements_watch.for_stack(stack, say).poll)
     say("\nStopping...")
     if front is not None:
         front.stop()

@@ -51,6 +51,7 @@ class DevSettings:
             predictor_timeout_seconds=int(environ.get("PREDICTOR_TIMEOUT_SECONDS", defaults.predictor_timeout_seconds)),
             predictor_memory_mb=int(environ.get("PREDICTOR_MEMORY_MB", defaults.predictor_memory_mb)),
             max_workers=int(environ.get("MAX_WORKERS", defaults.max_workers)),
+            worker_idle_seconds=float(environ.get("WORKER_IDLE_SECONDS", defaults.worker_idle_seconds)),
         )
 
     @property

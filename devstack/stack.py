@@ -296,11 +296,15 @@ class DevStack:
         else:
             raise ValueError(f"Not a part of the local stack: {part!r}")
 
-    def supervise(self, stop: threading.Event, report: Callable[[str], None], interval: float = 1.0) -> None:
-        """Until `stop` is set: every `interval` seconds, report each part that died and restart it."""
+    def supervise(self, stop: threading.Event, report: Callable[[str], None], interval: float = 1.0,
+                  tick: Callable[[], object] | None = None) -> None:
+        """Until `stop` is set: every `interval` seconds, run `tick` (make dev's requirements watch,
+        whose restarts so never race these), then report each part that died and restart it."""
         failures: dict[str, int] = {}
         while not stop.wait(interval):
             self._report_start_failure()
+            if tick is not None:
+                tick()
             for part in self.dead_parts():
                 failures[part] = failures.get(part, 0) + 1
                 reason = self.reasons.get(part, "stopped")

@@ -24,14 +24,14 @@ MODEL_FAULTS = [
     ("train_only_import", "serve", 12, "serve-time imports", "only train() uses load_iris",
      "move this import inside train()"),
     ("import_error", "model", 5, "model.py import", "raised ModuleNotFoundError",
-     "add a_package_nobody_installed==<version> (and what it pulls in) to apps/predictor/requirements.txt"),
+     "add a_package_nobody_installed to apps/predictor/requirements.in, then make lock"),
 ]
 ALGORITHM_FAULTS = [
     ("param_default_out_of_range", 16, "PARAMS Integer('top')", "default 0 is refused", "set default between 1 and 50"),
     ("resources_not_fargate", 18, "RESOURCES", "memory_gb=16 does not go with vcpu=1 on Fargate",
      "pick a Fargate size"),
     ("unpinned_import", 8, "algorithm.py imports", "the algorithm imports yaml (PyYAML), which "
-     "apps/worker/requirements.txt does not pin", "add PyYAML=="),
+     "apps/worker/requirements.txt does not pin", "add PyYAML to apps/worker/requirements.in"),
     ("run_raises", 23, "run()", "raised ZeroDivisionError: division by zero on a generated table of 3 rows",
      "run() must handle every table INPUT allows"),
     ("param_stricter_than_form", 25, "PARAMS EvenInteger('pairs')",

@@ -57,8 +57,21 @@ class Dockerfile:
         return self.instructions[starts[-1]:] if starts else self.instructions
 
     def base_image(self) -> str:
+        """The final stage's base as a default build would use it (`ARG` defaults before the
+        first FROM filled in)."""
         words = [w for w in self.final_stage[0].words() if not w.startswith("--")]
-        return words[0]
+        return re.sub(r"\$\{?(\w+)\}?", lambda m: self.build_args().get(m.group(1), m.group(0)), words[0])
+
+    def build_args(self) -> dict[str, str]:
+        """The `ARG NAME=default` values declared before the first FROM (what FROM may use)."""
+        found: dict[str, str] = {}
+        for step in self.instructions:
+            if step.keyword == "FROM":
+                break
+            if step.keyword == "ARG" and "=" in step.args:
+                name, _, value = step.args.partition("=")
+                found[name.strip()] = value.strip().strip('"')
+        return found
 
     def last(self, keyword: str) -> Instruction | None:
         found = [step for step in self.final_stage if step.keyword == keyword]

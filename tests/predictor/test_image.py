@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from bench.image_sizes import requirement_lines
 from tests.images.context import Dockerfile
 from tests.predictor.lambda_support import APPS
 
@@ -17,7 +18,8 @@ def instructions() -> list[tuple[str, str]]:
 
 def test_lambda_base_image_dependencies_before_code_model_trained_at_build():
     steps = instructions()
-    assert steps[0] == ("FROM", "public.ecr.aws/lambda/python:3.12")
+    assert Dockerfile(DOCKERFILE).base_image() == "public.ecr.aws/lambda/python:3.12"
+    steps = steps[next(i for i, (k, _) in enumerate(steps) if k == "FROM"):]
     kinds = [kind for kind, _ in steps]
     install = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "pip install" in a)
     copies = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "requirements" not in a]
@@ -31,10 +33,7 @@ def test_the_cmd_names_a_real_handler_and_requirements_are_pinned():
     # checked without importing: importing the handler runs the instance's init in this process
     tree = ast.parse((APPS / "predictor" / "handler.py").read_text())
     assert "handler" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    requirements = [
-        line.strip() for line in (APPS / "predictor" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    requirements = requirement_lines(APPS / "predictor" / "requirements.txt")
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^\s]*", line) for line in requirements), requirements
     assert "scikit-learn==1.9.1" in requirements
 

@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import sys
 
+from bench.image_sizes import requirement_lines
 from tests.images.context import Dockerfile
 from tests.worker.conftest import REPO_ROOT
 
@@ -19,7 +20,8 @@ def instructions() -> list[tuple[str, str]]:
 
 def test_pinned_slim_base_dependencies_before_code_non_root_drain_by_default():
     steps = instructions()
-    assert steps[0][0] == "FROM" and re.fullmatch(r"python:3\.12\.\d+-slim(-\w+)?", steps[0][1])
+    assert re.fullmatch(r"python:3\.12\.\d+-slim(-\w+)?", Dockerfile(DOCKERFILE).base_image())
+    steps = steps[next(i for i, (k, _) in enumerate(steps) if k == "FROM"):]
     install = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "pip install" in a)
     code = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "requirements" not in a]
     assert "worker/requirements.txt" in steps[install - 1][1] and install < min(code)
@@ -34,11 +36,7 @@ def test_pinned_slim_base_dependencies_before_code_non_root_drain_by_default():
 def test_requirements_are_pinned_and_cover_what_the_worker_imports():
     """Whatever the algorithm imports must come from a pin in apps/worker/requirements.txt (any
     algorithm: a new dependency passes once it is pinned, not only the example's numpy and sklearn)."""
-    lines = [
-        line.strip()
-        for line in (APPS / "worker" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    lines = requirement_lines(APPS / "worker" / "requirements.txt")
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^\s]*", line) for line in lines), lines
     pinned = {canonical(line.split("==")[0]) for line in lines}
     assert "boto3" in pinned  # jobkit's only dependency
