@@ -40,8 +40,9 @@ def _ecs(message: str) -> Refusal:
     return Refusal("InvalidParameterException", message)
 
 
-# ListTasks request members that filter the results (cluster, maxResults and nextToken do not).
-LIST_TASKS_FILTERS = ("containerInstance", "family", "serviceName", "desiredStatus", "launchType")
+# ListTasks request members that filter the results (cluster, maxResults and nextToken do not):
+# every member of botocore's ListTasks input shape but those and startedBy itself.
+LIST_TASKS_FILTERS = ("containerInstance", "family", "serviceName", "desiredStatus", "launchType", "daemonName")
 STARTED_BY = re.compile(r"[A-Za-z0-9_/-]{1,128}")
 
 

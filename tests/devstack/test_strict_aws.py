@@ -16,6 +16,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from devstack.local_aws import LocalAws, bootstrap, local_client
+from devstack.strict_aws import LIST_TASKS_FILTERS
 from tests.conftest import REGION
 from tests.support import free_port
 
@@ -122,6 +123,29 @@ def test_the_strict_layer_refuses_what_aws_refuses_and_moto_accepts(what, call, 
     refused_before = local_aws.strict.refused.copy()
     assert outcome(lambda: call(World(aws_endpoint, names))) == (code, status)
     assert sum(local_aws.strict.refused.values()) == sum(refused_before.values()) + 1
+
+
+# A value of the right shape for each ListTasks filter.
+FILTER_VALUES = {"containerInstance": "ci", "family": "f", "serviceName": "s", "desiredStatus": "RUNNING",
+                 "launchType": "FARGATE", "daemonName": "d"}
+
+
+def test_the_strict_layer_lists_every_filter_aws_documents_for_list_tasks():
+    import botocore.session
+
+    members = botocore.session.get_session().get_service_model("ecs").operation_model("ListTasks").input_shape.members
+    assert set(LIST_TASKS_FILTERS) == set(members) - {"cluster", "nextToken", "maxResults", "startedBy"}
+    assert set(FILTER_VALUES) == set(LIST_TASKS_FILTERS)
+
+
+@pytest.mark.parametrize("name", LIST_TASKS_FILTERS)
+def test_started_by_with_any_other_list_tasks_filter_is_refused(name, names, aws_endpoint):
+    ecs = World(aws_endpoint, names).client("ecs")
+    alone = outcome(lambda: ecs.list_tasks(cluster=names["cluster"], **{name: FILTER_VALUES[name]}))
+    assert alone == ("accepted", 200), alone  # alone, each filter is allowed
+    assert outcome(lambda: ecs.list_tasks(cluster=names["cluster"], startedBy="a", **{name: FILTER_VALUES[name]})) \
+        == ("InvalidParameterException", 400)
+    assert outcome(lambda: ecs.list_tasks(cluster=names["cluster"], startedBy="a")) == ("accepted", 200)
 
 
 def test_a_refused_json_request_has_the_body_and_content_type_aws_sends(aws_endpoint):
