@@ -147,7 +147,8 @@ class LocalAws:
                  control_token: str | None = None) -> None:
         self.host, self.port = host, port
         moto: Callable[..., Iterable[bytes]] = DomainDispatcherApplication(create_backend_app)
-        self.strict = StrictAws(moto) if strict else None
+        credentials = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+        self.strict = StrictAws(moto, credentials) if strict else None
         self.traffic = TrafficMiddleware(self.strict or moto)
         # A new token each run unless one is given: only this process (and whom it tells) holds it.
         self.control_token = control_token or secrets.token_urlsafe(32)
