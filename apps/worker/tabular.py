@@ -197,19 +197,20 @@ def neutralise(cell: object) -> object:
 
 
 def write_csv(header: list[str], rows: list[list[object]]) -> bytes:
-    """A comma-separated UTF-8 CSV of `header` and `rows`: every text cell quoted, with formula-like
-    text neutralised; numbers written bare."""
+    """A comma-separated UTF-8 CSV of `header` and `rows`: formula-like text neutralised, and every
+    text cell that holds a separator (any of , ; tab), a quote or a line break quoted; numbers bare."""
     return _written([header, *rows], ",").encode("utf-8")
 
 
-# A text cell holding one of these is quoted in any case; without them it reads the same
-# whichever separator a spreadsheet assumes.
+# A text cell holding one of these is quoted, whichever separator the file uses; without them it
+# reads the same whichever separator a spreadsheet assumes, so it is written bare.
 _NEEDS_QUOTES = frozenset(',;\t"\r\n')
 
 
 def safe_csv(data: bytes) -> bytes:
     """`data` (a result CSV, however it was written) made safe to open as `write_csv` makes it:
-    formula-like text neutralised and every text cell quoted; unchanged when no cell needs either.
+    formula-like text neutralised (also after a separator inside a cell) and text holding any
+    separator quoted; unchanged when no cell needs either.
     ValueError when it is not UTF-8 text or not a well-formed CSV (a result nobody could open safely)."""
     try:
         text = data.decode("utf-8")
@@ -237,10 +238,10 @@ def _unsafe_bare(cell: str, decimal_comma: bool) -> bool:
 
 
 def _written(rows: list[list[object]], delimiter: str) -> str:
-    # Quoting every text cell, not only those holding this file's separator: a spreadsheet in a
-    # locale whose list separator is ';' splits an unquoted `a;=1+1` from a comma CSV into a
-    # formula cell (issue 23, item 8). The csv module's QUOTE_NONNUMERIC would quote numbers
-    # given as text too, and numpy integers, so the rule is applied here.
+    # Quoting text that holds any separator, not only this file's: a spreadsheet in a locale whose
+    # list separator is ';' splits an unquoted `a;=1+1` from a comma CSV into a formula cell (issue
+    # 23, item 8). Its quote is not at a cell's start for that reader, so the piece after the ';' is
+    # neutralised too (_inert). Text without those characters reads the same bare in every locale.
     decimal_comma = delimiter == ";"
     lines = []
     for row in rows:
@@ -259,7 +260,10 @@ def _field(cell: object, decimal_comma: bool) -> str:
     text = str(cell)
     if _is_number(text, decimal_comma):
         return text
-    return '"' + _inert(text).replace('"', '""') + '"'
+    inert = _inert(text)
+    if _NEEDS_QUOTES.isdisjoint(inert):
+        return inert  # no reader, whatever separator it assumes, splits it: it reads the same bare
+    return '"' + inert.replace('"', '""') + '"'
 
 
 _PIECES = re.compile(r"([,;\t\r\n])")

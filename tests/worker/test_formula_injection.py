@@ -37,9 +37,11 @@ def test_formulas_in_cells_and_header_names_reach_result_csv_neutralised():
     assert any(row[2].startswith("-") and float(row[2]) < 0 for row in rows[1:])  # negative numbers untouched
 
 
-def test_numbers_are_written_bare_and_every_text_cell_quoted():
-    out = write_csv(["name", "value"], [["-1.5", -2], ["+3", 4.5], ["plain - text", 0], ["", None]]).decode()
-    assert out == '"name","value"\r\n-1.5,-2\r\n+3,4.5\r\n"plain - text",0\r\n,\r\n'
+def test_numbers_and_plain_text_are_written_bare_and_text_with_any_separator_quoted():
+    out = write_csv(["name", "value"], [["-1.5", -2], ["+3", 4.5], ["plain - text", 0], ["", None],
+                                        ["a;b", "c\td"], ['say "hi"', "x,y"]]).decode()
+    assert out == ('name,value\r\n-1.5,-2\r\n+3,4.5\r\nplain - text,0\r\n,\r\n"a;b","c\td"\r\n'
+                   '"say ""hi""","x,y"\r\n')
 
 
 def reads_in_a_semicolon_locale(data: bytes) -> list[list[str]]:
@@ -71,7 +73,7 @@ def test_an_object_whose_text_is_a_formula_is_neutralised_too():
         def __str__(self) -> str:
             return "=1+1"
 
-    assert write_csv(["x"], [[Shown()]]) == b'"x"\r\n"\'=1+1"\r\n'
+    assert write_csv(["x"], [[Shown()]]) == b"x\r\n'=1+1\r\n"
 
 
 def test_a_row_of_one_empty_cell_stays_a_row():
