@@ -21,6 +21,17 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def _keep_recording(state: AwsRecording, stop: threading.Event, interval: float = 5.0) -> None:
+    """Until `stop`: say so, and record again, if moto's recorder was stopped (only a token holder can)."""
+    while not stop.wait(interval):
+        try:
+            if state.keep_recording():
+                say("The local AWS's recorder had stopped; recording again. Changes made meanwhile "
+                    "will not survive a restart.")
+        except Exception as error:  # noqa: BLE001 - say it and look again next time
+            say(f"Could not check the local AWS's recorder: {error}")
+
+
 def main() -> int:
     logs.configure("devstack", level="WARNING")
     settings = DevSettings.from_env()
@@ -39,10 +50,11 @@ def main() -> int:
     say("Starting the local stack (moto, predictor, dashboard)...")
     try:
         stack.start()
-        state = AwsRecording(settings.aws_url, recording)
+        state = AwsRecording(settings.aws_url, recording, stack.aws.control_token)
         restored = state.restore()
         state.record()
         front = sleep.attach(stack, settings, resting) if resting else None
+        threading.Thread(target=_keep_recording, args=(state, stop), name="recorder-check", daemon=True).start()
     except Exception as error:  # noqa: BLE001 - say what failed, in one line, and exit
         stack.stop()
         print(f"Could not start the local stack: {error}", file=sys.stderr)

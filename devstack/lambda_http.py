@@ -7,6 +7,9 @@ the socket timeout the caller sets, in time.
 
 from __future__ import annotations
 
+import io
+import socket
+import time
 from email.message import Message
 from typing import BinaryIO
 
@@ -91,3 +94,49 @@ def _read_chunked(rfile: BinaryIO, limit: int, drain_limit: int) -> bytes:
     if total > limit:
         raise BodyTooLarge(drained=True)
     return b"".join(parts)
+
+
+class DeadlineReader:
+    """A socket's buffered reader whose reads all end by one deadline, however slowly bytes come.
+
+    A socket timeout bounds each recv, so a client sending one byte just inside it keeps a read
+    going for ever; this sets the timeout to what is left before the deadline ahead of every recv
+    and raises TimeoutError once it has passed. It reads only what it is asked for (lines via
+    peek), so bytes of a next, pipelined request stay in the buffer.
+    """
+
+    def __init__(self, rfile: io.BufferedReader, sock: socket.socket, seconds: float) -> None:
+        self._rfile = rfile
+        self._sock = sock
+        self.deadline = time.monotonic() + seconds
+
+    def _arm(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline for this read passed")
+        self._sock.settimeout(left)
+
+    def read(self, size: int = -1) -> bytes:
+        out = bytearray()
+        while size < 0 or len(out) < size:
+            self._arm()
+            chunk = self._rfile.read1(1 << 16 if size < 0 else min(size - len(out), 1 << 16))
+            if not chunk:
+                break
+            out += chunk
+        return bytes(out)
+
+    def readline(self, limit: int = -1) -> bytes:
+        out = bytearray()
+        while limit < 0 or len(out) < limit:
+            self._arm()
+            data = self._rfile.peek(1)
+            if not data:
+                break
+            if limit >= 0:
+                data = data[: limit - len(out)]
+            end = data.find(b"\n")
+            out += self._rfile.read(len(data) if end < 0 else end + 1)
+            if end >= 0:
+                break
+        return bytes(out)

@@ -32,7 +32,7 @@ class Instance:
         imports `preload` in its sandbox and waits for `assign` to give it its image."""
         self.image = image
         self.ready = False
-        self.api = RuntimeApi()
+        self.api = RuntimeApi(allowed_uid=sandbox.uid)  # only the instance's own user may speak to it
         self.tmp = sandbox.tmp_dir(name)
         child_env = {
             **env,

@@ -6,8 +6,13 @@
 - a body over 6,291,456 bytes is 413 RequestEntityTooLargeException; a body that is not JSON
   (nested too deep for the parser included) is 400 InvalidRequestContentException;
 - a body framed by Content-Length or chunked Transfer-Encoding is read exactly, never as the next
-  request; a body that stops arriving is answered 408 after `body_timeout_seconds` and the
-  connection closed; an idle keep-alive connection is closed after IDLE_SECONDS;
+  request; a body not all there `body_timeout_seconds` after it began is answered 408 and the
+  connection closed, and headers not all there that long after the request's first byte close
+  it (one deadline each, however slowly the bytes trickle); an idle keep-alive connection is
+  closed after IDLE_SECONDS, or at once while another connection waits for a thread (a new
+  connection that sends nothing for `body_timeout_seconds` is closed too);
+- at most MAX_CONNECTIONS connections are served at once, each by a thread; more wait in the
+  listen queue for a free one (and are answered 429 TooManyRequestsException after QUEUE_SECONDS);
 - InvocationType RequestResponse (200 with the handler's JSON), Event (202, runs in the
   background) and DryRun (204); a function error is 200 with `X-Amz-Function-Error: Unhandled`.
 Injected faults (devstack.faults) answer 429 / 500 or reset the connection before or after.
@@ -18,6 +23,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import select
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +36,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from devstack.faults import FaultInjector, reset_connection
-from devstack.lambda_http import BadBody, BodyTooLarge, read_body
+from devstack.lambda_http import BadBody, BodyTooLarge, DeadlineReader, read_body
 
 log = logging.getLogger("devstack.lambda")
 
@@ -35,6 +44,9 @@ MAX_REQUEST_BYTES = 6_291_456  # Lambda's synchronous Invoke request limit
 # An oversized body is read and dropped up to this size (so the client sees the 413), then cut.
 DRAIN_LIMIT = 64 * 1024 * 1024
 IDLE_SECONDS = 120.0  # an idle keep-alive connection is closed after this long
+MAX_CONNECTIONS = 32  # served at once (one thread each); a prototype's few instances need far fewer
+QUEUE_SECONDS = 30.0  # how long a connection may wait for a thread before it is refused
+_IDLE_POLL = 0.5  # how often an idle keep-alive connection looks whether another waits for its thread
 LOCAL_ACCOUNT = "000000000000"
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
@@ -104,10 +116,70 @@ def check_payload(body: bytes) -> bytes:
 
 
 class InvokeHttpServer(ThreadingHTTPServer):
+    """The Invoke API's listener: a thread per connection, at most `max_connections` of them."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128  # many clients connecting at once are queued, not refused (the default is 5)
     function: Function
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
+        super().__init__(address, handler)
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._waiting = threading.Event()  # set while a connection waits for a thread
+        self._closing = threading.Event()
+
+    @property
+    def crowded(self) -> bool:
+        """True while an accepted connection waits for a thread: idle keep-alives give theirs up."""
+        return self._waiting.is_set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # The accept loop itself waits for a free thread, so what waits beyond it stays in the
+        # kernel's listen queue; a bounded wait keeps shutdown() and a stuck pool from hanging it.
+        deadline = time.monotonic() + QUEUE_SECONDS
+        while not self._slots.acquire(timeout=0.05):
+            self._waiting.set()
+            if self._closing.is_set() or time.monotonic() > deadline:
+                self._waiting.clear()
+                _refuse_busy(request)
+                self.shutdown_request(request)
+                return
+        self._waiting.clear()
+        thread = threading.Thread(target=self._serve, args=(request, client_address), daemon=True,
+                                  name="lambda-invoke-connection")
+        thread.start()
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def server_close(self) -> None:
+        self._closing.set()
+        super().server_close()
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    """Lambda's answer when its concurrency is used up (TooManyRequestsException), sent without
+    reading the request; what the client sent is read off briefly so the close is not a reset."""
+    body = json.dumps({"Type": "User", "message": "Rate Exceeded.", "Reason": "ConcurrentInvocationLimitExceeded"})
+    head = (f"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+            f"x-amzn-ErrorType: TooManyRequestsException\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    try:
+        request.settimeout(1.0)
+        request.sendall((head + body).encode())
+        request.shutdown(socket.SHUT_WR)
+        request.settimeout(0.2)
+        while request.recv(65536):
+            pass
+    except OSError:
+        pass
+    log.warning("invoke connection refused: every thread is busy", extra={"max_connections": MAX_CONNECTIONS})
 
 
 class InvokeHandler(BaseHTTPRequestHandler):
@@ -122,6 +194,52 @@ class InvokeHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         log.debug(format, *args)
+
+    def setup(self) -> None:
+        super().setup()
+        self._buffered = self.rfile
+        self._requests = 0
+
+    def handle_one_request(self) -> None:
+        """One request: wait idle for its first byte, then read it under deadlines (the stdlib's
+        reads, each under a per-recv socket timeout only, go through a DeadlineReader)."""
+        if not self._wait_for_request():
+            self.close_connection = True
+            return
+        self._requests += 1
+        self.rfile = DeadlineReader(self._buffered, self.connection, self.server.function.body_timeout_seconds)
+        try:
+            super().handle_one_request()
+        finally:
+            self.rfile = self._buffered
+            self.connection.settimeout(self.timeout)
+
+    def _wait_for_request(self) -> bool:
+        """True once a request's first byte is here; False on close, when a new connection sends
+        nothing for the body timeout, when a kept-alive one idles IDLE_SECONDS, or at once when
+        another connection waits for this thread (a kept-alive client reconnects)."""
+        kept_alive = self._requests > 0
+        deadline = time.monotonic() + (IDLE_SECONDS if kept_alive else self.server.function.body_timeout_seconds)
+        while True:
+            self.connection.settimeout(0)  # peek what is buffered or already arrived, without waiting
+            try:
+                if self._buffered.peek(1):
+                    return True
+            except OSError:
+                return False
+            finally:
+                self.connection.settimeout(self.timeout)
+            if (kept_alive and self.server.crowded) or time.monotonic() > deadline:
+                return False
+            try:
+                readable, _, _ = select.select([self.connection], [], [], _IDLE_POLL)
+            except (OSError, ValueError):
+                return False
+            if readable:
+                try:
+                    return bool(self._buffered.peek(1))  # empty: the client closed
+                except OSError:
+                    return False
 
     def _send(self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None) -> None:
         try:
@@ -146,10 +264,10 @@ class InvokeHandler(BaseHTTPRequestHandler):
         self._send(error.status, body, headers)
 
     def _read_body(self) -> bytes:
-        """The body, read within the function's body timeout; InvokeError when it cannot be."""
-        self.connection.settimeout(self.server.function.body_timeout_seconds)
+        """The body, all of it within the function's body timeout; InvokeError when it cannot be."""
+        body = DeadlineReader(self._buffered, self.connection, self.server.function.body_timeout_seconds)
         try:
-            return read_body(self.rfile, self.headers, MAX_REQUEST_BYTES, DRAIN_LIMIT)
+            return read_body(body, self.headers, MAX_REQUEST_BYTES, DRAIN_LIMIT)
         except BodyTooLarge as error:
             raise InvokeError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "RequestEntityTooLargeException",

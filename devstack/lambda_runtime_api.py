@@ -5,21 +5,33 @@ The instance asks for work with `GET /runtime/invocation/next` (which blocks unt
 its headers carrying the request id, deadline and function ARN), answers with `POST
 /runtime/invocation/{id}/response` or `/error`, and reports a failed init with `POST
 /runtime/init/error`. The pool hands events in with `send` and waits for the outcome with `outcome`.
+
+It answers only connections from the instance's own user: Lambda's Runtime API is reachable only
+inside the execution environment, while a loopback port is open to every local user (who could
+read a stakeholder's inputs and forge the answer). The peer's user is the owner of its socket in
+/proc/net/tcp; awslambdaric speaks to AWS_LAMBDA_RUNTIME_API as host:port over TCP only, so a Unix
+socket is not an option.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import queue
 import re
+import socket
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from devstack.lambda_http import BadBody, BodyTooLarge, read_body
+
+log = logging.getLogger("devstack.lambda")
 
 API = "/2018-06-01/runtime"
 _NEXT = f"{API}/invocation/next"
@@ -60,10 +72,32 @@ class Outcome:
         return {"errorType": self.error_type or "Runtime.Unknown", "errorMessage": self.body.decode("utf-8", "replace")}
 
 
-class RuntimeApi:
-    """One instance's Runtime API on 127.0.0.1 (a port of its own: AWS_LAMBDA_RUNTIME_API)."""
+def peer_uid(client: tuple[str, int], server: tuple[str, int], table: Path = Path("/proc/net/tcp")) -> int | None:
+    """The uid that owns the IPv4 TCP socket at `client` connected to `server`, read from the
+    kernel's socket table (None if it is not there)."""
+    local, remote = _kernel_address(client), _kernel_address(server)
+    try:
+        lines = table.read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 7 and fields[1] == local and fields[2] == remote:
+            return int(fields[7])
+    return None
 
-    def __init__(self) -> None:
+
+def _kernel_address(address: tuple[str, int]) -> str:
+    """host:port as /proc/net/tcp writes it: the IPv4 address as a little-endian hex word, the port in hex."""
+    host, port = address[:2]
+    return f"{int.from_bytes(socket.inet_aton(host), 'little'):08X}:{port:04X}"
+
+
+class RuntimeApi:
+    """One instance's Runtime API on 127.0.0.1 (a port of its own: AWS_LAMBDA_RUNTIME_API), answering
+    only connections owned by `allowed_uid` (the instance's user; None: this process's)."""
+
+    def __init__(self, allowed_uid: int | None = None) -> None:
         self._events: queue.Queue[Event | None] = queue.Queue()
         self.outcomes: queue.Queue[Outcome] = queue.Queue()
         self.current: str | None = None
@@ -71,6 +105,7 @@ class RuntimeApi:
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.api = self
+        self._httpd.allowed_uid = os.geteuid() if allowed_uid is None else allowed_uid
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="lambda-runtime-api", daemon=True)
         self._thread.start()
@@ -115,6 +150,16 @@ class RuntimeApi:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     api: RuntimeApi
+    allowed_uid: int
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Only the instance's user is served; any other connection is closed unanswered."""
+        uid = peer_uid(client_address, self.server_address)
+        if uid == self.allowed_uid:
+            return True
+        log.warning("runtime API connection refused: not the instance's user",
+                    extra={"peer_uid": uid, "instance_uid": self.allowed_uid})
+        return False
 
 
 class _Handler(BaseHTTPRequestHandler):

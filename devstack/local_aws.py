@@ -5,13 +5,18 @@ from the job contract's own definitions (the same objects the Pulumi JobStore us
 operation (for benchmarks: calls per job, across all processes) and can inject AWS-shaped
 faults at a set rate (throttling, 5xx, connection resets before or after the call took effect)
 for the fault-injection tests. Behind it, `StrictAws` refuses the requests AWS would refuse and
-moto would not (devstack/strict_aws.py; on unless a test asks for plain moto).
+moto would not (devstack/strict_aws.py; on unless a test asks for plain moto). In front of it,
+`ControlGuard` keeps moto's control API (`/moto-api/...`: the recorder, state resets) to whoever
+holds this run's token: AWS has no such API, and anyone on the machine who stopped the recorder
+would silently lose the next changes.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,6 +31,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.faults import FaultInjector, reset_connection
+from devstack.persistence import CONTROL_HEADER
 from devstack.strict_aws import StrictAws
 
 log = logging.getLogger("devstack.aws")
@@ -95,6 +101,32 @@ class TrafficMiddleware:
             return list(self.app(environ, start_response))
 
 
+CONTROL_PREFIX = "/moto-api"
+
+
+class ControlGuard:
+    """Refuses every request to moto's control API that does not carry this run's token (403)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], token: str) -> None:
+        self.app, self.token = app, token
+        self.refused = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or ""
+        # werkzeug decodes PATH_INFO; RAW_URI is what was sent (a %2f or doubled slash must not slip by).
+        raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or path).split("?", 1)[0]
+        if not any(p.lstrip("/").lower().startswith(CONTROL_PREFIX[1:]) for p in (path, raw)):
+            return self.app(environ, start_response)
+        given = environ.get("HTTP_" + CONTROL_HEADER.upper().replace("-", "_"), "")
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            return self.app(environ, start_response)
+        self.refused += 1
+        log.warning("moto control API refused: no valid token", extra={"path": path[:100]})
+        body = json.dumps({"message": "The local AWS's control API needs this run's token."}).encode()
+        start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
 class _QuietHandler(MotoRequestHandler):
     """moto's request handler, without werkzeug's per-request log and reset noise."""
 
@@ -111,11 +143,16 @@ class LocalAws:
     `strict=False` gives plain moto: only for a test that shows what the strict layer adds.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 5055, strict: bool = True) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 5055, strict: bool = True,
+                 control_token: str | None = None) -> None:
         self.host, self.port = host, port
         moto: Callable[..., Iterable[bytes]] = DomainDispatcherApplication(create_backend_app)
-        self.strict = StrictAws(moto) if strict else None
+        credentials = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+        self.strict = StrictAws(moto, credentials) if strict else None
         self.traffic = TrafficMiddleware(self.strict or moto)
+        # A new token each run unless one is given: only this process (and whom it tells) holds it.
+        self.control_token = control_token or secrets.token_urlsafe(32)
+        self.guard = ControlGuard(self.traffic, self.control_token)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         # start() and stop() may come from two threads at once (a supervisor restarting what a
@@ -126,6 +163,11 @@ class LocalAws:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The header a request to moto's control API (`/moto-api/...`) needs."""
+        return {CONTROL_HEADER: self.control_token}
+
     def start(self) -> LocalAws:
         """Serve on host:port from a background thread; returns once the socket listens."""
         with self._lifecycle:
@@ -134,7 +176,7 @@ class LocalAws:
 
     def _start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(self.host, self.port, self.traffic, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server(self.host, self.port, self.guard, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
         self._thread.start()
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_FILES = ("dashboard.log", "predictor.log", "worker.log")
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,26 @@ class DevSettings:
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
+    def prepare_state_dir(self) -> Path:
+        """The state folder and its logs folder, created owner-only (0700), and every file directly in
+        them made owner-only (0600): they hold the AWS recording (every upload), logs and keys. What
+        an older run left readable is tightened too. The build cache's own files keep their modes
+        (which outputs may be cached depends on them); the 0700 folder closes them to others."""
+        for folder in (self.state_dir, self.log_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+            for entry in folder.iterdir():
+                if entry.is_file() and not entry.is_symlink():
+                    os.chmod(entry, 0o600)
+        for name in LOG_FILES:  # created owner-only before the parts open them for appending
+            os.close(os.open(self.log_dir / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        return self.state_dir
+
     def login_password(self) -> str:
         """The local login's password: generated once, kept in .devstack/ so it stays stable."""
         path = self.state_dir / "password"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Created owner-only: the password is never readable by others, not even briefly.
             with contextlib.suppress(FileExistsError), os.fdopen(
                 os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"

@@ -162,7 +162,7 @@ class DevStack:
 
     def start(self, timeout: float = 90.0) -> None:
         s = self.settings
-        s.log_dir.mkdir(parents=True, exist_ok=True)
+        s.prepare_state_dir()  # owner-only: the recording, logs and keys are nobody else's
         env = self.app_env("dashboard")
         ended = process_record.reap(s.state_dir)
         if ended:

@@ -8,16 +8,24 @@ its source; rules moto or botocore already enforce are listed there, not repeate
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlunsplit
+
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 log = logging.getLogger("devstack.strict")
 
@@ -40,8 +48,9 @@ def _ecs(message: str) -> Refusal:
     return Refusal("InvalidParameterException", message)
 
 
-# ListTasks request members that filter the results (cluster, maxResults and nextToken do not).
-LIST_TASKS_FILTERS = ("containerInstance", "family", "serviceName", "desiredStatus", "launchType")
+# ListTasks request members that filter the results (cluster, maxResults and nextToken do not):
+# every member of botocore's ListTasks input shape but those and startedBy itself.
+LIST_TASKS_FILTERS = ("containerInstance", "family", "serviceName", "desiredStatus", "launchType", "daemonName")
 STARTED_BY = re.compile(r"[A-Za-z0-9_/-]{1,128}")
 
 
@@ -144,11 +153,71 @@ def _xml_body(refusal: Refusal, request_id: str) -> bytes:
             f"<HostId>{request_id}</HostId></Error>").encode()
 
 
-class StrictAws:
-    """WSGI middleware: refuses what AWS refuses before moto sees it; counts refusals by rule."""
+# --- S3 presigned URLs (SigV4 query auth): moto checks neither the signature nor the expiry ------
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+_QUERY_AUTH = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+               "X-Amz-Signature", "X-Amz-Security-Token")
+EXPIRED = Refusal("AccessDenied", "Request has expired", "403 Forbidden")
+BAD_SIGNATURE = Refusal("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
+                        "you provided. Check your key and signing method.", "403 Forbidden")
+UNKNOWN_KEY = Refusal("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.",
+                      "403 Forbidden")
+BAD_QUERY_AUTH = Refusal("AuthorizationQueryParametersError", "X-Amz-Date, X-Amz-Expires and X-Amz-Credential "
+                         "must be well formed.")
+
+
+def check_presigned(environ: dict[str, Any], secrets: dict[str, str], now: float) -> Refusal | None:
+    """A SigV4 presigned S3 request (X-Amz-Signature in its query), checked as S3 checks it: not
+    expired (X-Amz-Date + X-Amz-Expires), a known access key, and the signature botocore's own
+    signer computes for the request as it arrived, with that key's secret."""
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if "X-Amz-Signature" not in query:
+        return None
+    value = {name: values[0] for name, values in query.items()}
+    try:
+        signed_at = datetime.strptime(value["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires = int(value["X-Amz-Expires"])
+        key_id, _day, region, service, _ = value["X-Amz-Credential"].split("/")
+    except (KeyError, ValueError):
+        return BAD_QUERY_AUTH
+    if now > signed_at.timestamp() + expires:
+        return EXPIRED
+    secret = secrets.get(key_id)
+    if secret is None:
+        return UNKNOWN_KEY
+    expected = _query_signature(environ, Credentials(key_id, secret), region, service, value, expires)
+    if not hmac.compare_digest(expected, value["X-Amz-Signature"]):
+        return BAD_SIGNATURE
+    return None
+
+
+def _query_signature(environ: dict[str, Any], credentials: Credentials, region: str, service: str,
+                     value: dict[str, str], expires: int) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+    path, _, raw_query = raw.partition("?")
+    kept = [part for part in raw_query.split("&") if part and unquote(part.partition("=")[0]) not in _QUERY_AUTH]
+    host = environ.get("HTTP_HOST", "")
+    headers = {name: environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+               for name in value.get("X-Amz-SignedHeaders", "host").split(";") if name != "host"}
+    request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"),
+                         url=urlunsplit(("http", host, path, "&".join(kept), "")), headers={"host": host, **headers})
+    request.context["timestamp"] = value["X-Amz-Date"]
+    signer = S3SigV4QueryAuth(credentials, service, region, expires=expires)
+    # What SigV4QueryAuth.add_auth does, with the request's own timestamp instead of the clock's.
+    signer._modify_request_before_signing(request)
+    canonical = signer.canonical_request(request)
+    return signer.signature(signer.string_to_sign(request, canonical), request)
+
+
+class StrictAws:
+    """WSGI middleware: refuses what AWS refuses before moto sees it; counts refusals by rule.
+    `credentials` (access key id: secret) are the keys presigned URLs may be signed with."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], credentials: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.app = app
+        self.credentials = dict(credentials or {})
+        self.clock = clock
         self.refused: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -156,6 +225,16 @@ class StrictAws:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target:
             return self._json_request(target, environ, start_response)
+        if "X-Amz-Signature" in environ.get("QUERY_STRING", ""):
+            refusal = check_presigned(environ, self.credentials, self.clock())
+            if refusal is not None:
+                self._refused(f"s3.{environ.get('REQUEST_METHOD', 'GET')}", refusal)
+                request_id = uuid.uuid4().hex[:16].upper()
+                payload = _xml_body(refusal, request_id)
+                start_response(refusal.status, [("Content-Type", "application/xml"),
+                                                ("Content-Length", str(len(payload))),
+                                                ("x-amz-request-id", request_id)])
+                return [payload]
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "/").strip("/").count("/") >= 1:
             return self._get_object(environ, start_response)
         return self.app(environ, start_response)

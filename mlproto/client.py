@@ -230,8 +230,9 @@ class Client:
         folder = Path(dest)
         folder.mkdir(parents=True, exist_ok=True)
         stem = "".join(c for c in (job.input_name.rsplit(".", 1)[0] or "job") if c.isalnum() or c in "._-")[:80]
+        key = job.result_key or schema.result_key(job_id)  # the attempt that completed it (older jobs: no key)
         result = self._store(lambda: call(self.store.s3.get_object, "s3.GetObject", {"job_id": job_id},
-                                          Bucket=self.target.store.bucket, Key=schema.result_key(job_id)))
+                                          Bucket=self.target.store.bucket, Key=key))
         summary = self._store(lambda: self.store.read_summary(job))
         result_path = folder / f"{stem or 'job'}-{job_id[:8]}-result.csv"
         summary_path = folder / f"{stem or 'job'}-{job_id[:8]}-summary.json"

@@ -139,8 +139,9 @@ class SubprocessLauncher:
     the local stack (which signals the group) stops the workers too.
 
     Every worker it starts carries the marker variable ML_PROTO_LOCAL_WORKER (one value per
-    table and log folder), and `running()` counts the live processes that carry it: a restarted
-    gunicorn worker, or a second one, sees the workers the others started.
+    table and log folder), and `running()` counts the live processes of this user that run the
+    worker command and carry it: a restarted gunicorn worker, or a second one, sees the workers the
+    others started, and another user cannot fake workers (the marker is predictable).
     """
 
     MARKER = "ML_PROTO_LOCAL_WORKER"
@@ -157,7 +158,7 @@ class SubprocessLauncher:
         """Live worker processes of this stack, whoever started them."""
         with self._lock:  # reap our own finished children, so they do not linger as zombies
             self._children = [child for child in self._children if child.poll() is None]
-        return len(marked_processes(self.MARKER, self.marker))
+        return len(worker_processes(self.command, self.MARKER, self.marker))
 
     def launch(self) -> None:
         output: Any = subprocess.DEVNULL
@@ -195,18 +196,29 @@ class SubprocessLauncher:
                 child.wait()
 
 
-def marked_processes(name: str, value: str, proc: Path = Path("/proc")) -> list[int]:
-    """Pids of live processes whose environment holds `name=value` (this user's: others' are unreadable)."""
+def worker_processes(command: tuple[str, ...], name: str, value: str, proc: Path = Path("/proc"),
+                     uid: int | None = None) -> list[int]:
+    """Pids of live processes owned by `uid` (this process's) that run `command` (its arguments
+    after the interpreter, which a worker restarting itself names by its full path) and whose
+    environment holds `name=value`. A root dashboard can read everyone's environment: without the
+    owner check any local user could start processes with the marker and stop workers starting."""
+    owner = os.geteuid() if uid is None else uid
     wanted = f"{name}={value}".encode()
+    arguments = [part.encode() for part in command[1:]]
     pids = []
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            if entry.stat().st_uid != owner:
+                continue
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
             environ = (entry / "environ").read_bytes()  # empty for a zombie: it no longer runs
         except OSError:
             continue
-        if wanted in environ.split(b"\0"):
+        if cmdline[-1:] == [b""]:
+            cmdline.pop()
+        if cmdline[1:] == arguments and wanted in environ.split(b"\0"):
             pids.append(int(entry.name))
     return pids
 

@@ -112,6 +112,8 @@ JOBS_PREFIX = "jobs/"
 INPUT_NAME = "input.csv"
 RESULT_NAME = "result.csv"
 SUMMARY_NAME = "summary.json"
+ATTEMPTS_FOLDER = "attempts/"
+ATTEMPT_PATTERN = re.compile(r"^[0-9]{1,6}-[0-9a-f]{16}$")
 
 
 def job_prefix(job_id: str) -> str:
@@ -125,12 +127,31 @@ def input_key(job_id: str) -> str:
     return job_prefix(job_id) + INPUT_NAME
 
 
-def result_key(job_id: str) -> str:
-    return job_prefix(job_id) + RESULT_NAME
+def attempt_name(attempts: int, worker_id: str) -> str:
+    """The folder name of one claim's result: its attempt number and a digest of its worker id.
+
+    Each claim writes its result under a name of its own and `complete` (conditional on the claim
+    still holding the job) makes it the job's current one, so a worker whose lease was taken over
+    can never put its result beside another claim's summary, nor overwrite one that is served.
+    """
+    digest = hashlib.sha256(str(worker_id).encode()).hexdigest()[:16]
+    return f"{int(attempts)}-{digest}"
 
 
-def summary_key(job_id: str) -> str:
-    return job_prefix(job_id) + SUMMARY_NAME
+def result_key(job_id: str, attempt: str = "") -> str:
+    """Where one attempt's result CSV lives (without `attempt`: where jobs finished before results
+    were kept per attempt have theirs)."""
+    return _attempt_prefix(job_id, attempt) + RESULT_NAME
+
+
+def summary_key(job_id: str, attempt: str = "") -> str:
+    return _attempt_prefix(job_id, attempt) + SUMMARY_NAME
+
+
+def _attempt_prefix(job_id: str, attempt: str) -> str:
+    if attempt and not ATTEMPT_PATTERN.match(attempt):
+        raise InvalidRequest(f"Not an attempt name: {attempt!r}")
+    return job_prefix(job_id) + (f"{ATTEMPTS_FOLDER}{attempt}/" if attempt else "")
 
 
 # --- item keys: the only place they are built ------------------------------------------------

@@ -189,7 +189,7 @@ class JobStore(PredictionsAndFeedback):
 
     def read_summary(self, job: Job) -> dict[str, Any]:
         """The result summary (chart description, metrics) a SUCCEEDED job carries."""
-        response = self._s3("GetObject", {"job_id": job.job_id}, Key=schema.summary_key(job.job_id))
+        response = self._s3("GetObject", {"job_id": job.job_id}, Key=job.summary_key or schema.summary_key(job.job_id))
         return json.loads(response["Body"].read())
 
     def result_url(self, job: Job, expires_seconds: int = 900) -> str:
@@ -201,7 +201,7 @@ class JobStore(PredictionsAndFeedback):
             "get_object",
             Params={
                 "Bucket": self.settings.bucket,
-                "Key": schema.result_key(job.job_id),
+                "Key": job.result_key or schema.result_key(job.job_id),
                 "ResponseContentDisposition": f'attachment; filename="{_safe_filename(filename)}"',
             },
             ExpiresIn=expires_seconds,
@@ -376,21 +376,27 @@ class JobStore(PredictionsAndFeedback):
         })
 
     def write_result(self, job: Job, result_csv: bytes, summary: dict[str, Any]) -> None:
-        """Store the result CSV and the summary (chart description, metrics) under the job."""
-        context = {"job_id": job.job_id}
-        self._s3("PutObject", context, Key=schema.result_key(job.job_id), Body=result_csv, ContentType="text/csv")
+        """Store the result CSV and the summary (chart description, metrics) under this claim's own
+        attempt; nobody reads them until `complete` by the same claim makes them the job's."""
+        context = {"job_id": job.job_id, "worker_id": job.worker_id, "attempt": job.attempts}
+        attempt = _attempt(job)
+        self._s3("PutObject", context, Key=schema.result_key(job.job_id, attempt), Body=result_csv,
+                 ContentType="text/csv")
         body = json.dumps(summary, separators=(",", ":")).encode()
-        self._s3("PutObject", context, Key=schema.summary_key(job.job_id), Body=body, ContentType="application/json")
+        self._s3("PutObject", context, Key=schema.summary_key(job.job_id, attempt), Body=body,
+                 ContentType="application/json")
 
     def complete(self, job: Job, model_version: str, message: str = "Done") -> Job:
-        """Mark the job SUCCEEDED (its result must already be written)."""
+        """Mark the job SUCCEEDED with this claim's result (`write_result` first); LeaseLost, and
+        its result never served, if the claim no longer holds the job."""
+        attempt = _attempt(job)
         done = self._owned(job, transitions.COMPLETE, {
             **self._finished(self.clock()),
             "progress": 1,
             "message": message,
             "model_version": model_version,
-            "result_key": schema.result_key(job.job_id),
-            "summary_key": schema.summary_key(job.job_id),
+            "result_key": schema.result_key(job.job_id, attempt),
+            "summary_key": schema.summary_key(job.job_id, attempt),
         })
         log.info("job succeeded", extra={"job_id": job.job_id, "model_version": model_version})
         return done
@@ -458,6 +464,13 @@ class JobStore(PredictionsAndFeedback):
 
     def _expiry(self, now: float) -> int:
         return int(now + self.settings.retention_days * 86400)
+
+
+def _attempt(job: Job) -> str:
+    """The attempt name of the claim `job` came from (its attempt number and worker)."""
+    if not job.worker_id:
+        raise InvalidRequest(f"Job {job.job_id} is not a claimed job")
+    return schema.attempt_name(job.attempts, job.worker_id)
 
 
 def _snake(operation: str) -> str:

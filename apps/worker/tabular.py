@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
+import re
 from dataclasses import dataclass
 
 from worker.interface import InvalidInput
@@ -195,20 +197,21 @@ def neutralise(cell: object) -> object:
 
 
 def write_csv(header: list[str], rows: list[list[object]]) -> bytes:
-    """A comma-separated UTF-8 CSV of `header` and `rows`, with formula-like text cells neutralised."""
-    buffer = io.StringIO(newline="")
-    # RFC 4180's CRLF: the csv module then also quotes a cell holding a bare CR, which with "\n"
-    # it wrote unquoted, splitting the row for every reader.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(name) for name in header])
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    """A comma-separated UTF-8 CSV of `header` and `rows`: formula-like text neutralised, and every
+    text cell that holds a separator (any of , ; tab), a quote or a line break quoted; numbers bare."""
+    return _written([header, *rows], ",").encode("utf-8")
+
+
+# A text cell holding one of these is quoted, whichever separator the file uses; without them it
+# reads the same whichever separator a spreadsheet assumes, so it is written bare.
+_NEEDS_QUOTES = frozenset(',;\t"\r\n')
 
 
 def safe_csv(data: bytes) -> bytes:
-    """`data` (a result CSV, however it was written) with every text cell a spreadsheet would run
-    as a formula neutralised as `write_csv` does; unchanged when no cell needs it. ValueError when
-    it is not UTF-8 text or not a well-formed CSV (a result nobody could open safely)."""
+    """`data` (a result CSV, however it was written) made safe to open as `write_csv` makes it:
+    formula-like text neutralised (also after a separator inside a cell) and text holding any
+    separator quoted; unchanged when no cell needs either.
+    ValueError when it is not UTF-8 text or not a well-formed CSV (a result nobody could open safely)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -222,9 +225,65 @@ def safe_csv(data: bytes) -> bytes:
     except csv.Error as error:
         raise ValueError(f"run() returned a CSV that is not well formed: {error}; "
                          "write it with worker.tabular.write_csv") from None
-    safe = [[neutralise(cell) for cell in row] for row in rows]
-    if safe == rows:
+    decimal_comma = delimiter == ";"
+    if not any(_unsafe_bare(cell, decimal_comma) for row in rows for cell in row):
         return data
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(safe)
-    return (bom + buffer.getvalue()).encode("utf-8")
+    return (bom + _written(rows, delimiter)).encode("utf-8")
+
+
+def _unsafe_bare(cell: str, decimal_comma: bool) -> bool:
+    """Whether a parsed cell is unsafe as it is: it needs neutralising, or it is text that another
+    separator (a ;-separated spreadsheet reading a comma CSV) would split unless quoted."""
+    return _inert(cell) != cell or (not _is_number(cell, decimal_comma) and not _NEEDS_QUOTES.isdisjoint(cell))
+
+
+def _written(rows: list[list[object]], delimiter: str) -> str:
+    # Quoting text that holds any separator, not only this file's: a spreadsheet in a locale whose
+    # list separator is ';' splits an unquoted `a;=1+1` from a comma CSV into a formula cell (issue
+    # 23, item 8). Its quote is not at a cell's start for that reader, so the piece after the ';' is
+    # neutralised too (_inert). Text without those characters reads the same bare in every locale.
+    decimal_comma = delimiter == ";"
+    lines = []
+    for row in rows:
+        fields = [_field(cell, decimal_comma) for cell in row]
+        lines.append(delimiter.join(fields) if fields != [""] else '""')  # a bare empty line reads as no row
+    # RFC 4180's CRLF line ends; a cell holding a bare CR or LF is inside quotes like all text.
+    return "".join(line + "\r\n" for line in lines)
+
+
+def _field(cell: object, decimal_comma: bool) -> str:
+    """One cell as written: empty, a bare number, or quoted (and neutralised) text."""
+    if cell is None or cell == "":
+        return ""
+    if isinstance(cell, numbers.Real) and not isinstance(cell, bool) and math.isfinite(cell):
+        return repr(cell.item()) if hasattr(cell, "item") else repr(cell)
+    text = str(cell)
+    if _is_number(text, decimal_comma):
+        return text
+    inert = _inert(text)
+    if _NEEDS_QUOTES.isdisjoint(inert):
+        return inert  # no reader, whatever separator it assumes, splits it: it reads the same bare
+    return '"' + inert.replace('"', '""') + '"'
+
+
+_PIECES = re.compile(r"([,;\t\r\n])")
+_LEAD = re.compile(r'[ "]*')
+
+
+def _inert(text: str) -> str:
+    """`text` neutralised as a whole and after each separator or line break in it: a reader that
+    assumes another separator than the file's (or loses its place in the quotes) starts a cell
+    there, so a formula there gets the same leading quote. Even a number does: in that reader's
+    cell the rest of the line follows it (`-3","z`)."""
+    parts = _PIECES.split(str(neutralise(text)))
+    for i in range(2, len(parts), 2):
+        lead = _LEAD.match(parts[i]).group()
+        rest = parts[i][len(lead):]
+        if rest.startswith(FORMULA_STARTS):
+            parts[i] = lead + "'" + rest
+    return "".join(parts)
+
+
+def _is_number(text: str, decimal_comma: bool) -> bool:
+    """A cell that a spreadsheet reads as the number it shows (no spaces around it)."""
+    return text == text.strip() and parse_number(text, decimal_comma) is not None

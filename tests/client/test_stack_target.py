@@ -42,10 +42,11 @@ else:
 
 
 @pytest.fixture
-def cloud(aws_endpoint, store_settings, tmp_path, monkeypatch):
+def cloud(aws_endpoint, local_aws, store_settings, tmp_path, monkeypatch):
     """A 'deployed' stack in moto: table, bucket, cluster, and a dashboard service whose task
     definition carries the worker launch settings; a fake pulumi that reports its outputs."""
     requests.post(f"{aws_endpoint}/moto-api/state-manager/set-transition", timeout=5,
+                  headers=local_aws.control_headers,
                   json={"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}},
                   ).raise_for_status()
     ecs, ec2 = boto3.client("ecs"), boto3.client("ec2")
@@ -84,6 +85,7 @@ def cloud(aws_endpoint, store_settings, tmp_path, monkeypatch):
     monkeypatch.delenv("AWS_REGION", raising=False)  # the stack's aws:region says
     yield {"cluster": cluster, "worker": worker, "store": store_settings}
     requests.post(f"{aws_endpoint}/moto-api/state-manager/unset-transition", timeout=5,
+                  headers=local_aws.control_headers,
                   json={"model_name": "ecs::task"})
 
 

@@ -107,15 +107,17 @@ def test_reconciler_thread_runs_on_its_own(launcher, store):
 
 
 @pytest.fixture
-def ecs(aws_endpoint):
+def ecs(aws_endpoint, local_aws):
     """A cluster, the worker's task definition and a VPC in moto. moto moves a task one state
     towards STOPPED each time it is described; here a task runs until it is stopped, as a worker
     with a long job does."""
     requests.post(f"{aws_endpoint}/moto-api/state-manager/set-transition", timeout=5,
+                  headers=local_aws.control_headers,
                   json={"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}},
                   ).raise_for_status()
     yield _ecs_resources()
     requests.post(f"{aws_endpoint}/moto-api/state-manager/unset-transition", timeout=5,
+                  headers=local_aws.control_headers,
                   json={"model_name": "ecs::task"})
 
 

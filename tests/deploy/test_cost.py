@@ -137,6 +137,24 @@ def test_a_warm_predictor_in_office_hours_costs_its_hours_only() -> None:
     # Off, its price is still shown: one instance all month (this stack keeps no office hours).
     (option,) = cost.estimate(hand_run(), PRICES).options
     assert option.dollars == pytest.approx(730 * 3600 * 0.0000041667)
+def test_an_on_demand_floor_of_three_shows_what_spot_would_save_on_all_but_one() -> None:
+    est = cost.estimate(hand_run(min_capacity=3), PRICES)
+    lines = {line.item: line.dollars for line in est.idle}
+    task_month = 730 * (0.25 * 0.04048 + 0.5 * 0.004445)  # 9.010025
+    assert lines["dashboard tasks"] == pytest.approx(3 * task_month)
+    cheaper = {line.item: line for line in est.cheaper}
+    # FARGATE_SPOT with an on-demand base of 1: two of the three tasks at 30% of the price.
+    assert cheaper["dashboard on Spot"].dollars == pytest.approx(2 * task_month * 0.7)
+    assert "2 of 3 idle tasks on Spot" in cheaper["dashboard on Spot"].detail
+
+
+def test_a_dashboard_already_on_spot_is_not_told_to_move_to_spot() -> None:
+    strategy = {"launchType": None, "desiredCount": 3, "capacityProviderStrategies": [
+        {"capacityProvider": "FARGATE", "base": 1, "weight": 0}, {"capacityProvider": "FARGATE_SPOT", "weight": 1}]}
+    est = cost.estimate(hand_run(service=strategy, min_capacity=3), PRICES)
+    assert "dashboard on Spot" not in {line.item for line in est.cheaper}
+    lines = {line.item: line.dollars for line in est.idle}
+    assert lines["dashboard tasks"] == pytest.approx(730 * 0.0123425 * (1 + 2 * 0.3))
 
 
 def test_a_sleeping_dashboard_costs_its_sleeper_only() -> None:

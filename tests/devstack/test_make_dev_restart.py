@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from jobkit import JobStatus, schema
+from jobkit import JobStatus
 
 from bench import dash_calls
 from devstack.settings import REPO_ROOT, DevSettings
@@ -49,7 +49,7 @@ class DevRun:
 
 
 def read_result(stack: DevStack, job_id: str) -> bytes:
-    answer = stack.store.s3.get_object(Bucket=stack.settings.bucket, Key=schema.result_key(job_id))
+    answer = stack.store.s3.get_object(Bucket=stack.settings.bucket, Key=stack.store.get(job_id).result_key)
     return answer["Body"].read()
 
 

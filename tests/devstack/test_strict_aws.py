@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from devstack.local_aws import LocalAws, bootstrap, local_client
+from devstack.strict_aws import LIST_TASKS_FILTERS
 from tests.conftest import REGION
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -124,6 +127,32 @@ def test_the_strict_layer_refuses_what_aws_refuses_and_moto_accepts(what, call, 
     assert sum(local_aws.strict.refused.values()) == sum(refused_before.values()) + 1
 
 
+# A value of the right shape for each ListTasks filter.
+FILTER_VALUES = {"containerInstance": "ci", "family": "f", "serviceName": "s", "desiredStatus": "RUNNING",
+                 "launchType": "FARGATE", "daemonName": "d"}
+
+
+def test_the_strict_layer_lists_every_filter_aws_documents_for_list_tasks():
+    import botocore.session
+
+    members = botocore.session.get_session().get_service_model("ecs").operation_model("ListTasks").input_shape.members
+    assert set(LIST_TASKS_FILTERS) == set(members) - {"cluster", "nextToken", "maxResults", "startedBy"}
+    assert set(FILTER_VALUES) == set(LIST_TASKS_FILTERS)
+
+
+@pytest.mark.parametrize("name", LIST_TASKS_FILTERS)
+def test_started_by_with_any_other_list_tasks_filter_is_refused(name, names, aws_endpoint, local_aws):
+    ecs = World(aws_endpoint, names).client("ecs")
+    before = local_aws.strict.refused.copy()
+    outcome(lambda: ecs.list_tasks(cluster=names["cluster"], **{name: FILTER_VALUES[name]}))
+    # Alone, each filter is allowed (whatever moto then answers: its containerInstance filter
+    # fails on a cluster holding Fargate tasks).
+    assert local_aws.strict.refused == before
+    assert outcome(lambda: ecs.list_tasks(cluster=names["cluster"], startedBy="a", **{name: FILTER_VALUES[name]})) \
+        == ("InvalidParameterException", 400)
+    assert outcome(lambda: ecs.list_tasks(cluster=names["cluster"], startedBy="a")) == ("accepted", 200)
+
+
 def test_a_refused_json_request_has_the_body_and_content_type_aws_sends(aws_endpoint):
     ecs = requests.post(aws_endpoint, timeout=10, data='{"startedBy": "a", "desiredStatus": "RUNNING"}', headers={
         "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListTasks",
@@ -150,3 +179,50 @@ def test_a_presigned_download_of_a_missing_object_is_access_denied(store):
     there = store.s3.generate_presigned_url("get_object", Params={"Bucket": store.settings.bucket,
                                                                   "Key": "jobs/there/result.csv"})
     assert requests.get(there, timeout=10).content == b"a\n1\n"  # what exists reads as before
+
+
+# --- presigned URLs: moto checks neither signature nor expiry; the strict layer checks both -----
+
+def presigned(endpoint: str, bucket: str, key: str, expires: int = 60, key_id: str = "local") -> str:
+    s3 = boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key="local").client(
+        "s3", endpoint_url=endpoint, region_name=REGION, config=Config(signature_version="s3v4"))
+    return s3.generate_presigned_url("get_object", ExpiresIn=expires, Params={
+        "Bucket": bucket, "Key": key, "ResponseContentDisposition": 'attachment; filename="a b.csv"'})
+
+
+@pytest.fixture
+def objects(store):
+    bucket = store.settings.bucket
+    for name in ("mine", "theirs"):
+        store.s3.put_object(Bucket=bucket, Key=f"jobs/{name}/result.csv", Body=f"{name}\n".encode())
+    return bucket
+
+
+def test_a_presigned_url_as_signed_is_served(aws_endpoint, objects):
+    answer = requests.get(presigned(aws_endpoint, objects, "jobs/mine/result.csv"), timeout=10)
+    assert answer.status_code == 200 and answer.content == b"mine\n"
+
+
+@pytest.mark.parametrize(("tamper", "code"), [
+    (lambda url: url.replace("jobs/mine/", "jobs/theirs/"), "SignatureDoesNotMatch"),  # another job's result
+    (lambda url: url.replace("filename%3D%22a", "filename%3D%22z"), "SignatureDoesNotMatch"),
+    (lambda url: url[:-4] + ("0000" if not url.endswith("0000") else "1111"), "SignatureDoesNotMatch"),
+    (lambda url: url.replace("X-Amz-Expires=60", "X-Amz-Expires=604800"), "SignatureDoesNotMatch"),
+])
+def test_a_tampered_presigned_url_is_refused_where_moto_serves_it(aws_endpoint, plain_moto, objects, tamper, code):
+    url = tamper(presigned(aws_endpoint, objects, "jobs/mine/result.csv"))
+    assert requests.get(url.replace(aws_endpoint, plain_moto.url), timeout=10).status_code == 200  # moto: served
+    answer = requests.get(url, timeout=10)
+    assert answer.status_code == 403 and f"<Code>{code}</Code>" in answer.text
+
+
+def test_an_expired_presigned_url_is_refused_where_moto_serves_it(aws_endpoint, plain_moto, objects):
+    url = presigned(aws_endpoint, objects, "jobs/mine/result.csv", expires=1)
+    wait_until(lambda: requests.get(url, timeout=10).status_code == 403, timeout=30, what="the URL to expire")
+    assert "<Message>Request has expired</Message>" in requests.get(url, timeout=10).text
+    assert requests.get(url.replace(aws_endpoint, plain_moto.url), timeout=10).status_code == 200
+
+
+def test_a_url_signed_with_an_unknown_key_is_refused(aws_endpoint, objects):
+    answer = requests.get(presigned(aws_endpoint, objects, "jobs/mine/result.csv", key_id="AKIAOTHER"), timeout=10)
+    assert answer.status_code == 403 and "<Code>InvalidAccessKeyId</Code>" in answer.text

@@ -16,6 +16,7 @@ from jobkit import (
     JobStore,
     LeaseLost,
     PredictionNotFound,
+    schema,
 )
 from jobkit.store import job_id_for
 
@@ -182,7 +183,8 @@ def test_complete_records_result_and_expiry(store):
     assert store.read_summary(done) == {"charts": [], "rows": 1}
     url = store.result_url(done, expires_seconds=60)
     parsed = urlparse(url)
-    assert parsed.path.endswith(f"/jobs/{job.job_id}/result.csv")
+    assert parsed.path.endswith(f"/jobs/{job.job_id}/attempts/{schema.attempt_name(1, 'w')}/result.csv")
+    assert done.result_key == schema.result_key(job.job_id, schema.attempt_name(1, "w"))
     assert parse_qs(parsed.query)["X-Amz-Expires"] == ["60"]
     assert done.duration_seconds is not None and done.duration_seconds >= 0
 

@@ -46,9 +46,11 @@ def test_four_workers_drain_200_jobs_each_exactly_once(store, start_worker, runs
     assert Counter(job.status for job in jobs) == {JobStatus.SUCCEEDED: 200}
     assert all(job.attempts == 1 for job in jobs)
     keys = result_keys(store)
+    done = {job.job_id: job for job in jobs}
     for job_id in job_ids:
-        assert keys[schema.result_key(job_id)] == 1
-        assert keys[schema.summary_key(job_id)] == 1
+        assert keys[done[job_id].result_key] == 1
+        assert keys[done[job_id].summary_key] == 1
+    assert sum(key.endswith("/" + schema.RESULT_NAME) for key in keys) == 200  # one result per job, no strays
     first = store.get(job_ids[0])
     assert store.s3.get_object(Bucket=store.settings.bucket, Key=first.result_key)["Body"].read() == (
         b"job-000\n1,2\ndone\n"

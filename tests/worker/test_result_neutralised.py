@@ -24,7 +24,7 @@ def cells(data: bytes) -> list[list[str]]:
 
 def test_a_hand_written_csv_is_neutralised_after_run():
     stored, summary = checked_result(Result(csv=HAND_WRITTEN, summary={"rows": 3}), "v1")
-    assert cells(stored) == [["name", "note"], ["'=1+2", "'@SUM(A1)"], ["-1.5", "'+cmd|x"], ["plain", "'\t=2"]]
+    assert cells(stored) == [["name", "note"], ["'=1+2", "'@SUM(A1)"], ["-1.5", "'+cmd|x"], ["plain", "'\t'=2"]]
     assert summary == {"rows": 3, "model_version": "v1"}
 
 
@@ -35,6 +35,19 @@ def test_a_csv_written_with_write_csv_is_stored_byte_for_byte():
 
 def test_a_semicolon_csv_is_neutralised_cell_by_cell_and_keeps_its_separator():
     assert safe_csv(b"a;b\n1;=2+3\n") == b"a;b\r\n1;'=2+3\r\n"
+    assert safe_csv(b"a;b\n1,5;x\n") == b"a;b\n1,5;x\n"  # a decimal comma is a number, and nothing needs quotes
+
+
+def test_a_hand_written_comma_csv_with_semicolon_text_is_quoted_for_semicolon_spreadsheets():
+    stored = safe_csv(b"a,note\n1,a;=1+1\n")
+    assert stored == b'a,note\r\n1,"a;\'=1+1"\r\n'
+    # Read with ';' the quote is not at a cell's start, so the cell splits there: the piece stays inert.
+    assert list(csv.reader(io.StringIO(stored.decode(), newline=""), delimiter=";")) == [["a,note"],
+                                                                                         ['1,"a', "'=1+1\""]]
+
+
+def test_a_plain_csv_is_stored_byte_for_byte():
+    assert safe_csv(b"a,b\n1,text\n") == b"a,b\n1,text\n"
 
 
 def test_a_result_csv_that_is_not_utf8_is_refused_with_a_message():
