@@ -140,12 +140,14 @@ class RequirementsWatch:
         return said
 
 
-def stop_marked_workers(marker_name: str, marker: str, proc: Path = Path("/proc")) -> list[int]:
-    """SIGTERM every live local worker carrying the launcher's marker (each hands its job back to
-    the queue first); the pids signalled."""
-    from dashboard.launcher import marked_processes
+def stop_marked_workers(command: tuple[str, ...], marker_name: str, marker: str,
+                        proc: Path = Path("/proc")) -> list[int]:
+    """SIGTERM every live local worker of this stack (the launcher's own test: this user's processes
+    running the worker command with its marker; each hands its job back to the queue first); the
+    pids signalled."""
+    from dashboard.launcher import worker_processes
 
-    pids = marked_processes(marker_name, marker, proc)
+    pids = worker_processes(command, marker_name, marker, proc)
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -158,10 +160,13 @@ def for_stack(stack: DevStack, report: Callable[[str], None]) -> RequirementsWat
     """The watch over a running DevStack's apps: the restarts it does go through the stack, from
     the supervisor's own thread (DevStack.supervise's `tick`), so they never race its restarts."""
     from dashboard.launcher import SubprocessLauncher
+    from dashboard.settings import DashboardSettings
 
     s = stack.settings
     # The dashboard's launcher marks its workers by table and log folder; the same values here.
-    marker = SubprocessLauncher((), 0, s.log_dir, env=stack.app_env("dashboard")).marker
+    dashboard_env = stack.app_env("dashboard")
+    command = DashboardSettings.from_env(dashboard_env).worker_command
+    marker = SubprocessLauncher((), 0, s.log_dir, env=dashboard_env).marker
 
     def restart(part: str) -> None:
         if part == "predictor":
@@ -169,6 +174,6 @@ def for_stack(stack: DevStack, report: Callable[[str], None]) -> RequirementsWat
         elif part == "dashboard":
             stack.restart("dashboard")
         else:
-            stop_marked_workers(SubprocessLauncher.MARKER, marker)
+            stop_marked_workers(command, SubprocessLauncher.MARKER, marker)
 
     return RequirementsWatch(s.apps_dir, report, restart)

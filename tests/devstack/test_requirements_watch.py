@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from dashboard.launcher import SubprocessLauncher, marked_processes
+from dashboard.launcher import SubprocessLauncher, worker_processes
+from dashboard.settings import DashboardSettings
 
 from bench import dash_calls
 from devstack.local_aws import local_client
@@ -193,6 +194,7 @@ def test_make_dev_installs_a_new_lock_and_restarts_the_workers_on_its_own(tmp_pa
     settings = DevSettings.from_env(env)
     local = DevStack(settings)  # never started: its store, login and app env reach what `make dev` runs
     marker = SubprocessLauncher((), 0, settings.log_dir, env=local.app_env("dashboard")).marker
+    command = DashboardSettings.from_env(local.app_env("dashboard")).worker_command
     base = settings.dashboard_url
     run = DevRun(env, tmp_path / "dev.log")
     try:
@@ -210,7 +212,7 @@ def test_make_dev_installs_a_new_lock_and_restarts_the_workers_on_its_own(tmp_pa
             return local.store.read_summary(local.store.get(job_id))["metrics"]["probe"]
 
         assert job_probe("probe-1") == 1
-        workers = marked_processes(SubprocessLauncher.MARKER, marker)
+        workers = worker_processes(command, SubprocessLauncher.MARKER, marker)
         assert workers, "the worker that ran the job is idling, with version 1 imported"
 
         save(lock, shipped + lock_line(second))
@@ -220,7 +222,7 @@ def test_make_dev_installs_a_new_lock_and_restarts_the_workers_on_its_own(tmp_pa
         assert re.fullmatch(r"apps/worker/requirements\.txt changed: installed into the dev venv in [\d.]+s "
                             r"and restarted the workers\.", said), said
         assert job_probe("probe-2") == 2  # an idle worker with version 1 imported would have taken it
-        wait_until(lambda: not set(workers) & set(marked_processes(SubprocessLauncher.MARKER, marker)),
+        wait_until(lambda: not set(workers) & set(worker_processes(command, SubprocessLauncher.MARKER, marker)),
                    timeout=30, what="the old workers to be gone")
 
         # The predictor's and the dashboard's locks: each app restarted through the stack, and serving.
