@@ -74,6 +74,7 @@ class Builder:
         self.reserve = False
         self._preload: list[str] = []
         self._spare: subprocess.Popen[bytes] | None = None
+        self._running: subprocess.Popen[bytes] | None = None  # the process of the build under way
 
     def _start(self, preload: bool = True) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -98,12 +99,15 @@ class Builder:
             worker.stdout.readline()  # its "ready"
         request = {"root": str(destination), "modules": list(self.modules),
                    "env": {"PYTHONPATH": str(destination), "LAMBDA_TASK_ROOT": str(destination)}}
+        self._running = worker
         try:
             out, _ = worker.communicate(json.dumps(request).encode() + b"\n", timeout=BUILD_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
             return -9
+        finally:
+            self._running = None
         try:
             answer = json.loads(out.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -137,10 +141,13 @@ class Builder:
             self._spare = self._start()
 
     def close(self) -> None:
-        """End the process kept in reserve, if any."""
+        """End the process kept in reserve and the build under way (a retrain), if any."""
         spare, self._spare = self._spare, None
         if spare is not None:
             self._end(spare)
+        running = self._running
+        if running is not None:
+            running.kill()  # its build's communicate() then returns; run() reaps it
 
     @staticmethod
     def _end(worker: subprocess.Popen[bytes]) -> None:

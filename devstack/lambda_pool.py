@@ -10,12 +10,17 @@ Lambda, an instance runs:
   answered Runtime.OutOfMemory and replaced);
 - killed and replaced when it passes the function's timeout (Sandbox.Timedout).
 At most `size` instances run at once; further invokes wait for one to be free. Before each invoke
-the packages' .py files are checked; after an edit a new image is built and every instance
-recycled, so the next invoke runs the new code.
+the packages' .py files are checked; after an edit a new image is built, its first instance
+started, and then every older instance recycled. Invokes wait for that, so the next one runs the
+new code, unless the build retrains the model: then the old instances keep answering meanwhile,
+as Lambda runs a function's previous code while its update is InProgress
+(docs.aws.amazon.com/lambda/latest/dg/functions-states.html, "Function states during updates").
+The update's first instance may briefly exceed `size`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -41,6 +46,7 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
+RETRAIN_POLL_SECONDS = 0.1  # how often an invoke waiting for an update looks whether it retrains
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
 
 
@@ -107,6 +113,12 @@ class InstancePool:
         self._spare: Instance | None = None  # with prewarm: an instance waiting for its image
         self._keep_spare = False
         self._wake = threading.Event()
+        self._update: threading.Thread | None = None  # building the image of an edit, if any
+        self._update_started = 0.0
+        self._update_root: Path | None = None  # the image folder the update builds
+        self._update_retrains = False  # whether that build was seen training a model
+        self._incoming: Instance | None = None  # the update's first instance, during its init
+        self._last_update = "Successful"
         self.builder = Builder(build_modules, self._instance_env(), log_file)
 
     # --- the instances' environment ----------------------------------------------------------
@@ -129,35 +141,145 @@ class InstancePool:
 
     # --- images --------------------------------------------------------------------------------
 
-    def _current_image(self) -> TaskImage:
-        """The image of the code as it is now: built (and every older instance retired) if it changed."""
+    def _current_image(self, wait: bool = True) -> TaskImage:
+        """The image invokes run now. After an edit, invokes wait for the new image, so the next
+        one runs the new code, unless its build retrains the model while a warm instance of the old
+        image is there: then, as Lambda runs the previous code while an update is InProgress, the
+        old image keeps answering until the new one's first instance is ready. Without `wait`,
+        only starts the update."""
         fingerprint = code_fingerprint(self.apps_dir, self.packages)
-        image = self._image
-        if image is not None and image.fingerprint == fingerprint:
-            return image
-        with self._build_lock:
+        with self._cond:
             image = self._image
-            if image is not None and image.fingerprint == fingerprint:
+            if image is not None and image.fingerprint == fingerprint and self._update is None:
                 return image
-            self._images_built += 1
-            started = time.perf_counter()
-            built = build_image(
-                apps_dir=self.apps_dir, packages=self.packages,
-                destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
-                builder=self.builder, cache=self.build_cache,
-            )
+        if image is None:
+            return self._build_first(fingerprint)
+        with self._cond:
+            if self._update is None and self._image is not None and self._image.fingerprint != fingerprint:
+                self._start_update(fingerprint)
+            while wait and self._update is not None and not self._stopping:
+                if self._retraining() and any(i.ready and i.image is self._image for i in self._alive):
+                    break
+                self._cond.wait(RETRAIN_POLL_SECONDS)
+            if self._stopping:
+                raise Stopping
+            assert self._image is not None
+            return self._image
+
+    def _retraining(self) -> bool:
+        """Whether the update's build is training a model: a build output being written (`.tmp-*`,
+        predictor.artifact's temporary file, open for the whole training) is in its image."""
+        if not self._update_retrains and self._update_root is not None:
+            with contextlib.suppress(OSError):
+                self._update_retrains = any(self._update_root.rglob(".tmp-*"))
+        return self._update_retrains
+
+    def _build_first(self, fingerprint: tuple[object, ...]) -> TaskImage:
+        """The first image: nothing serves yet, so every invoke waits for it."""
+        with self._build_lock:
+            with self._cond:
+                if self._image is not None:
+                    return self._image
+            built = self._build(fingerprint)
             with self._cond:
                 self._image = built
-                stale, self._idle = self._idle, []
-                for instance in stale:
-                    self._alive.discard(instance)
                 self._cond.notify_all()
-            log.info("function image built", extra={"image": str(built.root), "recycled": len(stale),
-                                                    "build_ms": round((time.perf_counter() - started) * 1000, 1)})
-            for instance in stale:
-                instance.kill()
-            self._prune_images_locked()
             return built
+
+    def _build(self, fingerprint: tuple[object, ...]) -> TaskImage:
+        """Build an image of the code as `fingerprint` saw it (the build lock held)."""
+        self._images_built += 1
+        started = time.perf_counter()
+        destination = self.workdir / f"image-{self._images_built}"
+        with self._cond:
+            self._update_root = destination
+        built = build_image(
+            apps_dir=self.apps_dir, packages=self.packages, destination=destination, fingerprint=fingerprint,
+            builder=self.builder, cache=self.build_cache,
+        )
+        log.info("function image built", extra={"image": str(built.root),
+                                                "build_ms": round((time.perf_counter() - started) * 1000, 1)})
+        return built
+
+    def _start_update(self, fingerprint: tuple[object, ...]) -> None:
+        """Begin an update to the code as `fingerprint` saw it, on a thread of its own (the lock held)."""
+        self._update = threading.Thread(target=self._run_update, args=(fingerprint,), name="lambda-update",
+                                        daemon=True)
+        self._update_started = time.monotonic()
+        self._update_root = None
+        self._update_retrains = False
+        self._last_update = "InProgress"
+        self._update.start()
+
+    def _run_update(self, fingerprint: tuple[object, ...]) -> None:
+        """Build the new image, start its first instance and wait for its init, then switch every
+        invoke to it and retire the old instances (those busy when their invoke ends). An init
+        that fails still switches (Lambda deploys code whose init fails; its invokes report it)."""
+        first: Instance | None = None
+        status = "Failed"
+        try:
+            with self._build_lock:
+                built = self._build(fingerprint)
+                first = self._first_instance(built)
+                with self._cond:
+                    self._image = built
+                    stale, self._idle = self._idle, []
+                    for instance in stale:
+                        self._alive.discard(instance)
+                    if first is not None and not self._stopping:
+                        self._alive.add(first)
+                        self._idle.append(first)
+                        first = None
+                log.info("function updated", extra={"image": str(built.root), "recycled": len(stale),
+                                                    "update_ms": round((time.monotonic() - self._update_started)
+                                                                       * 1000, 1)})
+                for instance in stale:
+                    instance.kill()
+                self._prune_images_locked()
+            status = "Successful"
+        except Exception:  # noqa: BLE001 - the next invoke builds again and meets the same error
+            log.exception("updating the local Lambda failed")
+        finally:
+            if first is not None:
+                first.kill()
+            with self._cond:
+                self._update = None
+                self._last_update = status
+                self._cond.notify_all()
+            self._wake.set()
+
+    def _first_instance(self, image: TaskImage) -> Instance | None:
+        """The new image's first instance, its init done; None if its init failed or timed out (the
+        first invoke then starts another and reports the failure, as Lambda would)."""
+        with self._cond:
+            self._instances_started += 1
+            name = f"tmp-{self._instances_started}"
+            if self._stopping:
+                return None
+        instance = self._from_spare(image) or Instance(
+            image=image, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
+            log_file=self.log_file, name=name)
+        with self._cond:
+            self._incoming = instance
+            stopping = self._stopping
+        try:
+            failed = None if stopping else instance.wait_ready(INIT_TIMEOUT_SECONDS)
+        except queue.Empty:
+            failed = True
+        finally:
+            with self._cond:
+                self._incoming = None
+        if failed is not None or stopping:
+            instance.kill()
+            return None
+        self._refill_builder_locked()
+        return instance
+
+    def update_status(self) -> str:
+        """Lambda's LastUpdateStatus for the code: InProgress while an edit is being built (and
+        its model trained), else how the last update ended (Successful, Failed)."""
+        with self._cond:
+            return "InProgress" if self._update is not None else self._last_update
 
     def _prune_images(self) -> None:
         """Delete the images no live instance uses (unless a build runs: it prunes when done)."""
@@ -180,10 +302,13 @@ class InstancePool:
     def _refill_builder(self) -> None:
         if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
             try:
-                if not self._stopping:
-                    self.builder.refill()
+                self._refill_builder_locked()
             finally:
                 self._build_lock.release()
+
+    def _refill_builder_locked(self) -> None:
+        if not self._stopping:
+            self.builder.refill()
 
     def _refill_spare(self) -> None:
         """Start the spare instance if missing, once an instance is ready and the build's reserve has
@@ -228,7 +353,7 @@ class InstancePool:
         def watch() -> None:
             while not self._stopping:
                 try:
-                    image = self._current_image()
+                    image = self._current_image(wait=False)
                     with self._cond:
                         needed = not any(i.image is image for i in self._alive) and not self._starting
                     if needed:
@@ -349,6 +474,8 @@ class InstancePool:
             if self._spare is not None:
                 doomed.append(self._spare)
                 self._spare = None
+            if self._incoming is not None:
+                doomed.append(self._incoming)
             self._alive.clear()
             self._idle.clear()
             self._cond.notify_all()
@@ -358,6 +485,10 @@ class InstancePool:
         for instance in doomed:
             instance.kill()
         self.builder.close()
+        with self._cond:
+            update = self._update
+        if update is not None:
+            update.join(timeout=30)
         for path in self.workdir.glob("image-*"):
             remove_image(path)
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,155 @@
+"""An edit of the model through the local Lambda: predict() alone answers without a retrain; a
+retrain happens while the old code keeps answering (no failed invoke), GetFunctionConfiguration
+says InProgress meanwhile, and the next answers come from the retrained model.
+
+The model is a copy of the fixture regressor whose train() sleeps SLOW seconds (0 at first).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.apps import REGRESSOR, apps_with
+from tests.predictor.lambda_support import FUNCTION, invoke, lambda_client, log_lines, runtime_children, start_server
+from tests.support import wait_until
+
+RECORD = {"area_m2": 60.0, "rooms": 2, "district": "centre", "floor_band": 1}
+RENT = 200.0 + 14.0 * 60.0 + 60.0 * 2 + 350.0 + 40.0 * 1  # the fixture regressor's answer for RECORD
+SLOW_TRAIN = '''
+SLOW = 0.0
+
+
+def train() -> dict[str, float]:
+    """Fixed coefficients, after SLOW seconds."""
+    import time
+
+    time.sleep(SLOW)
+    return {"base": 200.0, "per_m2": 14.0, "per_room": 60.0, "per_floor_band": 40.0, "spread": 0.1}
+'''
+RETRAIN_SECONDS = 4.0
+
+
+@pytest.fixture
+def apps(tmp_path: Path) -> Path:
+    apps = apps_with(tmp_path / "apps", model=REGRESSOR, algorithm=None)
+    model = apps / "predictor" / "model.py"
+    text = model.read_text()
+    start, end = text.index("def train()"), text.index("def contributions(")
+    model.write_text(text[:start] + SLOW_TRAIN.lstrip() + "\n\n" + text[end:])
+    tmp_path.chmod(0o755)  # the instances (another user, under root) read the copy
+    return apps
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def trainings(log: Path) -> int:
+    return sum(line["message"] == "model trained and cached" for line in log_lines(log))
+
+
+@pytest.mark.timeout(300)
+def test_an_edit_of_predict_alone_answers_at_once_without_retraining(apps, tmp_path):
+    log = tmp_path / "predictor.log"
+    server = start_server(apps, log_path=log, instances=1)
+    try:
+        client = lambda_client(server.url)
+        first = invoke(client, {"action": "predict", "inputs": RECORD})
+        assert first.function_error is None and first.body["prediction"]["label"].startswith("About €")
+        assert trainings(log) == 1
+        edit(apps / "predictor" / "model.py", 'label=f"About €', 'label=f"Roughly €')
+        edited = invoke(client, {"action": "predict", "inputs": RECORD})  # the very next invoke
+        assert edited.function_error is None
+        assert edited.body["prediction"]["label"].startswith("Roughly €")
+        assert trainings(log) == 1  # the artifact was reused
+        assert server.pool.update_status() == "Successful"
+    finally:
+        server.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
+    log = tmp_path / "predictor.log"
+    server = start_server(apps, log_path=log, instances=2)
+    answers: list[tuple[float, float | None, str | None]] = []  # (when, value, function error or exception)
+    stop = threading.Event()
+
+    def keep_predicting() -> None:
+        client = lambda_client(server.url)
+        while not stop.is_set():
+            try:
+                reply = invoke(client, {"action": "predict", "inputs": RECORD})
+                value = reply.body["prediction"]["value"] if reply.function_error is None else None
+                answers.append((time.monotonic(), value, reply.function_error))
+            except Exception as error:  # noqa: BLE001 - counted as a failed prediction
+                answers.append((time.monotonic(), None, repr(error)))
+
+    try:
+        client = lambda_client(server.url)
+        assert invoke(client, {"action": "predict", "inputs": RECORD}).body["prediction"]["value"] == RENT
+        assert client.get_function_configuration(FunctionName=FUNCTION)["LastUpdateStatus"] == "Successful"
+        predictor = threading.Thread(target=keep_predicting, daemon=True)
+        predictor.start()
+        wait_until(lambda: len(answers) >= 3, timeout=60, what="predictions before the edit")
+
+        model = apps / "predictor" / "model.py"
+        edit(model, "SLOW = 0.0", f"SLOW = {RETRAIN_SECONDS}")
+        edit(model, 'return {"base": 200.0', 'return {"base": 201.0')
+        saved = time.monotonic()
+        statuses = []
+        while True:
+            statuses.append(client.get_function_configuration(FunctionName=FUNCTION)["LastUpdateStatus"])
+            reply = invoke(client, {"action": "predict", "inputs": RECORD})
+            assert reply.function_error is None, reply.body
+            if reply.body["prediction"]["value"] == RENT + 1:
+                break
+            assert reply.body["prediction"]["value"] == RENT  # the old model, while the new one trains
+            assert time.monotonic() - saved < 120, "the retrained model never answered"
+        new_answer = time.monotonic() - saved
+        stop.set()
+        predictor.join(timeout=60)
+    finally:
+        stop.set()
+        server.stop()
+    assert new_answer >= RETRAIN_SECONDS  # it did retrain (and the old code answered until then)
+    assert "InProgress" in statuses
+    during = [a for a in answers if a[0] >= saved]
+    assert [a for a in answers if a[2] is not None] == []  # no failed prediction, before or during
+    assert any(value == RENT for _, value, _ in during)  # the old model answered during the retrain
+    assert trainings(log) == 2
+
+
+@pytest.mark.timeout(300)
+def test_stopping_during_a_retrain_leaves_no_process(apps, tmp_path):
+    server = start_server(apps, log_path=tmp_path / "predictor.log", instances=1)
+    client = lambda_client(server.url)
+    assert invoke(client, {"action": "predict", "inputs": RECORD}).function_error is None
+    edit(apps / "predictor" / "model.py", "SLOW = 0.0", "SLOW = 60.0")
+    assert invoke(client, {"action": "predict", "inputs": RECORD}).body["prediction"]["value"] == RENT
+    wait_until(lambda: server.pool.update_status() == "InProgress", timeout=30, what="the retrain to start")
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 30  # the training process was ended, not waited for
+    assert runtime_children(server) == set()
+    assert build_children() == set()
+
+
+def build_children() -> set[int]:
+    """Pids of this process's live children that run an image build (devstack.lambda_build_worker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"devstack.lambda_build_worker" in cmdline:
+            found.add(int(entry.name))
+    return found
