@@ -187,9 +187,15 @@ def build_image(
 
 
 def _restore_outputs(cache: Path, destination: Path) -> None:
+    """Put the cached outputs back where the build wrote them, with the folders it made (a copy
+    without `predictor/artifacts/`, which only holds outputs, still finds its trained model)."""
     for cached in cache.rglob("*"):
         target = destination / cached.relative_to(cache)
-        if cached.is_file() and target.parent.is_dir() and not target.exists():
+        if cached.is_file() and not target.exists():
+            for folder in reversed([p for p in target.parents if p.is_relative_to(destination)]):
+                if not folder.exists():
+                    folder.mkdir(mode=0o755)
+                    os.chmod(folder, 0o755)  # noqa: S103 - as the build made it: the instance user enters it
             shutil.copy2(cached, target)
 
 
