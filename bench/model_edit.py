@@ -184,7 +184,8 @@ def _until(predictor: PredictorClient, inputs: dict[str, Any], done: Callable[[P
 def run_retrain(edits: int = 3, region: str = "us-east-1") -> dict[str, Any]:
     """For each round, seconds from the save to the first answer of the new code for an edit of
     predict() alone (ANSWER_TAG) and for an edit of train() (TRAINING_TAG: a retrain), the
-    training's own duration, and the predictions answered and failed during each retrain."""
+    training's own duration, and the predictions answered and failed during each retrain;
+    `trainings`: how many times the model was trained in all (the first build's, and one per train() edit)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-model-retrain-"))
     model = _copy_apps(workdir / "apps")
     shutil.copyfile(SLOW_MODEL, model)
@@ -218,6 +219,7 @@ def run_retrain(edits: int = 3, region: str = "us-east-1") -> dict[str, Any]:
                 results["train"].append(_train_seconds(log))
                 results["during"].append(traffic.between(saved, answered))
                 time.sleep(1.1)
+        results["trainings"] = [sum(line.get("message") == "model trained and cached" for line in _json_lines(log))]
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
