@@ -157,7 +157,7 @@ class InstancePool:
         with self._cond:
             if self._update is None and self._image is not None and self._image.fingerprint != fingerprint:
                 self._start_update(fingerprint)
-            while wait and self._update is not None and not self._stopping:
+            while wait and self._last_update == "InProgress" and not self._stopping:
                 if self._retraining() and any(i.ready and i.image is self._image for i in self._alive):
                     break
                 self._cond.wait(RETRAIN_POLL_SECONDS)
@@ -230,13 +230,14 @@ class InstancePool:
                         self._alive.add(first)
                         self._idle.append(first)
                         first = None
+                    self._last_update = status = "Successful"
+                    self._cond.notify_all()
                 log.info("function updated", extra={"image": str(built.root), "recycled": len(stale),
                                                     "update_ms": round((time.monotonic() - self._update_started)
                                                                        * 1000, 1)})
                 for instance in stale:
                     instance.kill()
                 self._prune_images_locked()
-            status = "Successful"
         except Exception:  # noqa: BLE001 - the next invoke builds again and meets the same error
             log.exception("updating the local Lambda failed")
         finally:
@@ -246,7 +247,6 @@ class InstancePool:
                 self._update = None
                 self._last_update = status
                 self._cond.notify_all()
-            self._wake.set()
 
     def _first_instance(self, image: TaskImage) -> Instance | None:
         """The new image's first instance, its init done; None if its init failed or timed out (the
@@ -276,10 +276,10 @@ class InstancePool:
         return instance
 
     def update_status(self) -> str:
-        """Lambda's LastUpdateStatus for the code: InProgress while an edit is being built (and
-        its model trained), else how the last update ended (Successful, Failed)."""
+        """Lambda's LastUpdateStatus for the code: InProgress from an edit seen until invokes run
+        its image (its model trained, its first instance started), else Successful or Failed."""
         with self._cond:
-            return "InProgress" if self._update is not None else self._last_update
+            return self._last_update
 
     def _prune_images(self) -> None:
         """Delete the images no live instance uses (unless a build runs: it prunes when done)."""

@@ -1,6 +1,7 @@
 """An edit of the model through the local Lambda: predict() alone answers without a retrain; a
 retrain happens while the old code keeps answering (no failed invoke), GetFunctionConfiguration
-says InProgress meanwhile, and the next answers come from the retrained model.
+says InProgress meanwhile (what the dashboard's predict form reads), and the next answers come
+from the retrained model.
 
 The model is a copy of the fixture regressor whose train() sleeps SLOW seconds (0 at first).
 """
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dashboard.predictor_update import UpdateWatch
 
 from tests.fixtures.apps import REGRESSOR, apps_with
 from tests.predictor.lambda_support import FUNCTION, invoke, lambda_client, log_lines, runtime_children, start_server
@@ -106,9 +108,10 @@ def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
         edit(model, "SLOW = 0.0", f"SLOW = {RETRAIN_SECONDS}")
         edit(model, 'return {"base": 200.0', 'return {"base": 201.0')
         saved = time.monotonic()
-        statuses = []
+        watch = UpdateWatch(client, FUNCTION, ttl=0)  # what the predict form reads
+        training_shown = []
         while True:
-            statuses.append(client.get_function_configuration(FunctionName=FUNCTION)["LastUpdateStatus"])
+            training_shown.append(watch.in_progress())
             reply = invoke(client, {"action": "predict", "inputs": RECORD})
             assert reply.function_error is None, reply.body
             if reply.body["prediction"]["value"] == RENT + 1:
@@ -116,13 +119,14 @@ def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
             assert reply.body["prediction"]["value"] == RENT  # the old model, while the new one trains
             assert time.monotonic() - saved < 120, "the retrained model never answered"
         new_answer = time.monotonic() - saved
+        assert client.get_function_configuration(FunctionName=FUNCTION)["LastUpdateStatus"] == "Successful"
         stop.set()
         predictor.join(timeout=60)
     finally:
         stop.set()
         server.stop()
     assert new_answer >= RETRAIN_SECONDS  # it did retrain (and the old code answered until then)
-    assert "InProgress" in statuses
+    assert any(training_shown)  # the form said a new version was being trained
     during = [a for a in answers if a[0] >= saved]
     assert [a for a in answers if a[2] is not None] == []  # no failed prediction, before or during
     assert any(value == RENT for _, value, _ in during)  # the old model answered during the retrain
