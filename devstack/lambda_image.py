@@ -20,7 +20,7 @@ import select
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -166,10 +166,12 @@ def build_image(
     fingerprint: tuple[Any, ...],
     builder: Builder,
     cache: Path,
-) -> TaskImage:
+    unchanged: Callable[[], bool] | None = None,
+) -> TaskImage | None:
     """Copy the packages into `destination` as `docker build` would (the ignore file of the first
     package's Dockerfile decides, as it does for the image), run the build modules there, then
-    make it read-only.
+    make it read-only. None (and no folder) when `unchanged()`, asked once the copy is made, says
+    the source changed meanwhile: the copy may hold a file half-written by an editor's save.
 
     A build module that fails is logged, not raised: the instance's init then meets the same
     error and reports it as Lambda would (a syntax error, a failing train())."""
@@ -177,6 +179,9 @@ def build_image(
     _, rules = DockerIgnore.for_dockerfile(apps_dir / packages[0] / "Dockerfile", apps_dir)
     for package in packages:
         rules.copy(apps_dir, package, destination)
+    if unchanged is not None and not unchanged():
+        remove_image(destination)
+        return None
     _restore_outputs(cache, destination)
     status = builder.run(destination)
     if status != 0:

@@ -46,6 +46,7 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
+SETTLE_SECONDS = 0.05  # after a copy the code changed under (an editor still saving), before the next
 RETRAIN_POLL_SECONDS = 0.1  # how often an invoke waiting for an update looks whether it retrains
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
 
@@ -118,6 +119,7 @@ class InstancePool:
         self._update_root: Path | None = None  # the image folder the update builds
         self._update_retrains = False  # whether that build was seen training a model
         self._incoming: Instance | None = None  # the update's first instance, during its init
+        self._spawning: list[Path] = []  # the images of the instances being started
         self._last_update = "Successful"
         self.builder = Builder(build_modules, self._instance_env(), log_file)
 
@@ -150,21 +152,24 @@ class InstancePool:
         fingerprint = code_fingerprint(self.apps_dir, self.packages)
         with self._cond:
             image = self._image
-            if image is not None and image.fingerprint == fingerprint and self._update is None:
-                return image
         if image is None:
             return self._build_first(fingerprint)
         with self._cond:
-            if self._update is None and self._image is not None and self._image.fingerprint != fingerprint:
-                self._start_update(fingerprint)
-            while wait and self._last_update == "InProgress" and not self._stopping:
-                if self._retraining() and any(i.ready and i.image is self._image for i in self._alive):
-                    break
+            while True:
+                if self._stopping:
+                    raise Stopping
+                current = self._image
+                assert current is not None
+                in_progress = self._last_update == "InProgress"
+                if current.fingerprint == fingerprint and not in_progress:
+                    return current
+                if self._update is None:  # no update under way (one that has switched may be finishing)
+                    self._start_update(fingerprint)
+                if not wait:
+                    return current
+                if in_progress and self._retraining() and any(i.ready and i.image is current for i in self._alive):
+                    return current
                 self._cond.wait(RETRAIN_POLL_SECONDS)
-            if self._stopping:
-                raise Stopping
-            assert self._image is not None
-            return self._image
 
     def _retraining(self) -> bool:
         """Whether the update's build is training a model: a build output being written (`.tmp-*`,
@@ -187,16 +192,29 @@ class InstancePool:
             return built
 
     def _build(self, fingerprint: tuple[object, ...]) -> TaskImage:
-        """Build an image of the code as `fingerprint` saw it (the build lock held)."""
-        self._images_built += 1
+        """Build an image of the code as `fingerprint` saw it (the build lock held); copied again
+        (with the newer fingerprint) while the code changes under the copy."""
         started = time.perf_counter()
-        destination = self.workdir / f"image-{self._images_built}"
-        with self._cond:
-            self._update_root = destination
-        built = build_image(
-            apps_dir=self.apps_dir, packages=self.packages, destination=destination, fingerprint=fingerprint,
-            builder=self.builder, cache=self.build_cache,
-        )
+        while True:
+            self._images_built += 1
+            destination = self.workdir / f"image-{self._images_built}"
+            with self._cond:
+                self._update_root = destination
+            seen = fingerprint
+
+            def unchanged(seen: tuple[object, ...] = seen) -> bool:
+                return code_fingerprint(self.apps_dir, self.packages) == seen
+
+            built = build_image(
+                apps_dir=self.apps_dir, packages=self.packages, destination=destination, fingerprint=fingerprint,
+                builder=self.builder, cache=self.build_cache, unchanged=unchanged,
+            )
+            if built is not None:
+                break
+            if self._stopping:
+                raise Stopping
+            time.sleep(SETTLE_SECONDS)
+            fingerprint = code_fingerprint(self.apps_dir, self.packages)
         log.info("function image built", extra={"image": str(built.root),
                                                 "build_ms": round((time.perf_counter() - started) * 1000, 1)})
         return built
@@ -292,7 +310,7 @@ class InstancePool:
 
     def _prune_images_locked(self) -> None:
         with self._cond:
-            in_use = {instance.image.root for instance in self._alive}
+            in_use = {instance.image.root for instance in self._alive} | set(self._spawning)
             if self._image is not None:
                 in_use.add(self._image.root)
         for path in self.workdir.glob("image-*"):
@@ -403,21 +421,26 @@ class InstancePool:
                 self._cond.wait()
 
     def _spawn(self, image: TaskImage) -> Instance:
-        """Start an instance in the slot reserved by `_idle_or_slot`."""
+        """Start an instance in the slot reserved by `_idle_or_slot`: of the current image (an update
+        may have switched since the invoke looked, and pruned the image it saw)."""
         try:
             with self._cond:
                 self._instances_started += 1
                 name = f"tmp-{self._instances_started}"
+                image = self._image or image
+                self._spawning.append(image.root)  # not pruned while its instance starts
             instance = self._from_spare(image) or Instance(
                 image=image, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
                 log_file=self.log_file, name=name)
         except BaseException:
             with self._cond:
                 self._starting -= 1
+                self._spawning.remove(image.root)
                 self._cond.notify_all()
             raise
         with self._cond:
             self._starting -= 1
+            self._spawning.remove(image.root)
             if not self._stopping:
                 self._alive.add(instance)
                 return instance

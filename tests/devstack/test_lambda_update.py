@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from dashboard.predictor_update import UpdateWatch
 
+from devstack.lambda_image import Builder, build_image, code_fingerprint
 from tests.fixtures.apps import REGRESSOR, apps_with
 from tests.predictor.lambda_support import FUNCTION, invoke, lambda_client, log_lines, runtime_children, start_server
 from tests.support import wait_until
@@ -48,10 +49,13 @@ def apps(tmp_path: Path) -> Path:
     return apps
 
 
-def edit(path: Path, old: str, new: str) -> None:
+def edit(path: Path, old: str, new: str, also: tuple[str, str] | None = None) -> None:
+    """Save `path` once, with `old` replaced by `new` (and the `also` pair too)."""
     text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+    for before, after in ((old, new), *([also] if also else [])):
+        assert before in text
+        text = text.replace(before, after)
+    path.write_text(text)
 
 
 def trainings(log: Path) -> int:
@@ -92,7 +96,7 @@ def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
             try:
                 reply = invoke(client, {"action": "predict", "inputs": RECORD})
                 value = reply.body["prediction"]["value"] if reply.function_error is None else None
-                answers.append((time.monotonic(), value, reply.function_error))
+                answers.append((time.monotonic(), value, reply.function_error and f"{reply.body}"))
             except Exception as error:  # noqa: BLE001 - counted as a failed prediction
                 answers.append((time.monotonic(), None, repr(error)))
 
@@ -104,9 +108,9 @@ def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
         predictor.start()
         wait_until(lambda: len(answers) >= 3, timeout=60, what="predictions before the edit")
 
-        model = apps / "predictor" / "model.py"
-        edit(model, "SLOW = 0.0", f"SLOW = {RETRAIN_SECONDS}")
-        edit(model, 'return {"base": 200.0', 'return {"base": 201.0')
+        model = apps / "predictor" / "model.py"  # one save: a slower training with another coefficient
+        edit(model, "SLOW = 0.0\n", f"SLOW = {RETRAIN_SECONDS}\n",
+             also=('return {"base": 200.0', 'return {"base": 201.0'))
         saved = time.monotonic()
         watch = UpdateWatch(client, FUNCTION, ttl=0)  # what the predict form reads
         training_shown = []
@@ -160,3 +164,15 @@ def build_children() -> set[int]:
         if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"devstack.lambda_build_worker" in cmdline:
             found.add(int(entry.name))
     return found
+
+
+def test_a_copy_the_code_changed_under_is_thrown_away(apps, tmp_path):
+    # An editor's save may be caught half-written: the image is built only from a copy whose
+    # source did not change while it was made.
+    builder = Builder(("predictor.artifact",), {}, None)
+    destination = tmp_path / "image"
+    built = build_image(apps_dir=apps, packages=("predictor", "jobkit"), destination=destination,
+                        fingerprint=code_fingerprint(apps, ("predictor", "jobkit")), builder=builder,
+                        cache=tmp_path / "cache", unchanged=lambda: False)
+    assert built is None and not destination.exists()
+    builder.close()
