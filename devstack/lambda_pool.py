@@ -358,7 +358,7 @@ class InstancePool:
             return None
         return spare
 
-    def prewarm(self, interval: float = 0.25) -> None:
+    def prewarm(self, interval: float = 0.1) -> None:
         """From now on, build the image as soon as the code changes and start an instance of it,
         so the next invoke after an edit waits for less (its init still happens, as a cold start).
         Two processes are kept in reserve for this: the next build's, and a spare instance that has

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from dashboard.predictor_update import UpdateWatch
 
 from devstack.lambda_image import Builder, build_image, code_fingerprint
@@ -78,7 +79,12 @@ def test_an_edit_of_predict_alone_answers_at_once_without_retraining(apps, tmp_p
         assert edited.function_error is None
         assert edited.body["prediction"]["label"].startswith("Roughly €")
         assert trainings(log) == 1  # the artifact was reused
-        assert server.pool.update_status() == "Successful"
+        configuration = client.get_function_configuration(FunctionName=FUNCTION)
+        assert configuration["LastUpdateStatus"] == "Successful" and configuration["State"] == "Active"
+        assert configuration["FunctionArn"].endswith(f":function:{FUNCTION}")
+        with pytest.raises(ClientError) as missing:
+            client.get_function_configuration(FunctionName="another-function")
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
     finally:
         server.stop()
 

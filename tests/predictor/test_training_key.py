@@ -198,7 +198,7 @@ def test_a_library_counts_by_its_version_even_when_pip_installed_beside_the_code
         edit(root / "fakelib" / "fit.py", "return 1", "return 2")
         assert key(folder) == before
         assert "fakelib" not in sys.modules  # finding it imported nothing of the library
-        edit(info / "METADATA", "Version: 1.0", "Version: 1.1")
+        info.rename(root / "fakelib-1.1.dist-info")  # as pip upgrades it
         assert key(folder) != before  # an upgrade retrains
     finally:
         for name in ("fakelib", "fakelib.fit"):
