@@ -47,6 +47,9 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
 SETTLE_SECONDS = 0.05  # after a copy the code changed under (an editor still saving), before the next
+# A training shorter than this (a model that trains in milliseconds) is waited for, so that the
+# next invoke after an edit runs the new code; a longer one lets the old code answer meanwhile.
+RETRAIN_PATIENCE_SECONDS = 0.5
 RETRAIN_POLL_SECONDS = 0.1  # how often an invoke waiting for an update looks whether it retrains
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
 
@@ -172,11 +175,13 @@ class InstancePool:
                 self._cond.wait(RETRAIN_POLL_SECONDS)
 
     def _retraining(self) -> bool:
-        """Whether the update's build is training a model: a build output being written (`.tmp-*`,
-        predictor.artifact's temporary file, open for the whole training) is in its image."""
+        """Whether the update's build has been training a model for RETRAIN_PATIENCE_SECONDS: a
+        build output being written (`.tmp-*`, predictor.artifact's temporary file, made when the
+        training starts and renamed when it ends) is that old in its image."""
         if not self._update_retrains and self._update_root is not None:
+            started = time.time() - RETRAIN_PATIENCE_SECONDS
             with contextlib.suppress(OSError):
-                self._update_retrains = any(self._update_root.rglob(".tmp-*"))
+                self._update_retrains = any(p.stat().st_mtime <= started for p in self._update_root.rglob(".tmp-*"))
         return self._update_retrains
 
     def _build_first(self, fingerprint: tuple[object, ...]) -> TaskImage:

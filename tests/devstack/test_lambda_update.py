@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from dashboard.predictor_update import UpdateWatch
 
 from devstack.lambda_image import Builder, build_image, code_fingerprint
+from devstack.lambda_pool import RETRAIN_PATIENCE_SECONDS
 from tests.fixtures.apps import REGRESSOR, apps_with
 from tests.predictor.lambda_support import FUNCTION, invoke, lambda_client, log_lines, runtime_children, start_server
 from tests.support import wait_until
@@ -85,6 +86,20 @@ def test_an_edit_of_predict_alone_answers_at_once_without_retraining(apps, tmp_p
         with pytest.raises(ClientError) as missing:
             client.get_function_configuration(FunctionName="another-function")
         assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    finally:
+        server.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_training_shorter_than_the_patience_is_waited_for(apps, tmp_path):
+    # A model that retrains in a moment: the next invoke after the save answers with the new one.
+    server = start_server(apps, log_path=tmp_path / "predictor.log", instances=1)
+    try:
+        client = lambda_client(server.url)
+        assert invoke(client, {"action": "predict", "inputs": RECORD}).body["prediction"]["value"] == RENT
+        edit(apps / "predictor" / "model.py", "SLOW = 0.0\n", f"SLOW = {RETRAIN_PATIENCE_SECONDS / 2}\n",
+             also=('return {"base": 200.0', 'return {"base": 201.0'))
+        assert invoke(client, {"action": "predict", "inputs": RECORD}).body["prediction"]["value"] == RENT + 1
     finally:
         server.stop()
 
