@@ -123,6 +123,7 @@ class Traffic:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.results: list[tuple[float, bool]] = []  # (perf_counter at the answer, failed)
+        self.errors: list[str] = []  # what each failed prediction said
         self._threads = [threading.Thread(target=self._run, args=(url, region, inputs), daemon=True)
                          for _ in range(BACKGROUND_CLIENTS)]
 
@@ -132,8 +133,10 @@ class Traffic:
             try:
                 predictor.predict(inputs)
                 failed = False
-            except Exception:  # noqa: BLE001 - any answer that is not a prediction is a failure
+            except Exception as error:  # noqa: BLE001 - any answer that is not a prediction is a failure
                 failed = True
+                with self._lock:
+                    self.errors.append(f"{type(error).__name__}: {error}"[:200])
             with self._lock:
                 self.results.append((time.perf_counter(), failed))
             self._stop.wait(0.05)
@@ -196,7 +199,7 @@ def run_retrain(edits: int = 3, region: str = "us-east-1") -> dict[str, Any]:
                           log_path=log)
     server.start()
     results: dict[str, list[Any]] = {"predict_edit": [], "train_edit": [], "train": [], "during": [],
-                                     "failed_in_loop": []}
+                                     "failed_in_loop": [], "errors": []}
     try:
         predictor = PredictorClient(lambda_client(region, 60.0, endpoint_url=server.url), FUNCTION)
         inputs = {field["name"]: field["default"] for field in predictor.describe()["inputs"]}
@@ -219,6 +222,7 @@ def run_retrain(edits: int = 3, region: str = "us-east-1") -> dict[str, Any]:
                 results["train"].append(_train_seconds(log))
                 results["during"].append(traffic.between(saved, answered))
                 time.sleep(1.1)
+        results["errors"] = traffic.errors[:3]
         results["trainings"] = [sum(line.get("message") == "model trained and cached" for line in _json_lines(log))]
     finally:
         server.stop()
@@ -249,6 +253,7 @@ def retrain_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
          "median": statistics.median(over_training), "max": max(over_training), "target": "<= 1 s",
          "met": max(over_training) <= 1.0},
         {"step": f"failed predictions during the retrains: {failed} of {answered + len(train_edit)} "
-                 f"({BACKGROUND_CLIENTS} clients predicting all along, and the one waiting for the new answer)",
+                 f"({BACKGROUND_CLIENTS} clients predicting all along, and the one waiting for the new answer)"
+                 + "".join(f"; {error}" for error in results.get("errors", [])),
          "median": None, "max": None, "target": "0", "met": failed == 0},
     ]

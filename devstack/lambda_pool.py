@@ -46,7 +46,7 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
-SETTLE_SECONDS = 0.05  # after a copy the code changed under (an editor still saving), before the next
+SETTLE_SECONDS = 0.1  # an image is copied from code whose newest file is this old (a save is done)
 # A training shorter than this (a model that trains in milliseconds) is waited for, so that the
 # next invoke after an edit runs the new code; a longer one lets the old code answer meanwhile.
 RETRAIN_PATIENCE_SECONDS = 0.5
@@ -156,7 +156,7 @@ class InstancePool:
         with self._cond:
             image = self._image
         if image is None:
-            return self._build_first(fingerprint)
+            return self._build_first()
         with self._cond:
             while True:
                 if self._stopping:
@@ -167,12 +167,14 @@ class InstancePool:
                 if current.fingerprint == fingerprint and not in_progress:
                     return current
                 if self._update is None:  # no update under way (one that has switched may be finishing)
-                    self._start_update(fingerprint)
+                    self._start_update()
                 if not wait:
                     return current
                 if in_progress and self._retraining() and any(i.ready and i.image is current for i in self._alive):
                     return current
                 self._cond.wait(RETRAIN_POLL_SECONDS)
+                if self._last_update != "InProgress":  # an update ended: compare with the code as it is now
+                    fingerprint = code_fingerprint(self.apps_dir, self.packages)
 
     def _retraining(self) -> bool:
         """Whether the update's build has been training a model for RETRAIN_PATIENCE_SECONDS: a
@@ -184,30 +186,31 @@ class InstancePool:
                 self._update_retrains = any(p.stat().st_mtime <= started for p in self._update_root.rglob(".tmp-*"))
         return self._update_retrains
 
-    def _build_first(self, fingerprint: tuple[object, ...]) -> TaskImage:
+    def _build_first(self) -> TaskImage:
         """The first image: nothing serves yet, so every invoke waits for it."""
         with self._build_lock:
             with self._cond:
                 if self._image is not None:
                     return self._image
-            built = self._build(fingerprint)
+            built = self._build()
             with self._cond:
                 self._image = built
                 self._cond.notify_all()
             return built
 
-    def _build(self, fingerprint: tuple[object, ...]) -> TaskImage:
-        """Build an image of the code as `fingerprint` saw it (the build lock held); copied again
-        (with the newer fingerprint) while the code changes under the copy."""
+    def _build(self) -> TaskImage:
+        """Build an image of the code as it is now (the build lock held) once no file of it has changed for
+        SETTLE_SECONDS, and copied again while the code changes under the copy: an editor's save
+        caught half-written would make an image whose init fails."""
         started = time.perf_counter()
         while True:
+            fingerprint = self._settled_fingerprint()
             self._images_built += 1
             destination = self.workdir / f"image-{self._images_built}"
             with self._cond:
                 self._update_root = destination
-            seen = fingerprint
 
-            def unchanged(seen: tuple[object, ...] = seen) -> bool:
+            def unchanged(seen: tuple[object, ...] = fingerprint) -> bool:
                 return code_fingerprint(self.apps_dir, self.packages) == seen
 
             built = build_image(
@@ -218,15 +221,25 @@ class InstancePool:
                 break
             if self._stopping:
                 raise Stopping
-            time.sleep(SETTLE_SECONDS)
-            fingerprint = code_fingerprint(self.apps_dir, self.packages)
         log.info("function image built", extra={"image": str(built.root),
                                                 "build_ms": round((time.perf_counter() - started) * 1000, 1)})
         return built
 
-    def _start_update(self, fingerprint: tuple[object, ...]) -> None:
-        """Begin an update to the code as `fingerprint` saw it, on a thread of its own (the lock held)."""
-        self._update = threading.Thread(target=self._run_update, args=(fingerprint,), name="lambda-update",
+    def _settled_fingerprint(self) -> tuple[object, ...]:
+        """The code's fingerprint once its newest file is SETTLE_SECONDS old (at once, usually)."""
+        fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        while not self._stopping:
+            newest = max((entry[1] for entry in fingerprint), default=0) / 1e9
+            wait = newest + SETTLE_SECONDS - time.time()
+            if wait <= 0:
+                return fingerprint
+            time.sleep(min(wait, SETTLE_SECONDS))
+            fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        raise Stopping
+
+    def _start_update(self) -> None:
+        """Begin an update to the code as it is now, on a thread of its own (the lock held)."""
+        self._update = threading.Thread(target=self._run_update, name="lambda-update",
                                         daemon=True)
         self._update_started = time.monotonic()
         self._update_root = None
@@ -234,7 +247,7 @@ class InstancePool:
         self._last_update = "InProgress"
         self._update.start()
 
-    def _run_update(self, fingerprint: tuple[object, ...]) -> None:
+    def _run_update(self) -> None:
         """Build the new image, start its first instance and wait for its init, then switch every
         invoke to it and retire the old instances (those busy when their invoke ends). An init
         that fails still switches (Lambda deploys code whose init fails; its invokes report it)."""
@@ -242,8 +255,13 @@ class InstancePool:
         status = "Failed"
         try:
             with self._build_lock:
-                built = self._build(fingerprint)
+                built = self._build()
                 first = self._first_instance(built)
+                while first is None and not self._stopping and (
+                        code_fingerprint(self.apps_dir, self.packages) != built.fingerprint):
+                    remove_image(built.root)  # its init failed and the code changed since: build that
+                    built = self._build()
+                    first = self._first_instance(built)
                 with self._cond:
                     self._image = built
                     stale, self._idle = self._idle, []

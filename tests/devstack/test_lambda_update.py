@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from dashboard.predictor_update import UpdateWatch
 
 from devstack.lambda_image import Builder, build_image, code_fingerprint
-from devstack.lambda_pool import RETRAIN_PATIENCE_SECONDS
+from devstack.lambda_pool import RETRAIN_PATIENCE_SECONDS, SETTLE_SECONDS
 from tests.fixtures.apps import REGRESSOR, apps_with
 from tests.predictor.lambda_support import FUNCTION, invoke, lambda_client, log_lines, runtime_children, start_server
 from tests.support import wait_until
@@ -102,6 +102,41 @@ def test_a_training_shorter_than_the_patience_is_waited_for(apps, tmp_path):
         assert invoke(client, {"action": "predict", "inputs": RECORD}).body["prediction"]["value"] == RENT + 1
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_save_caught_half_written_is_not_what_answers(apps, tmp_path):
+    # An editor's save seen in the middle (the file cut short, the rest written a moment later):
+    # no invoke, then or after, answers with the half file's init error.
+    server = start_server(apps, log_path=tmp_path / "predictor.log", instances=2)
+    replies = []
+    stop = threading.Event()
+
+    def keep_predicting() -> None:
+        client = lambda_client(server.url)
+        while not stop.is_set():
+            replies.append(invoke(client, {"action": "predict", "inputs": RECORD}))
+
+    try:
+        client = lambda_client(server.url)
+        assert invoke(client, {"action": "predict", "inputs": RECORD}).function_error is None
+        model = apps / "predictor" / "model.py"
+        whole = model.read_text().replace('label=f"About €', 'label=f"Roughly €')
+        asking = [threading.Thread(target=keep_predicting, daemon=True) for _ in range(2)]
+        for thread in asking:
+            thread.start()
+        model.write_text(whole[: len(whole) // 3])
+        time.sleep(SETTLE_SECONDS / 2)
+        model.write_text(whole)
+        wait_until(lambda: any(r.function_error is None and r.body["prediction"]["label"].startswith("Roughly €")
+                               for r in list(replies)), timeout=120, what="an answer from the whole file")
+        stop.set()
+        for thread in asking:
+            thread.join(timeout=60)
+    finally:
+        stop.set()
+        server.stop()
+    assert [r.body for r in replies if r.function_error is not None] == []
 
 
 @pytest.mark.timeout(300)
