@@ -186,7 +186,7 @@ def model_retrain_section(_aws: LocalAws, quick: bool) -> Section:
     edits = 1 if quick else 3
     results = model_edit.run_retrain(edits=edits)
     return Section(
-        title="9. Editing a model that trains for seconds",
+        title="10. Editing a model that trains for seconds",
         intro=(
             f"{edits} rounds on a copy of apps/ whose model.py is bench/slow_model.py (train() runs gradient\n"
             "descent for 5 s), through the dashboard's Lambda client against the prewarmed local endpoint, as\n"
@@ -211,8 +211,8 @@ SECTIONS = {
     "faults": faults_section,
     "first_run": first_run_section,
     "model_edit": model_edit_section,
-    "model_retrain": model_retrain_section,
     "gpu": gpu_example.section,
+    "model_retrain": model_retrain_section,
 }
 
 

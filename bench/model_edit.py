@@ -1,6 +1,6 @@
-"""Benchmarks 8 and 9: from saving apps/predictor/model.py to the new model's answer in the dashboard.
+"""Benchmarks 8 and 10: from saving apps/predictor/model.py to the new model's answer in the dashboard.
 
-Benchmark 9 (`run_retrain`) does the same with a model that trains for about 5 s
+Benchmark 10 (`run_retrain`) does the same with a model that trains for about 5 s
 (bench/slow_model.py in place of model.py): an edit of predict() alone, then one of train()
 while other clients keep predicting, counting the predictions that fail during the retrain.
 
@@ -108,7 +108,7 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                      "median_s": statistics.median(wait), "max_s": max(wait), "target": "-", "met": "-"}]
 
 
-# --- benchmark 9: a model that trains for seconds (bench/slow_model.py) --------------------------
+# --- benchmark 10: a model that trains for seconds (bench/slow_model.py) --------------------------
 
 SLOW_MODEL = Path(__file__).resolve().parent / "slow_model.py"
 ANSWER_TAG = re.compile(r'^ANSWER_TAG = ".*"$', re.MULTILINE)

@@ -1,4 +1,4 @@
-"""A bench-only model whose training takes about TRAIN_SECONDS of CPU: benchmark 9 saves edits of it.
+"""A bench-only model whose training takes about TRAIN_SECONDS of CPU: benchmark 10 saves edits of it.
 
 It obeys apps/predictor/model.py's contract with no dependency. train() fits a line by gradient
 descent for TRAIN_SECONDS (wall clock) and records TRAINING_TAG in the model; predict() adds

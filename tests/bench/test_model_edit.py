@@ -1,4 +1,4 @@
-"""Benchmarks 8 and 9 in quick mode: every save of a copy of model.py reaches an answer, the real one
+"""Benchmarks 8 and 10 in quick mode: every save of a copy of model.py reaches an answer, the real one
 untouched; with a model that trains for seconds, only a train() edit retrains and no prediction fails."""
 
 from __future__ import annotations
