@@ -28,6 +28,8 @@ def dashboard_task_role(name: str, store: StoreLink, predictor: PredictorLink, w
         [
             *job_store_statements(store.table_arn, store.bucket_arn, store.jobs_prefix, DASHBOARD_STORE),
             Statement("InvokePredictor", ["lambda:InvokeFunction"], list(predictor.invoke_arns)),
+            # The predict form says "a new version is being trained" while the function's update is InProgress.
+            Statement("ReadPredictorUpdate", ["lambda:GetFunctionConfiguration"], list(predictor.invoke_arns)),
             Statement("RunWorker", ["ecs:RunTask"],
                       [pulumi.Output.concat(worker.task_definition_arn_without_revision, ":*")], in_cluster),
             Statement("PassWorkerRoles", ["iam:PassRole"],

@@ -20,7 +20,7 @@ import select
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -74,6 +74,7 @@ class Builder:
         self.reserve = False
         self._preload: list[str] = []
         self._spare: subprocess.Popen[bytes] | None = None
+        self._running: subprocess.Popen[bytes] | None = None  # the process of the build under way
 
     def _start(self, preload: bool = True) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -98,12 +99,15 @@ class Builder:
             worker.stdout.readline()  # its "ready"
         request = {"root": str(destination), "modules": list(self.modules),
                    "env": {"PYTHONPATH": str(destination), "LAMBDA_TASK_ROOT": str(destination)}}
+        self._running = worker
         try:
             out, _ = worker.communicate(json.dumps(request).encode() + b"\n", timeout=BUILD_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
             return -9
+        finally:
+            self._running = None
         try:
             answer = json.loads(out.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -137,10 +141,13 @@ class Builder:
             self._spare = self._start()
 
     def close(self) -> None:
-        """End the process kept in reserve, if any."""
+        """End the process kept in reserve and the build under way (a retrain), if any."""
         spare, self._spare = self._spare, None
         if spare is not None:
             self._end(spare)
+        running = self._running
+        if running is not None:
+            running.kill()  # its build's communicate() then returns; run() reaps it
 
     @staticmethod
     def _end(worker: subprocess.Popen[bytes]) -> None:
@@ -159,10 +166,12 @@ def build_image(
     fingerprint: tuple[Any, ...],
     builder: Builder,
     cache: Path,
-) -> TaskImage:
+    unchanged: Callable[[], bool] | None = None,
+) -> TaskImage | None:
     """Copy the packages into `destination` as `docker build` would (the ignore file of the first
     package's Dockerfile decides, as it does for the image), run the build modules there, then
-    make it read-only.
+    make it read-only. None (and no folder) when `unchanged()`, asked once the copy is made, says
+    the source changed meanwhile: the copy may hold a file half-written by an editor's save.
 
     A build module that fails is logged, not raised: the instance's init then meets the same
     error and reports it as Lambda would (a syntax error, a failing train())."""
@@ -170,6 +179,9 @@ def build_image(
     _, rules = DockerIgnore.for_dockerfile(apps_dir / packages[0] / "Dockerfile", apps_dir)
     for package in packages:
         rules.copy(apps_dir, package, destination)
+    if unchanged is not None and not unchanged():
+        remove_image(destination)
+        return None
     _restore_outputs(cache, destination)
     status = builder.run(destination)
     if status != 0:
@@ -180,9 +192,15 @@ def build_image(
 
 
 def _restore_outputs(cache: Path, destination: Path) -> None:
+    """Put the cached outputs back where the build wrote them, with the folders it made (a copy
+    without `predictor/artifacts/`, which only holds outputs, still finds its trained model)."""
     for cached in cache.rglob("*"):
         target = destination / cached.relative_to(cache)
-        if cached.is_file() and target.parent.is_dir() and not target.exists():
+        if cached.is_file() and not target.exists():
+            for folder in reversed([p for p in target.parents if p.is_relative_to(destination)]):
+                if not folder.exists():
+                    folder.mkdir(mode=0o755)
+                    os.chmod(folder, 0o755)  # noqa: S103 - as the build made it: the instance user enters it
             shutil.copy2(cached, target)
 
 

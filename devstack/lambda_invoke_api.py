@@ -16,6 +16,9 @@
 - InvocationType RequestResponse (200 with the handler's JSON), Event (202, runs in the
   background) and DryRun (204); a function error is 200 with `X-Amz-Function-Error: Unhandled`.
 Injected faults (devstack.faults) answer 429 / 500 or reset the connection before or after.
+`GET /2015-03-31/functions/{name}/configuration` is GetFunctionConfiguration: the function's
+configuration as `Function.configuration()` gives it (its LastUpdateStatus says whether an edit
+is still being built), or 404 ResourceNotFoundException for another name.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ _IDLE_POLL = 0.5  # how often an idle keep-alive connection looks whether anothe
 LOCAL_ACCOUNT = "000000000000"
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
+_CONFIGURATION_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/configuration/?$")
 
 
 class Function(Protocol):
@@ -63,6 +67,8 @@ class Function(Protocol):
     def invoke(self, payload: bytes, request_id: str) -> tuple[str | None, bytes]: ...
 
     def invoke_in_background(self, payload: bytes, request_id: str) -> None: ...
+
+    def configuration(self) -> dict[str, Any]: ...
 
 
 class InvokeError(Exception):
@@ -319,7 +325,19 @@ class InvokeHandler(BaseHTTPRequestHandler):
             self._read_body()
         except InvokeError as error:
             self.close_connection = self.close_connection or error.close
-        self._fail(InvokeError(HTTPStatus.NOT_FOUND, "UnknownOperationException", "Unknown operation"))
+        match = _CONFIGURATION_PATH.match(urlsplit(self.path).path)
+        if not match:
+            self._fail(InvokeError(HTTPStatus.NOT_FOUND, "UnknownOperationException", "Unknown operation"))
+            return
+        function = self.server.function
+        name, _ = parse_function_name(match.group(1))
+        if name != function.function_name:
+            arn = f"arn:aws:lambda:{function.region}:{LOCAL_ACCOUNT}:function:{name}"
+            self._fail(InvokeError(HTTPStatus.NOT_FOUND, "ResourceNotFoundException", f"Function not found: {arn}",
+                                   key="Message"))
+            return
+        body = json.dumps(function.configuration()).encode()
+        self._send(HTTPStatus.OK, body, {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())})
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
         function = self.server.function

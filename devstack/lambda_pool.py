@@ -10,12 +10,17 @@ Lambda, an instance runs:
   answered Runtime.OutOfMemory and replaced);
 - killed and replaced when it passes the function's timeout (Sandbox.Timedout).
 At most `size` instances run at once; further invokes wait for one to be free. Before each invoke
-the packages' .py files are checked; after an edit a new image is built and every instance
-recycled, so the next invoke runs the new code.
+the packages' .py files are checked; after an edit a new image is built, its first instance
+started, and then every older instance recycled. Invokes wait for that, so the next one runs the
+new code, unless the build retrains the model: then the old instances keep answering meanwhile,
+as Lambda runs a function's previous code while its update is InProgress
+(docs.aws.amazon.com/lambda/latest/dg/functions-states.html, "Function states during updates").
+The update's first instance may briefly exceed `size`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -41,6 +46,11 @@ MAX_RESPONSE_BYTES = 6_291_556  # Lambda's synchronous response limit
 # Lambda gives init 10 s (then retries it within the invoke's timeout); this machine may be far
 # slower than Lambda's, so allow more before calling an init hung.
 INIT_TIMEOUT_SECONDS = 60.0
+SETTLE_SECONDS = 0.1  # an image is copied from code whose newest file is this old (a save is done)
+# A training shorter than this (a model that trains in milliseconds) is waited for, so that the
+# next invoke after an edit runs the new code; a longer one lets the old code answer meanwhile.
+RETRAIN_PATIENCE_SECONDS = 0.5
+RETRAIN_POLL_SECONDS = 0.1  # how often an invoke waiting for an update looks whether it retrains
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ")
 
 
@@ -107,6 +117,13 @@ class InstancePool:
         self._spare: Instance | None = None  # with prewarm: an instance waiting for its image
         self._keep_spare = False
         self._wake = threading.Event()
+        self._update: threading.Thread | None = None  # building the image of an edit, if any
+        self._update_started = 0.0
+        self._update_root: Path | None = None  # the image folder the update builds
+        self._update_retrains = False  # whether that build was seen training a model
+        self._incoming: Instance | None = None  # the update's first instance, during its init
+        self._spawning: list[Path] = []  # the images of the instances being started
+        self._last_update = "Successful"
         self.builder = Builder(build_modules, self._instance_env(), log_file)
 
     # --- the instances' environment ----------------------------------------------------------
@@ -129,35 +146,181 @@ class InstancePool:
 
     # --- images --------------------------------------------------------------------------------
 
-    def _current_image(self) -> TaskImage:
-        """The image of the code as it is now: built (and every older instance retired) if it changed."""
+    def _current_image(self, wait: bool = True) -> TaskImage:
+        """The image invokes run now. After an edit, invokes wait for the new image, so the next
+        one runs the new code, unless its build retrains the model while a warm instance of the old
+        image is there: then, as Lambda runs the previous code while an update is InProgress, the
+        old image keeps answering until the new one's first instance is ready. Without `wait`,
+        only starts the update."""
         fingerprint = code_fingerprint(self.apps_dir, self.packages)
-        image = self._image
-        if image is not None and image.fingerprint == fingerprint:
-            return image
-        with self._build_lock:
+        with self._cond:
             image = self._image
-            if image is not None and image.fingerprint == fingerprint:
-                return image
-            self._images_built += 1
-            started = time.perf_counter()
-            built = build_image(
-                apps_dir=self.apps_dir, packages=self.packages,
-                destination=self.workdir / f"image-{self._images_built}", fingerprint=fingerprint,
-                builder=self.builder, cache=self.build_cache,
-            )
+        if image is None:
+            return self._build_first()
+        with self._cond:
+            while True:
+                if self._stopping:
+                    raise Stopping
+                current = self._image
+                assert current is not None
+                in_progress = self._last_update == "InProgress"
+                if current.fingerprint == fingerprint and not in_progress:
+                    return current
+                if self._update is None:  # no update under way (one that has switched may be finishing)
+                    self._start_update()
+                if not wait:
+                    return current
+                if in_progress and self._retraining() and any(i.ready and i.image is current for i in self._alive):
+                    return current
+                self._cond.wait(RETRAIN_POLL_SECONDS)
+                if self._last_update != "InProgress":  # an update ended: compare with the code as it is now
+                    fingerprint = code_fingerprint(self.apps_dir, self.packages)
+
+    def _retraining(self) -> bool:
+        """Whether the update's build has been training a model for RETRAIN_PATIENCE_SECONDS: a
+        build output being written (`.tmp-*`, predictor.artifact's temporary file, made when the
+        training starts and renamed when it ends) is that old in its image."""
+        if not self._update_retrains and self._update_root is not None:
+            started = time.time() - RETRAIN_PATIENCE_SECONDS
+            with contextlib.suppress(OSError):
+                self._update_retrains = any(p.stat().st_mtime <= started for p in self._update_root.rglob(".tmp-*"))
+        return self._update_retrains
+
+    def _build_first(self) -> TaskImage:
+        """The first image: nothing serves yet, so every invoke waits for it."""
+        with self._build_lock:
+            with self._cond:
+                if self._image is not None:
+                    return self._image
+            built = self._build()
             with self._cond:
                 self._image = built
-                stale, self._idle = self._idle, []
-                for instance in stale:
-                    self._alive.discard(instance)
                 self._cond.notify_all()
-            log.info("function image built", extra={"image": str(built.root), "recycled": len(stale),
-                                                    "build_ms": round((time.perf_counter() - started) * 1000, 1)})
-            for instance in stale:
-                instance.kill()
-            self._prune_images_locked()
             return built
+
+    def _build(self) -> TaskImage:
+        """Build an image of the code as it is now (the build lock held) once no file of it has changed for
+        SETTLE_SECONDS, and copied again while the code changes under the copy: an editor's save
+        caught half-written would make an image whose init fails."""
+        started = time.perf_counter()
+        while True:
+            fingerprint = self._settled_fingerprint()
+            self._images_built += 1
+            destination = self.workdir / f"image-{self._images_built}"
+            with self._cond:
+                self._update_root = destination
+
+            def unchanged(seen: tuple[object, ...] = fingerprint) -> bool:
+                return code_fingerprint(self.apps_dir, self.packages) == seen
+
+            built = build_image(
+                apps_dir=self.apps_dir, packages=self.packages, destination=destination, fingerprint=fingerprint,
+                builder=self.builder, cache=self.build_cache, unchanged=unchanged,
+            )
+            if built is not None:
+                break
+            if self._stopping:
+                raise Stopping
+        log.info("function image built", extra={"image": str(built.root),
+                                                "build_ms": round((time.perf_counter() - started) * 1000, 1)})
+        return built
+
+    def _settled_fingerprint(self) -> tuple[object, ...]:
+        """The code's fingerprint once its newest file is SETTLE_SECONDS old (at once, usually)."""
+        fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        while not self._stopping:
+            newest = max((entry[1] for entry in fingerprint), default=0) / 1e9
+            wait = newest + SETTLE_SECONDS - time.time()
+            if wait <= 0:
+                return fingerprint
+            time.sleep(min(wait, SETTLE_SECONDS))
+            fingerprint = code_fingerprint(self.apps_dir, self.packages)
+        raise Stopping
+
+    def _start_update(self) -> None:
+        """Begin an update to the code as it is now, on a thread of its own (the lock held)."""
+        self._update = threading.Thread(target=self._run_update, name="lambda-update",
+                                        daemon=True)
+        self._update_started = time.monotonic()
+        self._update_root = None
+        self._update_retrains = False
+        self._last_update = "InProgress"
+        self._update.start()
+
+    def _run_update(self) -> None:
+        """Build the new image, start its first instance and wait for its init, then switch every
+        invoke to it and retire the old instances (those busy when their invoke ends). An init
+        that fails still switches (Lambda deploys code whose init fails; its invokes report it)."""
+        first: Instance | None = None
+        status = "Failed"
+        try:
+            with self._build_lock:
+                built = self._build()
+                first = self._first_instance(built)
+                while first is None and not self._stopping and (
+                        code_fingerprint(self.apps_dir, self.packages) != built.fingerprint):
+                    remove_image(built.root)  # its init failed and the code changed since: build that
+                    built = self._build()
+                    first = self._first_instance(built)
+                with self._cond:
+                    self._image = built
+                    stale, self._idle = self._idle, []
+                    for instance in stale:
+                        self._alive.discard(instance)
+                    if first is not None and not self._stopping:
+                        self._alive.add(first)
+                        self._idle.append(first)
+                        first = None
+                    self._last_update = status = "Successful"
+                    self._cond.notify_all()
+                log.info("function updated", extra={"image": str(built.root), "recycled": len(stale),
+                                                    "update_ms": round((time.monotonic() - self._update_started)
+                                                                       * 1000, 1)})
+                for instance in stale:
+                    instance.kill()
+                self._prune_images_locked()
+        except Exception:  # noqa: BLE001 - the next invoke builds again and meets the same error
+            log.exception("updating the local Lambda failed")
+        finally:
+            if first is not None:
+                first.kill()
+            with self._cond:
+                self._update = None
+                self._last_update = status
+                self._cond.notify_all()
+
+    def _first_instance(self, image: TaskImage) -> Instance | None:
+        """The new image's first instance, its init done; None if its init failed or timed out (the
+        first invoke then starts another and reports the failure, as Lambda would)."""
+        with self._cond:
+            self._instances_started += 1
+            name = f"tmp-{self._instances_started}"
+            if self._stopping:
+                return None
+        instance = self._from_spare(image) or Instance(
+            image=image, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
+            log_file=self.log_file, name=name)
+        with self._cond:
+            self._incoming = instance
+            stopping = self._stopping
+        try:
+            failed = None if stopping else instance.wait_ready(INIT_TIMEOUT_SECONDS)
+        except queue.Empty:
+            failed = True
+        finally:
+            with self._cond:
+                self._incoming = None
+        if failed is not None or stopping:
+            instance.kill()
+            return None
+        self._refill_builder_locked()
+        return instance
+
+    def update_status(self) -> str:
+        """Lambda's LastUpdateStatus for the code: InProgress from an edit seen until invokes run
+        its image (its model trained, its first instance started), else Successful or Failed."""
+        with self._cond:
+            return self._last_update
 
     def _prune_images(self) -> None:
         """Delete the images no live instance uses (unless a build runs: it prunes when done)."""
@@ -170,7 +333,7 @@ class InstancePool:
 
     def _prune_images_locked(self) -> None:
         with self._cond:
-            in_use = {instance.image.root for instance in self._alive}
+            in_use = {instance.image.root for instance in self._alive} | set(self._spawning)
             if self._image is not None:
                 in_use.add(self._image.root)
         for path in self.workdir.glob("image-*"):
@@ -180,10 +343,13 @@ class InstancePool:
     def _refill_builder(self) -> None:
         if self._build_lock.acquire(blocking=False):  # never while a build uses the builder
             try:
-                if not self._stopping:
-                    self.builder.refill()
+                self._refill_builder_locked()
             finally:
                 self._build_lock.release()
+
+    def _refill_builder_locked(self) -> None:
+        if not self._stopping:
+            self.builder.refill()
 
     def _refill_spare(self) -> None:
         """Start the spare instance if missing, once an instance is ready and the build's reserve has
@@ -215,7 +381,7 @@ class InstancePool:
             return None
         return spare
 
-    def prewarm(self, interval: float = 0.25) -> None:
+    def prewarm(self, interval: float = 0.1) -> None:
         """From now on, build the image as soon as the code changes and start an instance of it,
         so the next invoke after an edit waits for less (its init still happens, as a cold start).
         Two processes are kept in reserve for this: the next build's, and a spare instance that has
@@ -228,7 +394,7 @@ class InstancePool:
         def watch() -> None:
             while not self._stopping:
                 try:
-                    image = self._current_image()
+                    image = self._current_image(wait=False)
                     with self._cond:
                         needed = not any(i.image is image for i in self._alive) and not self._starting
                     if needed:
@@ -278,21 +444,26 @@ class InstancePool:
                 self._cond.wait()
 
     def _spawn(self, image: TaskImage) -> Instance:
-        """Start an instance in the slot reserved by `_idle_or_slot`."""
+        """Start an instance in the slot reserved by `_idle_or_slot`: of the current image (an update
+        may have switched since the invoke looked, and pruned the image it saw)."""
         try:
             with self._cond:
                 self._instances_started += 1
                 name = f"tmp-{self._instances_started}"
+                image = self._image or image
+                self._spawning.append(image.root)  # not pruned while its instance starts
             instance = self._from_spare(image) or Instance(
                 image=image, sandbox=self.sandbox, handler=self.handler, env=self._instance_env(),
                 log_file=self.log_file, name=name)
         except BaseException:
             with self._cond:
                 self._starting -= 1
+                self._spawning.remove(image.root)
                 self._cond.notify_all()
             raise
         with self._cond:
             self._starting -= 1
+            self._spawning.remove(image.root)
             if not self._stopping:
                 self._alive.add(instance)
                 return instance
@@ -349,6 +520,8 @@ class InstancePool:
             if self._spare is not None:
                 doomed.append(self._spare)
                 self._spare = None
+            if self._incoming is not None:
+                doomed.append(self._incoming)
             self._alive.clear()
             self._idle.clear()
             self._cond.notify_all()
@@ -358,6 +531,10 @@ class InstancePool:
         for instance in doomed:
             instance.kill()
         self.builder.close()
+        with self._cond:
+            update = self._update
+        if update is not None:
+            update.join(timeout=30)
         for path in self.workdir.glob("image-*"):
             remove_image(path)
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -172,6 +172,17 @@ class LambdaServer:
                 log.exception("could not report a function error")
         return error, body
 
+    def configuration(self) -> dict[str, Any]:
+        """GetFunctionConfiguration's answer, in the fields the twin knows: LastUpdateStatus is
+        InProgress while an edit's image is built (its model retrained) and the old code answers."""
+        pool = self._pool
+        return {
+            "FunctionName": self.function_name, "FunctionArn": self.function_arn, "PackageType": "Image",
+            "MemorySize": self.memory_mb, "Timeout": int(self.timeout_seconds), "Version": "$LATEST",
+            "State": "Active" if pool is not None else "Inactive",
+            "LastUpdateStatus": pool.update_status() if pool is not None else "Successful",
+        }
+
     def invoke_in_background(self, payload: bytes, request_id: str) -> None:
         """An Event invocation: answered 202 at once, run on a thread of its own."""
 

@@ -1,15 +1,15 @@
 """Where the trained model lives: load the cached artifact, or train it once and cache it.
 
-An artifact is named after the model's MODEL_VERSION and a hash of its source file and of every
-file under `pretrained/` beside it (what train() may load: a pre-trained model, weights), so
-editing either (locally) trains a fresh one once and never serves a stale one. The image runs
-`python -m predictor.artifact` at build time, so Lambda only ever loads.
+An artifact is named after the model's MODEL_VERSION and a digest of what its training depends on
+(predictor.training_key: train()'s own source and the helpers, constants, local modules and files
+it reaches, not predict()), so an edit that may change the trained model (locally) trains a fresh
+one once and never serves a stale one, and an edit of predict() alone reuses the artifact. The
+image runs `python -m predictor.artifact` at build time, so Lambda only ever loads.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
+import contextlib
 import logging
 import os
 import pickle
@@ -20,13 +20,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
+
+from predictor.training_key import training_digest
 
 log = logging.getLogger("predictor.artifact")
 
 ARTIFACT_MODE = 0o644  # world-readable: Lambda runs the function as a user other than the build's
 FOLDER_MODE = 0o755
-PRETRAINED = "pretrained"  # beside model.py: files train() may load; they ship in the image
 
 
 @dataclass(frozen=True)
@@ -39,39 +40,53 @@ class Loaded:
 
 
 def artifact_path(model_module: ModuleType, model_dir: Path) -> Path:
-    """The file this version and source of the model module (and its pretrained files) is cached in."""
-    source = Path(inspect.getfile(model_module))
-    digest_of = hashlib.sha256(source.read_bytes())
-    pretrained = source.parent / PRETRAINED
-    for path in sorted(pretrained.rglob("*")) if pretrained.is_dir() else ():
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest_of.update(b"\0" + path.relative_to(pretrained).as_posix().encode() + b"\0" + path.read_bytes())
-    digest = digest_of.hexdigest()[:12]
+    """The file the model trained from this version and these training inputs is cached in."""
+    digest = training_digest(model_module)[:12]
     version = re.sub(r"[^A-Za-z0-9._-]", "_", str(model_module.MODEL_VERSION))[:80]
     return model_dir / f"{version}-{digest}.pkl"
 
 
 def train_and_save(model_module: ModuleType, path: Path) -> Any:
     """Train the model and write it to `path` atomically (concurrent instances cannot clash), readable
-    by every user; if the folder is read-only (a Lambda without a built artifact) keep it in memory only."""
-    started = time.perf_counter()
-    model = model_module.train()
-    train_ms = round((time.perf_counter() - started) * 1000, 1)
+    by every user; if the folder is read-only (a Lambda without a built artifact) keep it in memory only.
+
+    The temporary file (`.tmp-*` beside `path`) exists for the whole training: whoever builds the
+    image can see that a retrain is under way (the local Lambda keeps the old code answering then)."""
+    tmp = _open_temporary(path)
+    try:
+        started = time.perf_counter()
+        model = model_module.train()
+        train_ms = round((time.perf_counter() - started) * 1000, 1)
+        if tmp is None:
+            log.warning("model trained but not cached", extra={"artifact": str(path), "train_ms": train_ms,
+                                                               "error": f"cannot write into {path.parent}"})
+            return model
+        try:
+            with tmp:
+                pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+            # NamedTemporaryFile makes 0600 files; the image build runs as root but Lambda runs the
+            # code as another user, who must be able to read the artifact.
+            os.chmod(tmp.name, ARTIFACT_MODE)
+            os.replace(tmp.name, path)
+            log.info("model trained and cached", extra={"artifact": str(path), "train_ms": train_ms})
+        except OSError as error:
+            log.warning("model trained but not cached",
+                        extra={"artifact": str(path), "train_ms": train_ms, "error": str(error)})
+        return model
+    finally:
+        if tmp is not None:
+            tmp.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp.name)
+
+
+def _open_temporary(path: Path) -> IO[bytes] | None:
+    """A new temporary file beside `path`, or None where that folder cannot be written."""
     try:
         _make_readable_folder(path.parent)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
-            pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        # NamedTemporaryFile makes 0600 files; the image build runs as root but Lambda runs the
-        # code as another user, who must be able to read the artifact.
-        os.chmod(tmp.name, ARTIFACT_MODE)
-        os.replace(tmp.name, path)
-        log.info("model trained and cached", extra={"artifact": str(path), "train_ms": train_ms})
-    except OSError as error:
-        log.warning(
-            "model trained but not cached",
-            extra={"artifact": str(path), "train_ms": train_ms, "error": str(error)},
-        )
-    return model
+        return tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False)  # noqa: SIM115
+    except OSError:
+        return None
 
 
 def _make_readable_folder(folder: Path) -> None:

@@ -41,7 +41,7 @@ def test_a_missing_artifact_is_trained_once_then_loaded(tmp_path, caplog):
     assert [p.name for p in tmp_path.iterdir()] == [first.path.name]  # no temp files left
 
 
-def test_a_new_version_or_edited_source_gets_its_own_artifact(tmp_path):
+def test_a_new_version_or_an_edit_of_train_gets_its_own_artifact(tmp_path):
     source = tmp_path / "model_copy.py"
     source.write_text(Path(model.__file__).read_text())
     copy = types.ModuleType("model_copy")
@@ -53,6 +53,8 @@ def test_a_new_version_or_edited_source_gets_its_own_artifact(tmp_path):
     assert artifact.artifact_path(copy, tmp_path) != same
     copy.MODEL_VERSION = model.MODEL_VERSION
     source.write_text(source.read_text() + "\n# tweaked\n")
+    assert artifact.artifact_path(copy, tmp_path) == same  # a comment trains nothing new
+    source.write_text(source.read_text().replace('"weight": 0.01', '"weight": 0.02'))  # train()'s code
     assert artifact.artifact_path(copy, tmp_path) != same
 
 
@@ -69,7 +71,13 @@ def test_the_build_step_trains_into_model_dir(tmp_path, run_python):
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.exists() and path.parent == tmp_path
-    assert path == artifact.artifact_path(model, tmp_path)
+    # the artifact an instance of this code looks for (its key counts the requirements beside
+    # predictor/model.py, so it is computed where the model is that copy's predictor.model)
+    looked_for = run_python("from predictor import artifact, model; from pathlib import Path; import os; "
+                            "print(artifact.artifact_path(model, Path(os.environ['MODEL_DIR'])))", tmp_path)
+    assert looked_for.returncode == 0, looked_for.stderr
+    assert Path(looked_for.stdout.strip()) == path
+    assert path.name.startswith(model.MODEL_VERSION + "-")
 
 
 def test_the_build_step_writes_an_artifact_every_user_can_read(tmp_path, run_python):

@@ -17,9 +17,11 @@ from dashboard.auth import current_user
 from dashboard.feedback_widget import widget
 from dashboard.outputs import typed_output
 from dashboard.predictor_client import InvalidInputs, ModelFailed, PredictorUnavailable
+from dashboard.predictor_update import TRAINING_NOTE, watch_for
 from dashboard.services import Services
 
 log = logging.getLogger("dashboard.predict")
+UPDATE_POLL_MS = 3000  # how often an open form looks whether a new model version is being trained
 
 
 def _field_id(name: str) -> dict[str, str]:
@@ -130,6 +132,8 @@ def layout(services: Services) -> Any:
                         html.H2("Inputs"),
                         html.Div([_field(spec) for spec in inputs], className="fields", id="predict-fields"),
                         html.Div(id="predict-form-note"),
+                        html.Div(update_note(services), id="predict-update-note"),
+                        dcc.Interval(id="predict-update-poll", interval=UPDATE_POLL_MS),
                         html.Div(id="predict-message"),
                         html.Button("Predict", id="predict-button", className="primary", n_clicks=0),
                     ], className="card"),
@@ -146,6 +150,13 @@ def layout(services: Services) -> Any:
             dcc.Store(id="predict-form-version", data=model.get("model_version", "")),
         ]
     )
+
+
+def update_note(services: Services) -> Any:
+    """"A new version is being trained" while the predictor function is being updated, else nothing."""
+    if not watch_for(services.predictor).in_progress():
+        return None
+    return ui.notice(TRAINING_NOTE, "info", notice_id="predict-training")
 
 
 def usable_examples(model: dict[str, Any]) -> list[dict[str, Any]]:
@@ -290,6 +301,14 @@ def register(app: dash.Dash, services: Services) -> None:
         except (IndexError, KeyError, TypeError, ValueError):
             raise dash.exceptions.PreventUpdate from None
         return [example.get(i["name"], value) for i, value in zip(ids, values, strict=True)]
+
+    @app.callback(Output("predict-update-note", "children"), Input("predict-update-poll", "n_intervals"),
+                  State("predict-update-note", "children"), prevent_initial_call=True)
+    def show_update(_ticks: int, shown: Any) -> Any:
+        note = update_note(services)
+        if (note is None) == (not shown):
+            raise dash.exceptions.PreventUpdate  # unchanged: nothing to redraw
+        return note
 
     @app.callback(
         Output("model-version", "children"),
