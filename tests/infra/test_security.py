@@ -172,6 +172,8 @@ def test_the_dashboard_may_start_and_watch_only_its_workers(deployment: Deployme
     assert describe["Resource"] == [cluster.replace(":cluster/", ":task/") + "/*"]
     invoke = _statement(d, "dashboard-task-role", "InvokePredictor")
     assert invoke["Resource"] == [d.one("aws:lambda/function:Function", "predictor-function").outputs["arn"]]
+    read = _statement(d, "dashboard-task-role", "ReadPredictorUpdate")  # the predict form's "being trained" note
+    assert read["Action"] == ["lambda:GetFunctionConfiguration"] and read["Resource"] == invoke["Resource"]
 
 
 def test_execution_roles_pull_only_their_own_image_and_write_only_their_own_logs(deployment: Deployment) -> None:
