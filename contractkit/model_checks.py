@@ -105,7 +105,7 @@ def serve_checks(apps: Path, source: Source) -> list[Finding]:
     findings = []
     if handler.PREDICTOR.loaded.trained:
         findings.append(fail(source.at(source.line_of("train")), "train()", "the cold start had to train: "
-                             "no artifact was found for this MODEL_VERSION and source",
+                             "no artifact was found for this MODEL_VERSION and what train() depends on",
                              "keep train() deterministic in what it reads (only files under pretrained/)"))
     model = handler.PREDICTOR.model_module
     try:

@@ -11,7 +11,9 @@ The handler relies on exactly these names, nothing else:
   OUTPUT         {"name", "label", "kind"}: what the prediction is.
   EXAMPLES       optional list of `Example(label, inputs)`: one click fills the form with them.
   train()        -> a fitted model (any picklable object). Runs once at image build time; locally
-                 it runs when no artifact for this MODEL_VERSION and source is cached in MODEL_DIR.
+                 it runs when no artifact is cached in MODEL_DIR for this MODEL_VERSION and what
+                 train() depends on (its code, the helpers and files it uses): an edit of
+                 predict() alone reuses the artifact.
   predict(model, record) -> Answer: one record (a dict with every input, already checked and
                  converted) -> label, value, chart and details. Must not do I/O; it runs per request.
 
