@@ -33,6 +33,7 @@ def app_settings(s: DashboardSettings, shared: Shared, cluster: Cluster, predict
             network_mode=worker.network_mode,
         ),
         worker_log_group=worker.log_group_name,
+        predictor_log_group=predictor.log_group_name,  # the predict page links a model error's log lines
         log_level=shared.log_level,
         # The dashboard waits a little longer than the Lambda may run, so a slow answer is not cut off.
         predictor_timeout_seconds=dashboard_wait_seconds(predictor),

@@ -38,6 +38,7 @@ class PredictorLink:
     invoke_target: pulumi.Input[str]
     invoke_arns: list[pulumi.Output[str]]
     timeout_seconds: int
+    log_group_name: pulumi.Input[str] = ""
 
 
 class RealtimePredictor(pulumi.ComponentResource):
@@ -120,7 +121,7 @@ class RealtimePredictor(pulumi.ComponentResource):
                 warm_in_hours(f"{name}-warm", self.function.name, alias, s.provisioned_concurrency, s.warm_hours)
             self.invoke_target = alias.arn
             self.invoke_arns = [self.function.arn, alias.arn]
-        self.link = PredictorLink(self.invoke_target, self.invoke_arns, s.timeout_seconds)
+        self.link = PredictorLink(self.invoke_target, self.invoke_arns, s.timeout_seconds, self.log_group.name)
 
         self.register_outputs({
             "functionName": self.function.name,

@@ -91,6 +91,7 @@ class DashboardSettings:
     ecs: EcsWorkerSettings | None = None
     worker_command: tuple[str, ...] = ()
     worker_log_group: str = ""
+    predictor_log_group: str = ""
     local_log_dir: Path | None = None
     log_level: str = "INFO"
     describe_cache_seconds: float = 30.0
@@ -171,6 +172,7 @@ class DashboardSettings:
                 ecs=ecs,
                 worker_command=command,
                 worker_log_group=environ.get("WORKER_LOG_GROUP", ""),
+                predictor_log_group=environ.get("PREDICTOR_LOG_GROUP", ""),
                 local_log_dir=Path(log_dir) if log_dir else None,
                 log_level=environ.get("LOG_LEVEL", "INFO"),
                 describe_cache_seconds=float(environ.get("DESCRIBE_CACHE_SECONDS", 30)),
@@ -208,6 +210,8 @@ class DashboardSettings:
             env["WORKER_COMMAND"] = shlex.join(self.worker_command)
         if self.worker_log_group:
             env["WORKER_LOG_GROUP"] = self.worker_log_group
+        if self.predictor_log_group:
+            env["PREDICTOR_LOG_GROUP"] = self.predictor_log_group
         if self.local_log_dir is not None:
             env["LOCAL_LOG_DIR"] = str(self.local_log_dir)
         if self.session_key:

@@ -7,7 +7,7 @@ import urllib.request
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
-from dashboard.pages.job_detail import cloudwatch_url
+from dashboard.cloudwatch import cloudwatch_url
 from dashboard.routes import job_log_lines
 from jobkit import JobStatus
 

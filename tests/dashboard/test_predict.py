@@ -9,6 +9,7 @@ import logging
 import re
 
 import pytest
+from dashboard.cloudwatch import cloudwatch_url
 from dashboard.function_errors import classify
 from dashboard.pages.predict import check_inputs, failure_notice, function_console_url
 from dashboard.predictor_client import InvalidInputs, ModelFailed
@@ -284,3 +285,14 @@ def test_in_the_cloud_a_code_error_links_the_functions_logs(lambda_stub, app):
                    "#/functions/proto-predictor")
     assert function_console_url("eu-west-1", "proto-predictor") == url
     assert "Lambda request id r-9" in text and "predict-error-logs" in text
+
+
+def test_with_the_predictor_log_group_known_a_code_error_links_its_own_log_lines(lambda_stub, app):
+    services = app.services
+    settings = dataclasses.replace(services.settings, local_log_dir=None, region="eu-west-1",
+                                   predictor_log_group="/aws/lambda/proto-predictor")
+    cloud = dataclasses.replace(services, settings=settings)
+    error = ModelFailed("The model could not answer this input.", classify(json.dumps(KEY_ERROR).encode()), "r-9")
+    text = json.dumps(failure_notice(cloud, error, "predict-error").to_plotly_json(), default=str)
+    assert cloudwatch_url("eu-west-1", "/aws/lambda/proto-predictor", "r-9") in text  # filtered to this request
+    assert "/lambda/home" not in text

@@ -38,6 +38,7 @@ def dashboards(draw: st.DrawFn) -> DashboardSettings:
         ecs=draw(ecs_workers) if launcher == "ecs" else None,
         worker_command=draw(commands) if launcher == "subprocess" else draw(st.one_of(st.just(()), commands)),
         worker_log_group=draw(st.one_of(st.just(""), names)),
+        predictor_log_group=draw(st.one_of(st.just(""), names)),
         local_log_dir=draw(st.one_of(st.none(), folders.map(Path))),
         log_level=draw(levels),
         describe_cache_seconds=draw(seconds),
@@ -62,6 +63,7 @@ def test_dashboard_settings_round_trip_through_their_environment(dashboard: Dash
     # Optional values left empty are not written; everything set is.
     assert_owns_its_environment(dashboard, unwritten={
         "WORKER_SECURITY_GROUPS", "WORKER_CONTAINER_NAME", "WORKER_COMMAND", "WORKER_LOG_GROUP", "LOCAL_LOG_DIR",
+        "PREDICTOR_LOG_GROUP",
         "DASHBOARD_SESSION_KEY", "DASHBOARD_SESSION_KEY_FILE", "WORKER_NETWORK_MODE"})
 
 
@@ -75,11 +77,12 @@ def test_every_variable_the_dashboard_reads_is_written() -> None:
     ecs = EcsWorkerSettings("c", "td", ("s1", "s2"), ("g1",), "FARGATE_SPOT", True, "worker", network_mode="host")
     full_ecs = DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f", launcher="ecs", ecs=ecs,
                                  worker_command=("python", "-m", "worker"), worker_log_group="/w",
-                                 local_log_dir=Path("/tmp/logs"), session_key=b"k" * 32,
+                                 predictor_log_group="/p", local_log_dir=Path("/tmp/logs"), session_key=b"k" * 32,
                                  session_key_file=Path("/tmp/logs/session-key"))
     full_local = DashboardSettings(store=store, logins={"u": "p"}, predictor_function="f",
                                    worker_command=("python", "-m", "worker", "--drain"), local_log_dir=Path("/tmp/l"),
-                                   worker_log_group="/w", session_key_file=Path("/tmp/l/session-key"),
+                                   worker_log_group="/w", predictor_log_group="/p",
+                                   session_key_file=Path("/tmp/l/session-key"),
                                    session_key=b"k" * 32)
     for full in (full_ecs, full_local):
         assert_owns_its_environment(full)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import quote
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -14,6 +13,7 @@ from jobkit.errors import InvalidRequest
 
 from dashboard import charts, ui
 from dashboard.auth import current_user
+from dashboard.cloudwatch import cloudwatch_url
 from dashboard.feedback_widget import widget
 from dashboard.routes import install_download, job_log_lines
 from dashboard.services import Services
@@ -23,17 +23,6 @@ log = logging.getLogger("dashboard.job_detail")
 
 REFRESH_MS = 2000
 DOWNLOAD_LINK_SECONDS = 300  # the signed URL only has to outlive the redirect
-
-
-def cloudwatch_url(region: str, log_group: str, job_id: str) -> str:
-    """The CloudWatch console's view of `log_group`, filtered to lines mentioning the job."""
-
-    def console_escape(text: str) -> str:  # the console's fragment encodes '%' as '$'
-        return quote(quote(text, safe=""), safe="").replace("%", "$")
-
-    return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#logsV2:log-groups/log-group/{console_escape(log_group)}/log-events"
-            f"$3FfilterPattern$3D{console_escape(job_id)}")
 
 
 def logs_link(settings: DashboardSettings, job_id: str) -> Any:

@@ -14,6 +14,7 @@ from jobkit.logs import log_context
 
 from dashboard import charts, ui
 from dashboard.auth import current_user
+from dashboard.cloudwatch import cloudwatch_url
 from dashboard.feedback_widget import widget
 from dashboard.outputs import typed_output
 from dashboard.predictor_client import InvalidInputs, ModelFailed, PredictorUnavailable
@@ -79,6 +80,11 @@ def failure_notice(services: Services, error: PredictorUnavailable, notice_id: s
     request = f"Lambda request id {error.request_id or '(none)'}: "
     if settings.local_log_dir is not None:
         where: list[Any] = [request + f"see {settings.local_log_dir / 'predictor.log'}."]
+    elif settings.predictor_log_group and error.request_id:
+        where = [request + "its log lines, with the traceback, are in ",
+                 html.A("the predictor's logs (CloudWatch)", id=f"{notice_id}-logs", target="_blank", rel="noopener",
+                        href=cloudwatch_url(settings.region, settings.predictor_log_group, error.request_id)),
+                 "."]
     else:
         where = [request + "search for it in ",
                  html.A("the predictor's logs", href=function_console_url(settings.region, settings.predictor_function),
