@@ -100,6 +100,8 @@ class DashboardSettings:
     # the owner-only file DASHBOARD_SESSION_KEY_FILE (created with a random key on first use).
     session_key: bytes = field(default=b"", repr=False)
     session_key_file: Path | None = None
+    # A Server-Timing header with the time each request waited on AWS (the load benchmark's).
+    server_timing: bool = False
 
     def signing_key(self) -> bytes:
         """The session key, from the file when none was given; SettingsError when neither is set or usable."""
@@ -172,6 +174,7 @@ class DashboardSettings:
                 proxy_hops=int(environ.get("DASHBOARD_PROXY_HOPS", 1)),
                 session_key=environ.get("DASHBOARD_SESSION_KEY", "").encode(),
                 session_key_file=Path(key_file) if (key_file := environ.get("DASHBOARD_SESSION_KEY_FILE")) else None,
+                server_timing=environ.get("DASHBOARD_SERVER_TIMING", "") == "1",
             )
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
@@ -198,6 +201,8 @@ class DashboardSettings:
             env["WORKER_COMMAND"] = shlex.join(self.worker_command)
         if self.worker_log_group:
             env["WORKER_LOG_GROUP"] = self.worker_log_group
+        if self.server_timing:
+            env["DASHBOARD_SERVER_TIMING"] = "1"
         if self.local_log_dir is not None:
             env["LOCAL_LOG_DIR"] = str(self.local_log_dir)
         if self.session_key:

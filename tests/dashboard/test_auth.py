@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from dataclasses import replace
 
 import pytest
+from dashboard import auth
 from dashboard.app import create_app
-from dashboard.auth import check_password
+from dashboard.auth import ADDRESS_FAILURES_FREE, NAME_FAILURES_FREE, check_password
 from jobkit.login_throttle import LoginThrottle
+from jobkit.sessions import SessionGenerations
 
-from bench.dash_calls import login_form
+from bench.dash_calls import login_form, sign_out_form
 from tests.dashboard.conftest import LOGINS, DashCaller, prop, sign_in
 
 
@@ -88,11 +91,53 @@ def _post_login(client, user, password, headers=None):
     return client.post("/login", data=login_form(page, user, password), headers=headers)
 
 
+def sign_out(client):
+    """Press the page's Sign out button: a POST with the CSRF token the page's layout carries."""
+    layout = json.loads(client.get("/_dash-layout").get_data())
+    return client.post("/logout", data=sign_out_form(layout))
+
+
 def test_failures_are_counted_per_client_ip_across_user_names(client):
-    for user in ("u1", "u2", "u3", "u4"):
-        assert _post_login(client, user, "x").status_code == 401
-    assert _post_login(client, "u5", "x").status_code == 429
+    assert ADDRESS_FAILURES_FREE >= 10 * NAME_FAILURES_FREE
+    for n in range(ADDRESS_FAILURES_FREE - 1):
+        assert _post_login(client, f"u{n}", "x").status_code == 401
+    assert _post_login(client, "last", "x").status_code == 429
     assert sign_in(client).status_code == 429  # same IP, any user
+
+
+def test_a_few_failures_from_one_address_do_not_lock_out_everyone_behind_it(client):
+    """An office behind one NAT address: five people mistype once each; the sixth signs in."""
+    for n in range(NAME_FAILURES_FREE):
+        assert _post_login(client, f"colleague{n}", "typo").status_code == 401
+    assert sign_in(client).status_code == 302
+
+
+def test_concurrent_guesses_get_no_more_password_checks_than_allowed(app, monkeypatch):
+    """40 wrong guesses at once for one name: each is counted before its password is checked, so
+    exactly the five allowed are checked, and the other 35 are refused unchecked."""
+    checks = []
+
+    def counting_check(logins, user, password):
+        checks.append(user)
+        return check_password(logins, user, password)
+
+    monkeypatch.setattr(auth, "check_password", counting_check)
+    clients = [app.server.test_client() for _ in range(40)]
+    forms = [login_form(c.get("/login").get_data(as_text=True), "bob", "guess") for c in clients]
+    start, codes = threading.Barrier(len(clients)), []
+
+    def guess(c, form):
+        start.wait()
+        codes.append(c.post("/login", data=form).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(codes) == 40
+    assert len(checks) == NAME_FAILURES_FREE
+    assert sorted(codes) == [401] * (NAME_FAILURES_FREE - 1) + [429] * (40 - NAME_FAILURES_FREE + 1)
 
 
 def test_failures_from_other_addresses_never_lock_a_user_out_of_their_own(app, dashboard_settings, store):
@@ -163,7 +208,7 @@ def test_a_copied_cookie_stops_working_when_its_user_signs_out(app, alice):
     elsewhere = app.server.test_client()
     elsewhere.set_cookie("ml_proto_session", stolen)
     assert elsewhere.get("/_dash-layout").status_code == 200
-    assert alice.get("/logout").status_code == 302
+    assert sign_out(alice).status_code == 302
     assert elsewhere.get("/_dash-layout").status_code == 401  # the copy died with the sign-out
     # ...also in another dashboard process, which reads the generation from the table
     other = create_app(app.services.settings, services=app.services, reconcile=False).server.test_client()
@@ -173,9 +218,38 @@ def test_a_copied_cookie_stops_working_when_its_user_signs_out(app, alice):
 
 
 def test_logout_ends_the_session(alice):
-    response = alice.get("/logout")
+    response = sign_out(alice)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert alice.get("/_dash-layout").status_code == 401
+
+
+def test_a_cross_site_logout_ends_nothing(alice):
+    """Another site can make the browser GET /logout (a link, an image) or post a form without this
+    site's token: neither ends the session."""
+    alice.get("/logout")  # only Dash's page shell answers a GET here
+    assert alice.get("/_dash-layout").status_code == 200
+    forged = alice.post("/logout")
+    assert forged.status_code == 400 and "Sign out" in forged.get_data(as_text=True)
+    assert alice.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert alice.get("/_dash-layout").status_code == 200
+
+
+def test_a_sign_out_in_another_process_ends_sessions_here_within_the_cache_bound(app, dashboard_settings, store):
+    """Each process caches a user's session generation for `cache_seconds`: a sign-out in another
+    process ends this process's copies of the session within that bound, and at once in its own."""
+    now = [5000.0]
+    here = create_app(dashboard_settings, services=app.services, reconcile=False,
+                      generations=SessionGenerations(store, cache_seconds=2.0, clock=lambda: now[0]))
+    there = create_app(dashboard_settings, services=app.services, reconcile=False)
+    browser = here.server.test_client()
+    assert sign_in(browser).status_code == 302 and browser.get("/_dash-layout").status_code == 200
+    copy = there.server.test_client()
+    copy.set_cookie("ml_proto_session", browser.get_cookie("ml_proto_session").value)
+    assert sign_out(copy).status_code == 302  # signed out in the other process
+    now[0] += 1.0
+    assert browser.get("/_dash-layout").status_code == 200  # within the bound: still cached here
+    now[0] += 1.01
+    assert browser.get("/_dash-layout").status_code == 401  # past it: ended here too
 
 
 def test_login_redirects_only_to_local_paths(client):
