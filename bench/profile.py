@@ -3,9 +3,10 @@ into the parts of a request (`python -m bench.profile`, what `make profile` runs
 
 py-spy samples every process of the run (`--subprocesses`): gunicorn serving the dashboard, the
 bench process holding the local AWS (moto, the strict layer, the recorder), locust and the rest.
-Each sample of a thread that was running is put in the first part whose code is on its stack
-(`PARTS`, in order), so a part's figure includes what it calls: the login throttle's own DynamoDB
-calls count as the throttle's. Milliseconds per request are CPU time: samples / rate / requests.
+Each sample of a thread that was running in the dashboard is put in the first part whose code is
+on its stack (`PARTS`, in order), so a part's figure includes what it calls: the login throttle's
+own DynamoDB calls count as the throttle's. In the local AWS, whose layers wrap one another, the
+innermost frame decides: the strict layer's figure is its own checks, not the moto they wrap. Milliseconds per request are CPU time: samples / rate / requests.
 """
 
 from __future__ import annotations
@@ -37,34 +38,64 @@ PARTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("dashboard", "Dash (dispatch, JSON, index page)", ("dash/", "plotly/", "dash_ag_grid/")),
     ("dashboard", "Flask, werkzeug, gunicorn", ("flask/", "werkzeug/", "gunicorn/", "jinja2/")),
     ("dashboard", "other (dashboard process)", ("",)),
-    ("local AWS", "strict layer", ("devstack/strict_aws.py",)),
+    ("local AWS", "waiting for the one-DynamoDB-call-at-a-time lock", ("leaf:TrafficMiddleware._forward ",)),
     ("local AWS", "recorder", ("moto_api/_internal/recorder",)),
+    ("local AWS", "strict layer (its own checks)", ("devstack/strict_aws.py",)),
     ("local AWS", "moto DynamoDB", ("moto/dynamodb",)),
     ("local AWS", "moto S3", ("moto/s3",)),
-    ("local AWS", "moto other, HTTP serving", ("moto/", "werkzeug/", "devstack/local_aws.py", "socketserver",
+    ("local AWS", "moto response serialisation", ("moto/core/serialize.py",)),
+    ("local AWS", "moto other, HTTP serving", ("moto/", "werkzeug/", "devstack/", "socketserver",
                                                "http/server.py")),
     ("local AWS", "other (bench process)", ("",)),
     ("locust", "locust", ("",)),
-    ("other", "predictor, workers, other processes", ("",)),
+    ("other", "predictor, workers, image builds", ("",)),
 ]
 
 
+INNERMOST = frozenset({"local AWS"})
+
+
 def process_kind(frames: list[str]) -> str:
-    """Which process a stack came from, by the process frame py-spy puts first."""
-    head = " ".join(frame for frame in frames[:2] if frame.startswith("process "))
-    if "gunicorn" in head:
+    """Which process a stack came from: py-spy puts a frame per process, parents first, so the
+    last one is the process sampled (a worker the dashboard started is not the dashboard)."""
+    processes = [frame for frame in frames if frame.startswith("process ")]
+    command = processes[-1] if processes else ""
+    if "gunicorn" in command:
         return "dashboard"
-    if "locust" in head:
+    if "locust" in command:
         return "locust"
-    if "bench" in head:
+    if "-m bench" in command:
         return "local AWS"
     return "other"
 
 
+# Leaf frames of a thread that was waiting, not computing (py-spy's idle detection misses some
+# under load): select, socket reads and writes, condition waits.
+IDLE_LEAVES = ("selectors.py", "SocketIO.readinto", "_SocketWriter.write", "Condition.wait", "Event.wait",
+               "socket.py", "Response.send_headers;write", "Thread._wait_for_tstate_lock", "time.sleep",
+               "Queue.get", "Arbiter.sleep", "Arbiter.wait_for_signals")
+WAITING = "waiting (idle samples, not CPU)"
+
+
 def part_of(frames: list[str]) -> tuple[str, str]:
+    """The dashboard's parts include what they call (first part in PARTS on the stack); the local
+    AWS's parts wrap one another (strict layer around moto), so there the innermost frame decides."""
     kind = process_kind(frames)
-    for part_kind, part, markers in PARTS:
-        if part_kind == kind and any(marker in frame for marker in markers for frame in frames):
+    leaf = frames[-1] if frames else ""
+    parts = [(part, markers) for part_kind, part, markers in PARTS if part_kind == kind]
+    for part, markers in parts:
+        if any(marker.startswith("leaf:") and leaf.startswith(marker[5:]) for marker in markers):
+            return kind, part
+    if any(marker in leaf for marker in IDLE_LEAVES) or "Response.send_headers" in ";".join(frames[-3:]):
+        return kind, WAITING
+    if kind in INNERMOST:
+        for frame in reversed(frames):
+            for part, markers in parts:
+                if any(marker and not marker.startswith("leaf:") and marker in frame for marker in markers):
+                    return kind, part
+        return kind, parts[-1][0]
+    for part, markers in parts:
+        if any(marker in frame for marker in markers for frame in frames):
             return kind, part
     return kind, "unknown"
 
@@ -83,7 +114,8 @@ def breakdown(samples: Counter[tuple[str, str]], rate: int, requests: int) -> li
     """Rows of CPU ms per dashboard request and share of all samples, per part, in PARTS' order."""
     total = sum(samples.values()) or 1
     rows = []
-    for kind, part, _ in PARTS:
+    kinds = list(dict.fromkeys(kind for kind, _, _ in PARTS))
+    for kind, part in [(kind, part) for kind, part, _ in PARTS] + [(kind, WAITING) for kind in kinds]:
         count = samples.get((kind, part), 0)
         if count:
             rows.append({"process": kind, "part": part, "ms_per_request": count * 1000 / rate / max(requests, 1),

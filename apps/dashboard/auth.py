@@ -143,6 +143,10 @@ def install(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
+        # The cookie is written when the session changes (sign-in, a new CSRF token), not re-signed
+        # on every response: that was the largest part of the session's cost per request. A session
+        # therefore lasts `session_hours` from sign-in, however active.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Only the login form is checked (csrf.protect() below): Dash's callbacks are JSON POSTs
         # that a cross-site form cannot send, and the session cookie is SameSite=Lax.
         WTF_CSRF_CHECK_DEFAULT=False,

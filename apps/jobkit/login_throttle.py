@@ -10,14 +10,19 @@ Every attempt is counted first, with one conditional atomic ADD per key, and onl
 was counted may check the password. The condition lets an attempt through while the key has fewer
 than its `free` failures, or once its lockout has passed; each counted attempt also holds the key
 for `hold_seconds`, so of many concurrent attempts past the limit exactly one gets through. After
-`free` failures a key waits `base_seconds`, doubling with each further failure up to `max_seconds`;
-a success sets a name's count back to zero and takes back its own count from an address's.
+`free` failures a key waits `base_seconds`, doubling with each further failure up to `max_seconds`.
+A success takes back what its attempt counted: on a name's key every failure up to and including its
+own, on an address's only its own count. Both are atomic ADDs of a negative number, so attempts
+counted meanwhile by other requests stay counted. The keys of one attempt are written at once, in
+parallel, so a sign-in waits for one round trip before the password check and one after.
 """
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,67 +81,82 @@ class LoginThrottle:
         return min(self.base * 2 ** min(failures - free, 32), self.max)
 
     def attempt(self, limits: Iterable[Limit]) -> Attempt:
-        """Count one attempt on every key, in order; a refused key stops the counting (wait > 0)."""
+        """Count one attempt on every key (in parallel); refused (wait > 0) when any key is locked,
+        and then nothing of it stays counted."""
         limits = list(limits)
         result = Attempt(limits=limits)
-        for limit in limits:
-            now = self.clock()
-            try:
-                old = self._call(
-                    "UpdateItem", Key=counter_key(limit.key), ReturnValues="ALL_OLD",
-                    UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires, "
-                                     "locked_until = :hold",
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR failures < :free "
-                                        "OR locked_until <= :now",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    ExpressionAttributeValues={
-                        ":one": {"N": "1"}, ":now": {"N": repr(now)}, ":free": {"N": str(limit.free)},
-                        ":expires": {"N": str(int(now + self.forget))}, ":hold": {"N": repr(now + self.hold)},
-                    },
-                ).get("Attributes") or {}
-            except ConditionFailed as refused:
-                item = refused.item or self._read(limit.key)
-                result.wait = max(float(item["locked_until"]["N"]) - now, 1.0) if item else 1.0
-                self._take_back(result)  # a refused attempt checks no password: it is no failure
-                return result
-            stale = int(old["failures"]["N"]) if old else 0
-            if old and float(old["expires_at"]["N"]) < now and stale:
-                # A forgotten counter: subtract what it held (not SET to one, which would also
-                # drop the attempts counted since by concurrent requests).
-                self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression="ADD failures :stale",
-                           ExpressionAttributeValues={":stale": {"N": str(-stale)}})
-                stale = 0
-            result.counts[limit.key] = stale + 1
+        outcomes = self._each(self._count, limits)
+        for limit, (count, wait) in zip(limits, outcomes, strict=True):
+            if wait > 0:
+                result.wait = max(result.wait, wait)
+            else:
+                result.counts[limit.key] = count
+        if result.wait > 0:  # a refused attempt checks no password: it is no failure
+            self._each(lambda limit: self._add(limit.key, -1), [lm for lm in limits if lm.key in result.counts])
+            result.counts.clear()
         return result
+
+    def _count(self, limit: Limit) -> tuple[int, float]:
+        """Count one attempt on one key: (the key's failures, this one included; 0) or (0, wait) when locked."""
+        now = self.clock()
+        try:
+            old = self._call(
+                    "UpdateItem", Key=counter_key(limit.key), ReturnValues="ALL_OLD",
+                UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires, "
+                                 "locked_until = :hold",
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR failures < :free "
+                                    "OR locked_until <= :now",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"}, ":now": {"N": repr(now)}, ":free": {"N": str(limit.free)},
+                    ":expires": {"N": str(int(now + self.forget))}, ":hold": {"N": repr(now + self.hold)},
+                },
+            ).get("Attributes") or {}
+        except ConditionFailed as refused:
+            item = refused.item or self._read(limit.key)
+            return 0, max(float(item["locked_until"]["N"]) - now, 1.0) if item else 1.0
+        stale = int(old["failures"]["N"]) if old else 0
+        if old and float(old["expires_at"]["N"]) < now and stale:
+            # A forgotten counter: subtract what it held (not SET to one, which would also drop
+            # the attempts counted since by concurrent requests).
+            self._add(limit.key, -stale)
+            stale = 0
+        return stale + 1, 0.0
 
     def failed(self, attempt: Attempt) -> float:
         """The password was wrong: the attempt's counts stand; lock each key that reached its limit.
         Returns the lockout this failure caused (0 for none)."""
         now = self.clock()
-        lockout = 0.0
-        for limit in attempt.limits:
-            wait = self.wait_after(attempt.counts.get(limit.key, 0), limit.free)
-            if wait > 0:
-                self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression="SET locked_until = :until",
-                           ExpressionAttributeValues={":until": {"N": repr(now + wait)}})
-                lockout = max(lockout, wait)
-        return lockout
+        waits = {limit.key: self.wait_after(attempt.counts.get(limit.key, 0), limit.free) for limit in attempt.limits}
+        self._each(lambda key: self._call(
+            "UpdateItem", Key=counter_key(key), UpdateExpression="SET locked_until = :until",
+            ExpressionAttributeValues={":until": {"N": repr(now + waits[key])}}),
+            [key for key, wait in waits.items() if wait > 0])
+        return max(waits.values(), default=0.0)
 
     def succeeded(self, attempt: Attempt) -> None:
-        """The password was right: forget a name's failures; take this attempt back from an address's."""
-        for limit in attempt.limits:
-            if limit.reset_on_success:
-                self._call("UpdateItem", Key=counter_key(limit.key),
-                           UpdateExpression="SET failures = :zero, locked_until = :zero",
-                           ExpressionAttributeValues={":zero": {"N": "0"}})
-        self._take_back(attempt, only_kept=True)
+        """The password was right: take back a name's failures up to this attempt, and this
+        attempt's own count from an address's."""
+        def take_back(limit: Limit) -> None:
+            count = attempt.counts[limit.key]
+            self._add(limit.key, -count if limit.reset_on_success else -1)
+        self._each(take_back, [limit for limit in attempt.limits if limit.key in attempt.counts])
 
-    def _take_back(self, attempt: Attempt, only_kept: bool = False) -> None:
-        """Undo this attempt's count on the keys it was counted on (an address's, after a success)."""
-        for limit in attempt.limits:
-            if limit.key in attempt.counts and not (only_kept and limit.reset_on_success):
-                self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression="ADD failures :minus",
-                           ExpressionAttributeValues={":minus": {"N": "-1"}})
+    def _add(self, key: str, amount: int) -> None:
+        self._call("UpdateItem", Key=counter_key(key), UpdateExpression="ADD failures :amount",
+                   ExpressionAttributeValues={":amount": {"N": str(amount)}})
+
+    def _each(self, call: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        """`call(item)` for every item, in parallel (each in a copy of this request's log context);
+        the first failure raises once all have finished."""
+        if len(items) <= 1:
+            return [call(item) for item in items]
+        futures = [_POOL.submit(contextvars.copy_context().run, call, item) for item in items]
+        errors = [future.exception() for future in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [future.result() for future in futures]
 
     def _read(self, key: str) -> dict[str, Any] | None:
         return self._call("GetItem", Key=counter_key(key), ConsistentRead=True).get("Item")
@@ -149,3 +169,5 @@ class LoginThrottle:
 
 
 _METHODS = {"GetItem": "get_item", "UpdateItem": "update_item"}  # all the dashboard's IAM role allows it
+# Shared by every throttle of the process: a sign-in writes two keys at once.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="login-throttle")

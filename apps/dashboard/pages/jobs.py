@@ -3,6 +3,7 @@ the jobs table, page by page."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -67,6 +68,10 @@ def job_details(job: Job) -> str:
     return job.input_name if job.note else ""
 
 
+# Each tick formats every shown row again; a job's creation time never changes.
+_created_text = functools.lru_cache(maxsize=4096)(ui.when)
+
+
 def job_row(job: Job) -> dict[str, Any]:
     return {
         "job_id": job.job_id,
@@ -76,7 +81,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "progress": round(job.progress, 3),
         "progress_key": f"{job.status.value}:{job.progress:.3f}",
         "message": job.message,
-        "created": ui.when(job.created_at),
+        "created": _created_text(job.created_at),
         "duration": ui.duration_text(ui.job_duration(job)),
         "owner": job.owner,
         "model_version": job.model_version,
