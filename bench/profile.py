@@ -6,7 +6,9 @@ bench process holding the local AWS (moto, the strict layer, the recorder), locu
 Each sample of a thread that was running in the dashboard is put in the first part whose code is
 on its stack (`PARTS`, in order), so a part's figure includes what it calls: the login throttle's
 own DynamoDB calls count as the throttle's. In the local AWS, whose layers wrap one another, the
-innermost frame decides: the strict layer's figure is its own checks, not the moto they wrap. Milliseconds per request are CPU time: samples / rate / requests.
+innermost frame decides: the strict layer's figure is its own checks, not the moto they wrap.
+Milliseconds per request are CPU time: samples / rate / dashboard requests. Samples of threads
+that were only waiting (select, socket reads, lock waits) are shown apart, as not CPU.
 """
 
 from __future__ import annotations
