@@ -54,9 +54,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def summarize(samples: Mapping[str, Iterable[Mapping[str, float]]]) -> dict[str, dict[str, float]]:
-    """Per request name: p50/p95 of the time in the app (`app_p50`) and waiting on AWS (`aws_p50`)."""
+    """Per request name (and "Aggregated" over all): p50/p95 of the time in the app (`app_p50`),
+    of the part waiting on AWS (`aws_p50`), and AWS's share of all the time in the app."""
     summary: dict[str, dict[str, float]] = {}
-    for name, entries in samples.items():
+    every = [entry for entries in samples.values() for entry in entries]
+    for name, entries in [*samples.items(), ("Aggregated", every)]:
         entries = list(entries)
         if not entries:
             continue
