@@ -77,11 +77,17 @@ def test_a_success_forgets_the_names_failures_but_takes_only_its_own_from_the_ad
     assert failures(store, ADDRESS.key) == 3  # the three failures stand; the success is taken back
 
 
-def test_a_success_keeps_what_other_requests_counted_meanwhile(throttle, store):
-    mine = throttle.attempt([NAME])
-    fail(throttle, NAME)  # another request's failure, counted after mine
-    throttle.succeeded(mine)
-    assert failures(store, NAME.key) == 1
+def test_take_backs_never_go_below_zero(throttle, store):
+    """Two right passwords in flight at once: the first resets the name's count and takes its own
+    back from the address's; the second finds nothing left to take back."""
+    first, second = throttle.attempt([NAME, ADDRESS]), throttle.attempt([NAME, ADDRESS])
+    fail(throttle, ADDRESS)
+    throttle.succeeded(first)
+    throttle.succeeded(second)
+    assert failures(store, NAME.key) == 0 and failures(store, ADDRESS.key) == 1
+    throttle.succeeded(throttle.attempt([ADDRESS]))
+    throttle.succeeded(second)  # a stray second take-back: still not below zero
+    assert failures(store, ADDRESS.key) == 0
 
 
 def test_failures_are_forgotten_after_the_hour(throttle, store, clock):
@@ -96,3 +102,24 @@ def test_failures_are_forgotten_after_the_hour(throttle, store, clock):
 def test_a_hold_must_be_shorter_than_a_lockout(store):
     with pytest.raises(ValueError, match="hold_seconds"):
         LoginThrottle(store, base_seconds=5, hold_seconds=10)
+
+
+def test_many_right_passwords_at_once_for_one_shared_login_all_get_through(throttle, store):
+    """One shared login signing in from 20 browsers at once: attempts past the limit wait for the
+    ones in flight, which succeed and take their counts back, instead of being refused."""
+    barrier, outcomes = threading.Barrier(20), []
+
+    def sign_in():
+        barrier.wait()
+        attempt = throttle.attempt([NAME, ADDRESS])
+        if attempt.wait == 0:
+            throttle.succeeded(attempt)
+        outcomes.append(attempt.wait)
+
+    threads = [threading.Thread(target=sign_in) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == [0] * 20
+    assert failures(store, NAME.key) == 0 and failures(store, ADDRESS.key) == 0
