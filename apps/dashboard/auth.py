@@ -33,6 +33,8 @@ log = logging.getLogger("dashboard.auth")
 # Reachable without a session: the load balancer's probe, the login page and what it shows.
 PUBLIC_PATHS = frozenset({"/health", "/login", "/assets/style.css", "/_favicon.ico"})
 SESSION_USER_KEYS = ("user", "pw", "gen")
+# Static files (Dash's script bundles, this site's assets): served to any validly signed session.
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 # Failures allowed before a lockout: per name and address, and per address alone. The address's
 # limit is far higher, so one person's mistakes (or an office behind one NAT address) do not lock
 # everyone else out; it still stops one address from trying many names.
@@ -160,9 +162,12 @@ def install(
 
     def signed_in(user: Any) -> bool:
         session = flask.session
-        return (isinstance(user, str) and user in logins
-                and hmac.compare_digest(str(session.get("pw", "")), fingerprint(user))
-                and session.get("gen") == generations.current(user))
+        if not (isinstance(user, str) and user in logins
+                and hmac.compare_digest(str(session.get("pw", "")), fingerprint(user))):
+            return False
+        # The same script bundles and styles for everyone: a signed cookie suffices, without the
+        # generation read (everything with data behind it still checks the generation).
+        return flask.request.path.startswith(STATIC_PREFIXES) or session.get("gen") == generations.current(user)
 
     @server.before_request
     def require_login() -> Any:

@@ -400,3 +400,21 @@ def test_an_anonymous_request_between_form_and_post_keeps_the_form_valid(client)
     page = client.get("/login").get_data(as_text=True)
     assert client.get("/favicon.ico").status_code == 401
     assert client.post("/login", data=login_form(page, "alice", LOGINS["alice"])).status_code == 302
+
+
+def test_static_files_need_a_signed_session_but_no_store_read(app, alice, monkeypatch):
+    """Script bundles and assets: refused to anonymous callers, served to a signed-in one without
+    reading the session generation; a data request still reads it."""
+    generations = []
+    from jobkit import sessions
+
+    original = sessions.SessionGenerations.current
+    monkeypatch.setattr(sessions.SessionGenerations, "current",
+                        lambda self, user: generations.append(user) or original(self, user))
+    assert alice.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200
+    assert alice.get("/assets/style.css").status_code == 200
+    assert generations == []
+    assert alice.get("/_dash-layout").status_code == 200
+    assert generations == ["alice"]
+    anonymous = app.server.test_client()
+    assert anonymous.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 401
