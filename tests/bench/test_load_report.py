@@ -67,7 +67,8 @@ def test_profile_samples_are_sorted_by_process_and_part():
     gunicorn = 'process 1:"python -m bench";process 2:"python -m gunicorn dashboard.app:server"'
     bench = 'process 1:"python -m bench --only load"'
     lines = [
-        f"{gunicorn};sign_in (dashboard/auth.py:1);attempt (jobkit/login_throttle.py:2);_make_api_call (botocore/client.py:3) 7",
+        f"{gunicorn};sign_in (dashboard/auth.py:1);attempt (jobkit/login_throttle.py:2);"
+        "_make_api_call (botocore/client.py:3) 7",
         f"{gunicorn};full_dispatch (flask/app.py:1);protect (flask_wtf/csrf.py:9) 2",
         f"{gunicorn};run (gunicorn/workers/gthread.py:1);select (selectors.py:415) 50",
         f"{bench};__call__ (devstack/local_aws.py:80);TrafficMiddleware._forward (devstack/local_aws.py:94) 4",
