@@ -121,14 +121,16 @@ def _summary(users: int, commit: str, rows: list[dict]) -> dict:
             "errors": total.get("errors"), "rps": total.get("rps"), "aws_share": total.get("aws_share")}
 
 
-def load_section(aws: LocalAws, quick: bool) -> Section:
+def load_section(aws: LocalAws, quick: bool, reference: str | None = None) -> Section:
     user_counts, seconds = ((10,), 10) if quick else ((100, 200), 60)
     this = commit()
     with tempfile.TemporaryDirectory(prefix="bench-reference-") as work:
-        reference, why_not = None if quick else regression.previous_commit(ROOT / "BENCHMARKS.md"), ""
+        reference = None if quick else reference or regression.previous_commit(ROOT / "BENCHMARKS.md")
+        why_not = ""
         reference_apps = None
         if reference and reference != this:
             try:
+                reference = regression.short_commit(reference, ROOT)
                 reference_apps = regression.export_apps(reference, Path(work), ROOT)
             except (OSError, subprocess.CalledProcessError) as error:
                 why_not = f"the reference commit {reference} could not be exported ({error})"
@@ -141,7 +143,7 @@ def load_section(aws: LocalAws, quick: bool) -> Section:
             if reference_apps is not None:  # first, so a warming machine does not favour this commit
                 try:
                     theirs = load.run(users=users, seconds=seconds, spawn_rate=spawn_rate, apps_dir=reference_apps)
-                    summary.append(_summary(users, f"{reference} (previous BENCHMARKS.md)", theirs))
+                    summary.append(_summary(users, f"{reference} (reference)", theirs))
                 except Exception as error:  # noqa: BLE001 - an old commit's apps may not run on this stack
                     why_not, reference_apps = f"the reference commit {reference} did not run: {error}", None
             ours[users] = load.run(users=users, seconds=seconds, spawn_rate=spawn_rate)
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes; print instead of writing")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--reference", metavar="COMMIT",
+                        help="the commit the load section runs beside (default: the previous BENCHMARKS.md's)")
     args = parser.parse_args(argv)
 
     aws = LocalAws("127.0.0.1", free_port()).start()
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and name not in args.only:
                 continue
             print(f"bench: {name}...", file=sys.stderr, flush=True)
-            sections.append(build(aws, args.quick))
+            sections.append(build(aws, args.quick, args.reference) if name == "load" else build(aws, args.quick))
     finally:
         aws.stop()
     if args.quick:

@@ -76,6 +76,8 @@ def process_kind(frames: list[str]) -> str:
 IDLE_LEAVES = ("selectors.py", "SocketIO.readinto", "_SocketWriter.write", "Condition.wait", "Event.wait",
                "socket.py", "Response.send_headers;write", "Thread._wait_for_tstate_lock", "time.sleep",
                "Queue.get", "Arbiter.sleep", "Arbiter.wait_for_signals")
+# Python frames that, as the leaf, are blocked in a lock acquire (C code has no frame of its own).
+LOCK_WAIT_LEAVES = ("SessionGenerations.current ",)
 WAITING = "waiting (idle samples, not CPU)"
 
 
@@ -88,7 +90,8 @@ def part_of(frames: list[str]) -> tuple[str, str]:
     for part, markers in parts:
         if any(marker.startswith("leaf:") and leaf.startswith(marker[5:]) for marker in markers):
             return kind, part
-    if any(marker in leaf for marker in IDLE_LEAVES) or "Response.send_headers" in ";".join(frames[-3:]):
+    if (any(marker in leaf for marker in IDLE_LEAVES) or "Response.send_headers" in ";".join(frames[-3:])
+            or leaf.startswith(LOCK_WAIT_LEAVES) or leaf.startswith("process ")):  # the last: no Python frame
         return kind, WAITING
     if kind in INNERMOST:
         for frame in reversed(frames):

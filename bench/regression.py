@@ -37,6 +37,13 @@ def previous_commit(benchmarks: Path, section_heading: str = "## 4.") -> str | N
     return found.group(1) if found else None
 
 
+def short_commit(name: str, repo: Path) -> str:
+    """A commit's short hash (for a branch or tag name too); CalledProcessError for no such commit."""
+    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", f"{name}^{{commit}}"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def export_apps(commit: str, dest: Path, repo: Path) -> Path:
     """`commit`'s apps/ under `dest` (git archive); raises CalledProcessError for an unknown commit."""
     archive = dest / "apps.tar"

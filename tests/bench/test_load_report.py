@@ -46,6 +46,8 @@ def test_a_ratio_past_the_limit_is_flagged_and_so_is_any_error():
 
 def test_the_reference_apps_come_from_git(tmp_path):
     root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
+    assert regression.short_commit("HEAD", root) in subprocess.run(
+        ["git", "log", "-1", "--format=%H"], capture_output=True, text=True).stdout
     apps = regression.export_apps("HEAD", tmp_path, root)
     assert (apps / "dashboard" / "app.py").exists()
     with pytest.raises(subprocess.CalledProcessError):
