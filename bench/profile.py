@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+
 # (process kind, part, substrings of a frame's file that mark it); first match wins.
 PARTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("dashboard", "CSRF check", ("flask_wtf/csrf.py",)),
@@ -134,6 +136,47 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(reference: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per part: ms per request in both runs, and the part's share of its process's CPU
+    (comparable between runs on a machine whose load changes; the ms are not, quite)."""
+    def cpu(rows: list[dict[str, Any]], kind: str) -> float:
+        return sum(r["ms_per_request"] for r in rows if r["process"] == kind and r["part"] != WAITING) or 1.0
+
+    def find(rows: list[dict[str, Any]], kind: str, part: str) -> dict[str, Any]:
+        return next((r for r in rows if r["process"] == kind and r["part"] == part), {})
+
+    merged = []
+    for kind, part in dict.fromkeys((r["process"], r["part"]) for r in [*reference, *ours]):
+        before, after = find(reference, kind, part), find(ours, kind, part)
+        row = {"process": kind, "part": part, "before_ms": before.get("ms_per_request", 0.0),
+               "after_ms": after.get("ms_per_request", 0.0)}
+        if part != WAITING:
+            row["before_share"] = f"{row['before_ms'] / cpu(reference, kind):.1%}"
+            row["after_share"] = f"{row['after_ms'] / cpu(ours, kind):.1%}"
+        merged.append(row)
+    return merged
+
+
+def profile_once(args: argparse.Namespace, apps: str | None, raw: Path) -> tuple[list[dict[str, Any]], Counter]:
+    """One load run under py-spy: locust's rows and the samples per (process, part)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    rows_file = raw.with_suffix(".rows.json")
+    inner = [sys.executable, "-m", "bench.profile", "--users", str(args.users), "--seconds", str(args.seconds),
+             "--spawn-rate", str(args.spawn_rate), "--rows", str(rows_file), *(["--apps", apps] if apps else [])]
+    subprocess.run([py_spy, "record", "--subprocesses", "--nonblocking", "--format", "raw",
+                    "--rate", str(args.rate), "--output", str(raw), "--", *inner], check=True)
+    return json.loads(rows_file.read_text()), parse_raw(raw.read_text().splitlines())
+
+
+def _requests(rows: list[dict[str, Any]]) -> int:
+    return next((row["requests"] for row in rows if row["name"] == "Aggregated"), 0)
+
+
+def _latency(rows: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{row['name']} p50 {row.get('p50', 0):,.0f} / p95 {row.get('p95', 0):,.0f}"
+                     for row in rows if row["name"] in ("log in", "open predict page", "poll jobs table", "Aggregated"))
+
+
 def _run_load(args: argparse.Namespace) -> None:
     from bench import load
 
@@ -147,29 +190,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--spawn-rate", type=int, default=20)
-    parser.add_argument("--rate", type=int, default=50, help="py-spy samples per second")
+    parser.add_argument("--rate", type=int, default=25, help="py-spy samples per second")
     parser.add_argument("--apps", help="the apps/ folder to serve (default: this checkout's)")
-    parser.add_argument("--output", type=Path, help="keep py-spy's raw samples here")
+    parser.add_argument("--reference", metavar="COMMIT", help="profile this commit's apps/ first, for a before/after")
+    parser.add_argument("--write", type=Path, metavar="BENCHMARKS_MD", help="write the breakdown into this file")
+    parser.add_argument("--output", type=Path, help="keep py-spy's raw samples in this folder")
     parser.add_argument("--rows", help=argparse.SUPPRESS)  # inner run: where the load rows go
     args = parser.parse_args(argv)
     if args.rows:
         _run_load(args)
         return 0
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    from bench import regression
+    from bench.report import Section, commit, write
+
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as work:
-        raw, rows_file = args.output or Path(work) / "samples.txt", Path(work) / "rows.json"
-        inner = [sys.executable, "-m", "bench.profile", "--users", str(args.users), "--seconds", str(args.seconds),
-                 "--spawn-rate", str(args.spawn_rate), "--rows", str(rows_file),
-                 *(["--apps", args.apps] if args.apps else [])]
-        subprocess.run([py_spy, "record", "--subprocesses", "--nonblocking", "--format", "raw",
-                        "--rate", str(args.rate), "--output", str(raw), "--", *inner], check=True)
-        rows = json.loads(rows_file.read_text())
-        samples = parse_raw(raw.read_text().splitlines())
-    requests = next((row["requests"] for row in rows if row["name"] == "Aggregated"), 0)
-    print(f"{args.users} users, {args.seconds} s, {requests} dashboard requests, py-spy at {args.rate} Hz\n")
-    print(markdown(breakdown(samples, args.rate, requests)))
-    print("\n" + "\n".join(f"{row['name']}: p50 {row.get('p50')} p95 {row.get('p95')} errors {row.get('errors')}"
-                           for row in rows if "p50" in row))
+        folder = args.output or Path(work)
+        folder.mkdir(parents=True, exist_ok=True)
+        reference = None
+        if args.reference:
+            reference = regression.short_commit(args.reference, ROOT)
+            reference_apps = regression.export_apps(reference, Path(work), ROOT)
+            before_rows, before_samples = profile_once(args, str(reference_apps), folder / "reference.txt")
+        after_rows, after_samples = profile_once(args, args.apps, folder / "this.txt")
+    ours = breakdown(after_samples, args.rate, _requests(after_rows))
+    print(f"{args.users} users, {args.seconds} s, {_requests(after_rows)} dashboard requests, py-spy at {args.rate} Hz")
+    print(markdown(ours) + "\n\n" + _latency(after_rows))
+    if reference is None:
+        return 0
+    theirs = breakdown(before_samples, args.rate, _requests(before_rows))
+    rows = side_by_side(theirs, ours)
+    section = Section(
+        title="10. Where a loaded request's time goes",
+        intro=(
+            f"`make profile`: the load of section 4 ({args.users} users, {args.seconds} s) under py-spy at\n"
+            f"{args.rate} Hz (bench/profile.py), first for {reference} (before), then for {commit()} (this commit),\n"
+            "one after the other on the same machine. CPU ms per dashboard request = samples / rate /\n"
+            "requests, per part of a request (a part includes the calls it makes: the login throttle's\n"
+            "DynamoDB calls are the throttle's); the local AWS's parts are its own code only. On a loaded\n"
+            "machine the sampled ms include time a thread was runnable but not running, so the shares of\n"
+            "each process's CPU are the figures to compare; idle samples py-spy still caught are shown\n"
+            "apart.\n\n"
+            f"Before: {_requests(before_rows):,} requests; {_latency(before_rows)} ms.\n"
+            f"After: {_requests(after_rows):,} requests; {_latency(after_rows)} ms."
+        ),
+        columns=[("process", "process"), ("part", "part"), ("before_ms", "before ms/request"),
+                 ("after_ms", "after ms/request"), ("before_share", "before share of process CPU"),
+                 ("after_share", "after share of process CPU")],
+        rows=rows,
+    )
+    print("\n" + section.markdown())
+    if args.write:
+        write(args.write, "make profile", [section])
     return 0
 
 

@@ -88,3 +88,14 @@ def test_profile_samples_are_sorted_by_process_and_part():
     assert samples[("other", "predictor, workers, image builds")] == 9  # a worker the dashboard started
     rows = {row["part"]: row for row in profile.breakdown(samples, rate=100, requests=10)}
     assert rows["login throttle"]["ms_per_request"] == pytest.approx(7.0)
+
+
+def test_before_and_after_are_set_side_by_side_with_shares_of_each_process():
+    before = [{"process": "dashboard", "part": "login throttle", "ms_per_request": 3.0},
+              {"process": "dashboard", "part": "Flask, werkzeug, gunicorn", "ms_per_request": 9.0},
+              {"process": "dashboard", "part": profile.WAITING, "ms_per_request": 50.0}]
+    after = [{"process": "dashboard", "part": "login throttle", "ms_per_request": 1.0},
+             {"process": "dashboard", "part": "Flask, werkzeug, gunicorn", "ms_per_request": 9.0}]
+    rows = {row["part"]: row for row in profile.side_by_side(before, after)}
+    assert rows["login throttle"]["before_share"] == "25.0%" and rows["login throttle"]["after_share"] == "10.0%"
+    assert rows[profile.WAITING]["after_ms"] == 0.0 and "before_share" not in rows[profile.WAITING]
