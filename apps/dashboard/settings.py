@@ -196,13 +196,12 @@ class DashboardSettings:
             "RECONCILE_SECONDS": env_number(self.reconcile_seconds),
             "DASHBOARD_PROXY_HOPS": str(self.proxy_hops),
             "DASHBOARD_LOGINS": json.dumps(self.logins),
+            "DASHBOARD_SERVER_TIMING": "1" if self.server_timing else "0",
         }
         if self.worker_command:
             env["WORKER_COMMAND"] = shlex.join(self.worker_command)
         if self.worker_log_group:
             env["WORKER_LOG_GROUP"] = self.worker_log_group
-        if self.server_timing:
-            env["DASHBOARD_SERVER_TIMING"] = "1"
         if self.local_log_dir is not None:
             env["LOCAL_LOG_DIR"] = str(self.local_log_dir)
         if self.session_key:
