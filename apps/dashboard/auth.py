@@ -57,9 +57,9 @@ def check_password(logins: dict[str, str], user: str, password: str) -> bool:
 
 
 def throttle_limits(user: str, client: str | None) -> list[Limit]:
-    """Attempts count per (name, address) and per address: never per name alone, so failures from
+    """Failures count per (name, address) and per address: never per name alone, so failures from
     other addresses cannot lock a user out of their own address. A success forgets the name's
-    failures but only takes its own attempt back from the address's count."""
+    failures; an address's are forgotten only after the hour."""
     return [Limit(f"user-ip:{user.lower()}|{client}", NAME_FAILURES_FREE),
             Limit(f"ip:{client}", ADDRESS_FAILURES_FREE, reset_on_success=False)]
 
@@ -219,18 +219,20 @@ def install(
         user = flask.request.form.get("user", "").strip()[:100]
         password = flask.request.form.get("password", "")[:1000]
         client = flask.request.remote_addr
-        # Counted before the password is checked, so concurrent guesses cannot pass the limit.
-        attempt = throttle.attempt(throttle_limits(user, client))
-        if attempt.wait > 0:
-            log.warning("login refused: throttled", extra={**name_for_log(logins, user), "client_ip": client})
-            return page(wait_message(attempt.wait), user=user, status=429)
+        limits = throttle_limits(user, client)
+        # The compare is cheap and constant-time; what may be answered is decided by the counters'
+        # atomic conditional writes (jobkit.login_throttle), so concurrent guesses gain nothing.
         if not user or not password or not check_password(logins, user, password):
-            lockout = throttle.failed(attempt)
-            log.warning("login failed", extra={**name_for_log(logins, user), "client_ip": client})
-            if lockout > 0:
-                return page(wait_message(lockout), user=user, status=429)
+            wait = throttle.failed(limits)
+            log.warning("login failed", extra={**name_for_log(logins, user), "client_ip": client,
+                                               "throttled": wait > 0})
+            if wait > 0:
+                return page(wait_message(wait), user=user, status=429)
             return page("That name and password do not match. Please try again.", user=user, status=401)
-        throttle.succeeded(attempt)
+        wait = throttle.succeeded(limits)
+        if wait > 0:
+            log.warning("login refused: throttled", extra={**name_for_log(logins, user), "client_ip": client})
+            return page(wait_message(wait), user=user, status=429)
         flask.session.clear()
         flask.session.permanent = True
         flask.session.update(user=user, pw=fingerprint(user), gen=generations.current(user))

@@ -3,19 +3,23 @@ request waited on each AWS service and in all, so a load test can tell the local
 request (which DynamoDB, S3 and Lambda replace in the cloud) from the dashboard's own work.
 
 Timed with botocore's `before-call` / `after-call` events on the dashboard's own clients, which fire
-once per API call around all of its retries, in the request's own thread.
+once per API call around all of its retries. The request's tally lives in a context variable, so
+calls the request makes from a pool thread in a copy of its context (the login throttle's two
+counters, written at once) count too; calls made in parallel are summed.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import flask
 
-_spent = threading.local()
+# The current request's AWS calls as (service, seconds), and when the request began.
+_calls: ContextVar[list[tuple[str, float]] | None] = ContextVar("server_timing_calls", default=None)
+_began: ContextVar[float] = ContextVar("server_timing_began", default=0.0)
 
 
 def _started(context: dict[str, Any], **_: Any) -> None:
@@ -24,15 +28,17 @@ def _started(context: dict[str, Any], **_: Any) -> None:
 
 def _finisher(service: str) -> Any:
     def finished(context: dict[str, Any], **_: Any) -> None:
-        started = context.pop("server_timing_started", None)
-        totals = getattr(_spent, "totals", None)
-        if started is not None and totals is not None:
-            totals[service] = totals.get(service, 0.0) + time.perf_counter() - started
+        started, calls = context.pop("server_timing_started", None), _calls.get()
+        if started is not None and calls is not None:
+            calls.append((service, time.perf_counter() - started))  # list.append: safe from two threads
     return finished
 
 
-def header(totals: Mapping[str, float], total_seconds: float) -> str:
-    """`store;dur=12.5, total;dur=20.1`: milliseconds per service, then the whole request."""
+def header(calls: list[tuple[str, float]], total_seconds: float) -> str:
+    """`dynamodb;dur=12.5, total;dur=20.1`: milliseconds per service, then the whole request."""
+    totals: dict[str, float] = {}
+    for service, seconds in calls:
+        totals[service] = totals.get(service, 0.0) + seconds
     parts = [f"{name};dur={seconds * 1000:.1f}" for name, seconds in sorted(totals.items())]
     return ", ".join([*parts, f"total;dur={total_seconds * 1000:.1f}"])
 
@@ -47,12 +53,13 @@ def install(server: flask.Flask, clients: Mapping[str, Any]) -> None:
 
     @server.before_request
     def start_timing() -> None:
-        _spent.totals, _spent.started = {}, time.perf_counter()
+        _calls.set([])
+        _began.set(time.perf_counter())
 
     @server.after_request
     def add_timing(response: flask.Response) -> flask.Response:
-        totals = getattr(_spent, "totals", None)
-        if totals is not None:
-            response.headers["Server-Timing"] = header(totals, time.perf_counter() - _spent.started)
-        _spent.totals = None
+        calls = _calls.get()
+        if calls is not None:
+            response.headers["Server-Timing"] = header(calls, time.perf_counter() - _began.get())
+        _calls.set(None)
         return response

@@ -1,28 +1,27 @@
-"""Sign-in attempts counted in the job table before the password is checked, so every dashboard
-process and task sees the same counts and concurrent guesses cannot slip past the limit.
+"""Sign-in counters in the job table, so every dashboard process and task sees the same counts,
+with every decision taken by one atomic conditional write, so concurrent attempts cannot slip past
+the limit.
 
 One counter item per key (the dashboard keys by user name and client address): `pk=throttle#<sha256
-of the key>`, `sk=throttle`, holding `failures`, `last_failure`, `locked_until`, `held_until` and `expires_at` (the
-table's TTL attribute). DynamoDB deletes expired items late and moto never does, so an item whose
-`expires_at` has passed counts as absent.
+of the key>`, `sk=throttle`, holding `failures`, `last_failure`, `locked_until`, `held_until` and
+`expires_at` (the table's TTL attribute). DynamoDB deletes expired items late and moto never does,
+so an item whose `expires_at` has passed counts as absent.
 
-Every attempt is counted first, with one conditional atomic ADD per key, and only an attempt that
-was counted may check the password; `failures` therefore counts failed attempts and those still in
-flight. The condition lets an attempt through while the key has fewer than its `free`, or once its
-lockout (`locked_until`) has passed; each counted attempt also holds the key (`held_until`, for at
-most `hold_seconds`), so of many concurrent attempts past the limit exactly one gets through. An
-attempt that finds the key only held waits briefly for the attempts in flight, which are mostly
-right passwords (one shared login signing in from many browsers at once) and take their count
-back. After `free` failures a key waits `base_seconds`, doubling with each further failure up to
-`max_seconds`.
+The password is checked first (a constant-time compare); what the caller may be *told* is decided
+by the counters. A wrong password is counted with one conditional atomic ADD per key, and only an
+ADD the condition let through is answered "wrong": the ADDs are serialised per item, so of 40
+concurrent wrong guesses exactly `free - 1` are told so, and the rest hear "wait". A right
+password is let in by one conditional write per key (a name's count set back to zero), which fails
+on a locked key: a right guess among many is refused once the wrong ones reached the limit, so
+concurrency gains a guesser nothing. Right passwords never hold a key, so one shared login can
+sign in from any number of browsers at once.
 
-A success sets a name's count to zero (forgetting its earlier failures) and takes only its own
-count back from an address's; take-backs never go below zero. The bound this leaves: a success also
-forgets the counts of that name's attempts still in flight from the same address, so a guesser
-sharing the user's address gets at most the attempts in flight at each of the user's sign-ins extra.
-
-The keys of one attempt are written at once, in parallel, so a sign-in waits for one round trip
-before the password check and one after.
+The condition lets an attempt through while the key has fewer than its `free` failures, or once
+its lockout (`locked_until`) has passed and no other attempt holds it: every counted failure holds
+the key for `hold_seconds` (`held_until`), so after a lockout exactly one attempt is decided before
+the next lockout is written. After `free` failures a key waits `base_seconds`, doubling with each
+further failure up to `max_seconds`. The keys of one attempt are written at once, in parallel: a
+sign-in waits for one round trip to the table.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import contextvars
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from jobkit import aws, schema
@@ -49,24 +48,16 @@ def counter_key(key: str) -> dict[str, dict[str, str]]:
 @dataclass(frozen=True)
 class Limit:
     """One counter an attempt is counted on: its key, and how many failures it allows before
-    locking (`reset_on_success`: a success forgets the key's failures instead of only its own count)."""
+    locking (`reset_on_success`: a right password sets the count back to zero; an address's
+    count is only forgotten after the hour, so one user's success cannot clear another's guesses)."""
 
     key: str
     free: int
     reset_on_success: bool = True
 
 
-@dataclass
-class Attempt:
-    """What counting one attempt found: `wait` > 0 means refused (locked), without a password check."""
-
-    wait: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)  # key -> failures counted, this attempt included
-    limits: Sequence[Limit] = ()
-
-
 class LoginThrottle:
-    """Per-key sign-in counters in the job table (thread- and process-safe: conditional atomic ADDs)."""
+    """Per-key sign-in counters in the job table (thread- and process-safe: conditional atomic writes)."""
 
     def __init__(
         self,
@@ -76,15 +67,12 @@ class LoginThrottle:
         max_seconds: float = 900.0,
         forget_seconds: float = 3600.0,
         hold_seconds: float = 10.0,
-        contention_seconds: float = 3.0,
-        contention_poll: float = 0.05,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if hold_seconds >= base_seconds:
             raise ValueError("hold_seconds must be shorter than base_seconds (a hold is not a lockout)")
         self.store, self.clock = store, clock
         self.base, self.max, self.forget, self.hold = base_seconds, max_seconds, forget_seconds, hold_seconds
-        self.contention_seconds, self.contention_poll = contention_seconds, contention_poll
 
     def wait_after(self, failures: int, free: int) -> float:
         """The lockout that `failures` consecutive failures earn on a key allowing `free` (0 below)."""
@@ -92,41 +80,32 @@ class LoginThrottle:
             return 0.0
         return min(self.base * 2 ** min(failures - free, 32), self.max)
 
-    def attempt(self, limits: Iterable[Limit]) -> Attempt:
-        """Count one attempt on every key (in parallel); refused (wait > 0) when any key is locked,
-        and then nothing of it stays counted. A key only held by attempts still in flight is tried
-        again, with growing pauses, for up to `contention_seconds`: those attempts are mostly right
-        passwords (one shared login signing in from many browsers at once) that give their count back."""
+    def failed(self, limits: Iterable[Limit]) -> float:
+        """A wrong password: count it on every key. Returns 0 when it may be answered "wrong", else
+        the wait to tell instead (a key was locked or held, or this failure reached a limit)."""
         limits = list(limits)
-        result = Attempt(limits=limits)
-        pending, pause = limits, self.contention_poll
-        deadline = time.monotonic() + self.contention_seconds
-        while pending:
-            held = []
-            for limit, (count, locked, hold) in zip(pending, self._each(self._try, pending), strict=True):
-                if locked > 0:
-                    result.wait = max(result.wait, locked)
-                elif hold > 0:
-                    held.append((limit, hold))
-                else:
-                    result.counts[limit.key] = count
-            if result.wait > 0 or not held:
-                break
-            if time.monotonic() >= deadline:
-                result.wait = max(hold for _, hold in held)
-                break
-            # Waits here, in the request's own thread: the pool stays free for the writes that end a hold.
-            time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
-            pause *= 2  # many waiting attempts must not turn into a flood of store calls
-            pending = [limit for limit, _ in held]
-        if result.wait > 0:  # a refused attempt checks no password: it is no failure
-            self._each(lambda limit: self._add(limit.key, -1), [lm for lm in limits if lm.key in result.counts])
-            result.counts.clear()
-        return result
+        outcomes = self._each(self._count, limits)
+        refused = max((wait for _, wait in outcomes), default=0.0)
+        counted = [(limit, count) for limit, (count, wait) in zip(limits, outcomes, strict=True) if wait == 0]
+        if refused > 0:  # not decided (a key was locked): it counts nowhere
+            self._each(lambda pair: self._add(pair[0].key, -1), counted)
+            return refused
+        now = self.clock()
+        waits = {limit.key: self.wait_after(count, limit.free) for limit, count in counted}
+        self._each(lambda key: self._call(
+            "UpdateItem", Key=counter_key(key), UpdateExpression="SET locked_until = :until",
+            ExpressionAttributeValues={":until": {"N": repr(now + waits[key])}}),
+            [key for key, wait in waits.items() if wait > 0])
+        return max(waits.values(), default=0.0)
 
-    def _try(self, limit: Limit) -> tuple[int, float, float]:
-        """Count one attempt on one key: (the key's failures, this one included; 0; 0), or (0, the
-        lockout left, 0) when locked, or (0, 0, the hold left) when held by attempts in flight."""
+    def succeeded(self, limits: Iterable[Limit]) -> float:
+        """A right password: let it in unless a key is locked or held. Returns 0 to let it in (a
+        name's failures are forgotten at the same time), else the wait to tell instead."""
+        return max(self._each(self._let_in, list(limits)), default=0.0)
+
+    def _count(self, limit: Limit) -> tuple[int, float]:
+        """Count one failure on one key: (the key's failures, this one included; 0), or (0, the wait)
+        when the key was locked or held (then nothing was counted)."""
         now = self.clock()
         try:
             old = self._call(
@@ -134,45 +113,42 @@ class LoginThrottle:
                 UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires, "
                                  "held_until = :hold",
                 ConditionExpression=_MAY_TRY, ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"}, ":now": {"N": repr(now)}, ":free": {"N": str(limit.free)},
-                    ":expires": {"N": str(int(now + self.forget))}, ":hold": {"N": repr(now + self.hold)},
-                },
+                ExpressionAttributeValues={**self._values(limit, now), ":one": {"N": "1"},
+                                           ":hold": {"N": repr(now + self.hold)}},
             ).get("Attributes") or {}
         except ConditionFailed as refused:
-            item = refused.item or self._read(limit.key) or {}
-            locked = float(item.get("locked_until", {}).get("N", 0)) - now
-            held = float(item.get("held_until", {}).get("N", 0)) - now
-            return (0, locked, 0.0) if locked > 0 else (0, 0.0, max(held, 1.0))
+            return 0, self._wait_of(refused.item or self._read(limit.key), now)
         stale = int(old["failures"]["N"]) if old else 0
         if old and float(old["expires_at"]["N"]) < now and stale:
             # A forgotten counter: subtract what it held (not SET to one, which would also drop
-            # the attempts counted since by concurrent requests).
+            # the failures counted since by concurrent requests).
             self._add(limit.key, -stale)
             stale = 0
-        return stale + 1, 0.0, 0.0
+        return stale + 1, 0.0
 
-    def failed(self, attempt: Attempt) -> float:
-        """The password was wrong: the attempt's counts stand; lock each key that reached its limit.
-        Returns the lockout this failure caused (0 for none)."""
+    def _let_in(self, limit: Limit) -> float:
+        """One key's say on a right password: 0, or the wait when it is locked or held."""
         now = self.clock()
-        waits = {limit.key: self.wait_after(attempt.counts.get(limit.key, 0), limit.free) for limit in attempt.limits}
-        self._each(lambda key: self._call(
-            "UpdateItem", Key=counter_key(key), UpdateExpression="SET locked_until = :until",
-            ExpressionAttributeValues={":until": {"N": repr(now + waits[key])}}),
-            [key for key, wait in waits.items() if wait > 0])
-        return max(waits.values(), default=0.0)
+        update = ("SET failures = :zero, expires_at = :expires" if limit.reset_on_success else
+                  "SET last_success = :now, expires_at = if_not_exists(expires_at, :expires)")
+        try:
+            self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression=update,
+                       ConditionExpression=_MAY_TRY, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                       ExpressionAttributeValues={**self._values(limit, now), ":zero": {"N": "0"}}
+                       if limit.reset_on_success else self._values(limit, now))
+        except ConditionFailed as refused:
+            return self._wait_of(refused.item or self._read(limit.key), now)
+        return 0.0
 
-    def succeeded(self, attempt: Attempt) -> None:
-        """The password was right: forget a name's failures (its count to zero), and take this
-        attempt's own count back from an address's."""
-        def take_back(limit: Limit) -> None:
-            if limit.reset_on_success:
-                self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression="SET failures = :zero",
-                           ExpressionAttributeValues={":zero": {"N": "0"}})
-            else:
-                self._add(limit.key, -1)
-        self._each(take_back, [limit for limit in attempt.limits if limit.key in attempt.counts])
+    def _values(self, limit: Limit, now: float) -> dict[str, dict[str, str]]:
+        return {":now": {"N": repr(now)}, ":free": {"N": str(limit.free)},
+                ":expires": {"N": str(int(now + self.forget))}}
+
+    @staticmethod
+    def _wait_of(item: dict[str, Any] | None, now: float) -> float:
+        item = item or {}
+        until = max(float(item.get(name, {}).get("N", 0)) for name in ("locked_until", "held_until"))
+        return max(until - now, 1.0)
 
     def _add(self, key: str, amount: int) -> None:
         """Add `amount` to a key's count, never taking it below zero (a reset may have come first)."""
@@ -182,8 +158,8 @@ class LoginThrottle:
                        ExpressionAttributeValues={":amount": {"N": str(amount)}, ":least": {"N": str(-amount)}})
 
     def _each(self, call: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-        """`call(item)` for every item, in parallel (each in a copy of this request's log context);
-        the first failure raises once all have finished."""
+        """`call(item)` for every item, in parallel (each in a copy of this request's context, so
+        its log lines and timings stay the request's); the first failure raises once all finished."""
         if len(items) <= 1:
             return [call(item) for item in items]
         futures = [_POOL.submit(contextvars.copy_context().run, call, item) for item in items]
@@ -203,8 +179,8 @@ class LoginThrottle:
                         TableName=self.store.settings.table, **kwargs)
 
 
-# An attempt may be counted when the counter is new or forgotten, has fewer failures (counted
-# attempts) than its limit, or is neither locked out nor held by a counted attempt in flight.
+# An attempt may be decided when the counter is new or forgotten, has fewer failures than its
+# limit, or is neither locked out nor held by a failure being decided.
 _MAY_TRY = ("attribute_not_exists(pk) OR expires_at < :now OR failures < :free OR "
             "((attribute_not_exists(locked_until) OR locked_until <= :now) AND "
             "(attribute_not_exists(held_until) OR held_until <= :now))")

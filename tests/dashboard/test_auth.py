@@ -9,7 +9,6 @@ import threading
 from dataclasses import replace
 
 import pytest
-from dashboard import auth
 from dashboard.app import create_app
 from dashboard.auth import ADDRESS_FAILURES_FREE, NAME_FAILURES_FREE, check_password
 from jobkit.login_throttle import LoginThrottle
@@ -112,32 +111,46 @@ def test_a_few_failures_from_one_address_do_not_lock_out_everyone_behind_it(clie
     assert sign_in(client).status_code == 302
 
 
-def test_concurrent_guesses_get_no_more_password_checks_than_allowed(app, monkeypatch):
-    """40 wrong guesses at once for one name: each is counted before its password is checked, so
-    exactly the five allowed are checked, and the other 35 are refused unchecked."""
-    checks = []
+def _at_once(app, attempts):
+    """Post each (name, password) from a client of its own, all released at the same moment."""
+    clients = [app.server.test_client() for _ in attempts]
+    forms = [login_form(c.get("/login").get_data(as_text=True), user, password)
+             for c, (user, password) in zip(clients, attempts, strict=True)]
+    start, codes = threading.Barrier(len(clients)), {}
 
-    def counting_check(logins, user, password):
-        checks.append(user)
-        return check_password(logins, user, password)
-
-    monkeypatch.setattr(auth, "check_password", counting_check)
-    clients = [app.server.test_client() for _ in range(40)]
-    forms = [login_form(c.get("/login").get_data(as_text=True), "bob", "guess") for c in clients]
-    start, codes = threading.Barrier(len(clients)), []
-
-    def guess(c, form):
+    def post(n):
         start.wait()
-        codes.append(c.post("/login", data=form).status_code)
+        codes[n] = clients[n].post("/login", data=forms[n]).status_code
 
-    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, forms, strict=True)]
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(clients))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert len(codes) == 40
-    assert len(checks) == NAME_FAILURES_FREE
+    return [codes.get(n) for n in range(len(clients))]
+
+
+def test_concurrent_guesses_get_no_more_answers_than_allowed(app):
+    """40 wrong guesses at once for one name: each is decided by its own atomic count, so exactly
+    four hear "do not match", the fifth earns the lockout, and the other 35 only hear "wait"."""
+    codes = _at_once(app, [("bob", f"guess {n}") for n in range(40)])
     assert sorted(codes) == [401] * (NAME_FAILURES_FREE - 1) + [429] * (40 - NAME_FAILURES_FREE + 1)
+
+
+def test_a_burst_at_the_limit_is_decided_once_then_everything_waits(app):
+    """Four failures, then six guesses at once: one is decided (the fifth failure, a lockout), the
+    others only hear "wait", and so does the right password after them: 429, in the same words, so
+    nothing tells it was right."""
+    for n in range(NAME_FAILURES_FREE - 1):
+        assert _post_login(app.server.test_client(), "bob", f"wrong {n}").status_code == 401
+    codes = _at_once(app, [("bob", "last wrong")] * 6)
+    assert sorted(codes) == [429] * 6
+    assert _post_login(app.server.test_client(), "bob", LOGINS["bob"]).status_code == 429
+
+
+def test_one_shared_login_signs_in_from_many_browsers_at_once(app):
+    """Right passwords hold nothing: 30 browsers of one shared login sign in together."""
+    assert _at_once(app, [("alice", LOGINS["alice"])] * 30) == [302] * 30
 
 
 def test_failures_from_other_addresses_never_lock_a_user_out_of_their_own(app, dashboard_settings, store):

@@ -17,7 +17,9 @@ def test_a_sign_in_reports_its_dynamodb_time_and_its_total(app, dashboard_settin
     response = sign_in(client)
     assert response.status_code == 302
     timings = parse(response.headers["Server-Timing"])
-    assert 0 < timings["dynamodb"] <= timings["total"]  # the throttle's counters are DynamoDB calls
+    # The throttle's two counters are DynamoDB calls, made at once from a pool thread: they count
+    # (summed, so together they may exceed the request's own total).
+    assert timings["dynamodb"] > 0 and timings["total"] > 0
     assert "dynamodb" not in parse(client.get("/health").headers["Server-Timing"])
 
 
