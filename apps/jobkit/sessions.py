@@ -26,8 +26,8 @@ def generation_key(user: str) -> dict[str, dict[str, str]]:
 
 
 class SessionGenerations:
-    """Reads (cached for `cache_seconds` per process, one read at a time per user) and bumps
-    users' session generations."""
+    """Reads (cached for `cache_seconds` per process, refreshed ahead by one request, one read at a
+    time per user) and bumps users' session generations."""
 
     def __init__(self, store: JobStore, cache_seconds: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -36,37 +36,47 @@ class SessionGenerations:
         self._lock = threading.Lock()
         self._reading: dict[str, threading.Lock] = {}
 
-    def _fresh(self, user: str) -> tuple[tuple[int, float] | None, bool]:
+    def _cached(self, user: str) -> tuple[tuple[int, float] | None, float]:
+        """The cached (generation, read at) and its age (infinite when none)."""
         with self._lock:
             cached = self._cache.get(user)
-        return cached, cached is not None and self.clock() - cached[1] < self.cache_seconds
+        return cached, (self.clock() - cached[1]) if cached is not None else float("inf")
 
     def current(self, user: str) -> int:
         """The user's generation (0 before the first sign-out); a stale cached value when AWS fails."""
-        cached, fresh = self._fresh(user)
-        if fresh:
-            return cached[0]
+        cached, age = self._cached(user)
         with self._lock:
             reading = self._reading.setdefault(user, threading.Lock())
-        # When the cache lapses under load, one thread reads; the others wait for its answer
-        # rather than each sending the same read.
+        if cached is not None and age < self.cache_seconds:
+            # Past half its life, one request refreshes it while the others go on with it, so under
+            # steady traffic nobody waits for a read and the bound still holds.
+            if age >= self.cache_seconds / 2 and reading.acquire(blocking=False):
+                try:
+                    return self._read(user, cached)
+                finally:
+                    reading.release()
+            return cached[0]
+        # Expired: one thread reads; the others wait for its answer rather than each sending it.
         with reading:
-            cached, fresh = self._fresh(user)
-            if fresh:
+            cached, age = self._cached(user)
+            if cached is not None and age < self.cache_seconds:
                 return cached[0]
-            started = self.clock()
-            try:
-                item = aws.call(self.store.dynamodb.get_item, "dynamodb.GetItem", {"counter": "session"},
-                                TableName=self.store.settings.table, Key=generation_key(user),
-                                ConsistentRead=True).get("Item")
-            except StoreUnavailable:
-                if cached is None:
-                    raise
-                return cached[0]
-            generation = int(item["generation"]["N"]) if item else 0
-            # Aged from when the read was sent: a sign-out elsewhere after that is seen in time.
-            self._remember(user, generation, started)
-            return generation
+            return self._read(user, cached)
+
+    def _read(self, user: str, cached: tuple[int, float] | None) -> int:
+        started = self.clock()
+        try:
+            item = aws.call(self.store.dynamodb.get_item, "dynamodb.GetItem", {"counter": "session"},
+                            TableName=self.store.settings.table, Key=generation_key(user),
+                            ConsistentRead=True).get("Item")
+        except StoreUnavailable:
+            if cached is None:
+                raise
+            return cached[0]
+        generation = int(item["generation"]["N"]) if item else 0
+        # Aged from when the read was sent: a sign-out elsewhere after that is seen in time.
+        self._remember(user, generation, started)
+        return max(generation, self._cached(user)[0][0])
 
     def bump(self, user: str) -> int:
         """End every current session of `user`; returns the new generation."""
