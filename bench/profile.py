@@ -68,7 +68,7 @@ def process_kind(frames: list[str]) -> str:
         return "dashboard"
     if "locust" in command:
         return "locust"
-    if "-m bench" in command:
+    if len(processes) <= 1 or "-m bench" in command:  # the root process py-spy started: the bench
         return "local AWS"
     return "other"
 
@@ -140,7 +140,8 @@ def side_by_side(reference: list[dict[str, Any]], ours: list[dict[str, Any]]) ->
     """One row per part: ms per request in both runs, and the part's share of its process's CPU
     (comparable between runs on a machine whose load changes; the ms are not, quite)."""
     def cpu(rows: list[dict[str, Any]], kind: str) -> float:
-        return sum(r["ms_per_request"] for r in rows if r["process"] == kind and r["part"] != WAITING) or 1.0
+        return sum(r["ms_per_request"] for r in rows
+                   if r["process"] == kind and not r["part"].startswith("waiting")) or 1.0
 
     def find(rows: list[dict[str, Any]], kind: str, part: str) -> dict[str, Any]:
         return next((r for r in rows if r["process"] == kind and r["part"] == part), {})
@@ -150,7 +151,7 @@ def side_by_side(reference: list[dict[str, Any]], ours: list[dict[str, Any]]) ->
         before, after = find(reference, kind, part), find(ours, kind, part)
         row = {"process": kind, "part": part, "before_ms": before.get("ms_per_request", 0.0),
                "after_ms": after.get("ms_per_request", 0.0)}
-        if part != WAITING:
+        if not part.startswith("waiting"):  # waits are not CPU: no share of it
             row["before_share"] = f"{row['before_ms'] / cpu(reference, kind):.1%}"
             row["after_share"] = f"{row['after_ms'] / cpu(ours, kind):.1%}"
         merged.append(row)
@@ -159,8 +160,10 @@ def side_by_side(reference: list[dict[str, Any]], ours: list[dict[str, Any]]) ->
 
 def profile_once(args: argparse.Namespace, apps: str | None, raw: Path) -> tuple[list[dict[str, Any]], Counter]:
     """One load run under py-spy: locust's rows and the samples per (process, part)."""
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     rows_file = raw.with_suffix(".rows.json")
+    if args.samples:
+        return json.loads(rows_file.read_text()), parse_raw(raw.read_text().splitlines())
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     inner = [sys.executable, "-m", "bench.profile", "--users", str(args.users), "--seconds", str(args.seconds),
              "--spawn-rate", str(args.spawn_rate), "--rows", str(rows_file), *(["--apps", apps] if apps else [])]
     subprocess.run([py_spy, "record", "--subprocesses", "--nonblocking", "--format", "raw",
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", metavar="COMMIT", help="profile this commit's apps/ first, for a before/after")
     parser.add_argument("--write", type=Path, metavar="BENCHMARKS_MD", help="write the breakdown into this file")
     parser.add_argument("--output", type=Path, help="keep py-spy's raw samples in this folder")
+    parser.add_argument("--samples", type=Path, metavar="FOLDER",
+                        help="sort the samples an earlier run kept (--output) instead of running again")
     parser.add_argument("--rows", help=argparse.SUPPRESS)  # inner run: where the load rows go
     args = parser.parse_args(argv)
     if args.rows:
@@ -204,12 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import Section, commit, write
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as work:
-        folder = args.output or Path(work)
+        folder = args.samples or args.output or Path(work)
         folder.mkdir(parents=True, exist_ok=True)
         reference = None
         if args.reference:
             reference = regression.short_commit(args.reference, ROOT)
-            reference_apps = regression.export_apps(reference, Path(work), ROOT)
+            reference_apps = None if args.samples else regression.export_apps(reference, Path(work), ROOT)
             before_rows, before_samples = profile_once(args, str(reference_apps), folder / "reference.txt")
         after_rows, after_samples = profile_once(args, args.apps, folder / "this.txt")
     ours = breakdown(after_samples, args.rate, _requests(after_rows))
