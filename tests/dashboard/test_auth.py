@@ -137,6 +137,34 @@ def test_concurrent_guesses_get_no_more_answers_than_allowed(app):
     assert sorted(codes) == [401] * (NAME_FAILURES_FREE - 1) + [429] * (40 - NAME_FAILURES_FREE + 1)
 
 
+def test_a_right_guess_racing_wrong_ones_is_refused_once_they_reached_the_limit(app, store, monkeypatch):
+    """The race: 39 wrong guesses and the right one at once. The right one's password check is held
+    until the wrong ones have been counted past the limit: it must be refused, since whether it may
+    be let in is decided after its check, by the counter, not by a read from before it."""
+    from dashboard import auth
+    from jobkit.login_throttle import counter_key
+
+    from tests.support import wait_until
+
+    released = threading.Barrier(40)
+
+    def failures():
+        item = store.dynamodb.get_item(TableName=store.settings.table, ConsistentRead=True,
+                                       Key=counter_key("user-ip:bob|127.0.0.1")).get("Item", {})
+        return int(item.get("failures", {}).get("N", 0))
+
+    def racing_check(logins, user, password):
+        released.wait(timeout=60)  # every guess is past whatever came before its check
+        if password == LOGINS["bob"]:
+            wait_until(lambda: failures() >= NAME_FAILURES_FREE, timeout=60)
+        return check_password(logins, user, password)
+
+    monkeypatch.setattr(auth, "check_password", racing_check)
+    codes = _at_once(app, [("bob", f"wrong {n}") for n in range(39)] + [("bob", LOGINS["bob"])])
+    assert codes[-1] == 429
+    assert 302 not in codes
+
+
 def test_a_burst_at_the_limit_is_decided_once_then_everything_waits(app):
     """Four failures, then six guesses at once: one is decided (the fifth failure, a lockout), the
     others only hear "wait", and so does the right password after them: 429, in the same words, so
