@@ -11,7 +11,7 @@ APP_LOCKS := apps/dashboard/requirements.txt apps/predictor/requirements.txt app
 
 STACK ?= dev
 
-.PHONY: help venv dev dev-reset test test-fast check lint lock bench browser clean up down preflight cloud-test cost
+.PHONY: help venv dev dev-reset test test-fast check lint lock bench profile browser clean up down preflight cloud-test cost
 
 # Docker targets for users who have a Docker engine (build, run under the Lambda emulator, compose).
 -include docker.mk
@@ -23,6 +23,7 @@ help:
 	@echo "make check  the contract kit: does model.py / algorithm.py honour the framework's contracts?"
 	@echo "            (another pair: make check CHECK_ARGS=\"--model M.py --algorithm A.py\")"
 	@echo "make bench  measure the local stack and rewrite BENCHMARKS.md"
+	@echo "make profile  where a loaded request's time goes (py-spy), into BENCHMARKS.md"
 	@echo "make lint   ruff over the whole tree"
 	@echo "make lock   pin each app's requirements.in into its requirements.txt, with hashes (README: Add a dependency)"
 	@echo "make up STACK=dev     pre-flight checks, then pulumi up of the stack (make down: pulumi destroy)"
@@ -95,6 +96,11 @@ lint: venv
 
 bench: venv
 	$(PY) -m bench
+
+# Where a loaded request's time goes: the load section under py-spy, PROFILE_REFERENCE first.
+PROFILE_REFERENCE ?= main
+profile: venv
+	$(PY) -m bench.profile --reference $(PROFILE_REFERENCE) --write BENCHMARKS.md
 
 # The cloud (deploy/): each target first checks the Pulumi CLI, Docker with buildx and AWS credentials.
 up: venv

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import drain, faults, first_run, gpu_example, image_sizes, listing, load, model_edit, realtime
-from bench.report import Section, write
+from bench import drain, faults, first_run, gpu_example, image_sizes, listing, load, model_edit, realtime, regression
+from bench.report import Section, commit, table, write
 from bench.support import free_port
 from devstack.local_aws import LOCAL_CREDENTIALS, LocalAws
 
@@ -101,24 +102,81 @@ def realtime_section(aws: LocalAws, quick: bool) -> Section:
     )
 
 
-def load_section(aws: LocalAws, quick: bool) -> Section:
-    users, seconds = (10, 10) if quick else (100, 60)
-    rows = load.run(users=users, seconds=seconds, spawn_rate=users // 5 or 1)
-    stats = [row for row in rows if row["name"] != "failure"]
-    failures = [row for row in rows if row["name"] == "failure"]
+LOAD_COLUMNS = [("name", "request"), ("requests", "requests"), ("errors", "errors"), ("rps", "req/s"),
+                ("p50", "p50"), ("p95", "p95"), ("p99", "p99"), ("max", "max"),
+                ("app_p50", "in app p50"), ("aws_p50", "of which AWS p50"), ("aws_share", "AWS share")]
+SUMMARY_COLUMNS = [("users", "users"), ("commit", "commit"), ("p50", "aggregated p50"), ("p95", "aggregated p95"),
+                   ("login", "log in p50 / p95"), ("predict_page", "open predict page p50"),
+                   ("submit_p95", "submit p95"), ("errors", "errors"), ("rps", "req/s"), ("aws_share", "AWS share")]
+
+
+def _summary(users: int, commit: str, rows: list[dict]) -> dict:
+    def row(name: str) -> dict:
+        return next((r for r in rows if r["name"] == name), {})
+
+    total, login = row("Aggregated"), row("log in")
+    return {"users": users, "commit": commit, "p50": total.get("p50"), "p95": total.get("p95"),
+            "login": f"{login.get('p50', 0):,.0f} / {login.get('p95', 0):,.0f}",
+            "predict_page": row("open predict page").get("p50"), "submit_p95": row("submit job").get("p95"),
+            "errors": total.get("errors"), "rps": total.get("rps"), "aws_share": total.get("aws_share")}
+
+
+def load_section(aws: LocalAws, quick: bool, reference: str | None = None) -> Section:
+    user_counts, seconds = ((10,), 10) if quick else ((100, 200), 60)
+    this = commit()
+    with tempfile.TemporaryDirectory(prefix="bench-reference-") as work:
+        reference = None if quick else reference or regression.previous_commit(ROOT / "BENCHMARKS.md")
+        why_not = ""
+        reference_apps = None
+        if reference and reference != this:
+            try:
+                reference = regression.short_commit(reference, ROOT)
+                reference_apps = regression.export_apps(reference, Path(work), ROOT)
+            except (OSError, subprocess.CalledProcessError) as error:
+                why_not = f"the reference commit {reference} could not be exported ({error})"
+        elif not quick:
+            why_not = "the previous BENCHMARKS.md names no other commit"
+        summary, ours, notes = [], {}, []
+        for users in user_counts:
+            spawn_rate = max(users // 5, 1)
+            theirs = None
+            if reference_apps is not None:  # first, so a warming machine does not favour this commit
+                try:
+                    theirs = load.run(users=users, seconds=seconds, spawn_rate=spawn_rate, apps_dir=reference_apps)
+                    summary.append(_summary(users, f"{reference} (reference)", theirs))
+                except Exception as error:  # noqa: BLE001 - an old commit's apps may not run on this stack
+                    why_not, reference_apps = f"the reference commit {reference} did not run: {error}", None
+            ours[users] = load.run(users=users, seconds=seconds, spawn_rate=spawn_rate)
+            summary.append(_summary(users, f"{this} (this commit)", ours[users]))
+            if theirs is not None:
+                notes.append(regression.verdict(regression.compare(ours[users], theirs), users))
+    if why_not:
+        notes.append(f"No regression check: {why_not}.")
+    largest = user_counts[-1]
+    stats = [row for row in ours[largest] if row["name"] != "failure"]
+    failures = [row for users in user_counts for row in ours[users] if row["name"] == "failure"]
     return Section(
-        title=f"4. {users} concurrent stakeholders",
+        title=f"4. {' and '.join(map(str, user_counts))} concurrent stakeholders",
         intro=(
-            f"locust in headless mode (bench/locustfile.py), {users} simulated stakeholders for {seconds} s, each\n"
+            f"Measured at commit {this}.\n\n"
+            f"locust in headless mode (bench/locustfile.py), {' and '.join(map(str, user_counts))} simulated "
+            f"stakeholders for {seconds} s each, each\n"
             "waiting 1-3 s between actions: log in, open pages (the HTML shell, then the page's Dash\n"
             "callback), poll the jobs table, request predictions, submit small jobs (which start real\n"
             "workers). One gunicorn process with 16 threads serves the dashboard, as `make dev` runs it;\n"
-            "locust, moto, the predictor instances and the workers share the same 2 cores. Times in ms."
+            "locust, moto, the predictor instances and the workers share the same cores. Times in ms.\n"
+            "The commit of the previous BENCHMARKS.md runs first at each size, in the same run, as the\n"
+            f"reference: a figure more than x{regression.LIMIT:.2f} the reference's is flagged as a regression.\n\n"
+            + table(SUMMARY_COLUMNS, summary)
+            + f"\n\nEvery request at {largest} users, this commit. \"In app\" is what the dashboard measured\n"
+            "itself (its Server-Timing header: from its first hook to its last), \"of which AWS\" the part of\n"
+            "that spent waiting on the local AWS (DynamoDB, S3 and the Lambda endpoint, botocore included);\n"
+            "the rest of p50 is queueing in gunicorn and the network stack. On AWS the AWS part is\n"
+            "DynamoDB's and Lambda's own latency instead; the remainder is what carries over."
         ),
-        columns=[("name", "request"), ("requests", "requests"), ("errors", "errors"), ("rps", "req/s"),
-                 ("p50", "p50"), ("p95", "p95"), ("p99", "p99"), ("max", "max")],
+        columns=LOAD_COLUMNS,
         rows=stats,
-        notes=["Failures: " + (", ".join(f"{f['detail']} x{f['count']}" for f in failures) or "none") + "."],
+        notes=[*notes, "Failures: " + (", ".join(f"{f['detail']} x{f['count']}" for f in failures) or "none") + "."],
     )
 
 
@@ -221,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes; print instead of writing")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--reference", metavar="COMMIT",
+                        help="the commit the load section runs beside (default: the previous BENCHMARKS.md's)")
     args = parser.parse_args(argv)
 
     aws = LocalAws("127.0.0.1", free_port()).start()
@@ -231,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and name not in args.only:
                 continue
             print(f"bench: {name}...", file=sys.stderr, flush=True)
-            sections.append(build(aws, args.quick))
+            sections.append(build(aws, args.quick, args.reference) if name == "load" else build(aws, args.quick))
     finally:
         aws.stop()
     if args.quick:

@@ -33,8 +33,9 @@ def open_page(path: str) -> dict[str, Any]:
     }
 
 
-def poll_jobs() -> dict[str, Any]:
-    """The jobs table's refresh tick, first page."""
+def poll_jobs(paging: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The jobs table's refresh tick, first page; `paging` is what the last answer set (a browser
+    sends it back, so a tick that finds nothing changed is answered without the rows)."""
     output, outputs = _outputs(JOBS_OUTPUTS)
     return {
         "output": output,
@@ -46,7 +47,7 @@ def poll_jobs() -> dict[str, Any]:
             {"id": "jobs-changed", "property": "data", "value": None},
         ],
         "changedPropIds": ["jobs-refresh.n_intervals"],
-        "state": [{"id": "jobs-paging", "property": "data", "value": {}}],
+        "state": [{"id": "jobs-paging", "property": "data", "value": paging or {}}],
     }
 
 
@@ -120,6 +121,12 @@ def login_form(login_page: str, user: str, password: str) -> dict[str, str]:
     """The sign-in form's fields, with the CSRF token from the login page's HTML (GET /login)."""
     match = _CSRF_FIELD.search(login_page)
     return {"user": user, "password": password, "csrf_token": match.group(1) if match else ""}
+
+
+def sign_out_form(layout: Any) -> dict[str, str]:
+    """The sign-out button's form fields, with the CSRF token from the page's layout (GET /_dash-layout)."""
+    props = find(layout, "logout-csrf") or {}
+    return {"csrf_token": props.get("value") or ""}
 
 
 def sign_in(session: Any, base: str, user: str, password: str, **kwargs: Any) -> Any:

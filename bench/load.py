@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import server_timing
 from bench.support import free_port
 from devstack.local_aws import local_client
 from devstack.settings import REPO_ROOT, DevSettings
@@ -27,12 +28,15 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20,
         apps_dir: Path | None = None) -> list[dict[str, Any]]:
     """One row per request type plus an 'Aggregated' row, from locust's stats CSV (the stack runs
-    `apps_dir`, by default the apps/ in this checkout)."""
+    `apps_dir`, by default the apps/ in this checkout). A row also holds, where the dashboard
+    sent Server-Timing, the time measured inside the dashboard (`app_p50`) and the part of it spent
+    waiting on the local AWS (`aws_p50`, `aws_share`)."""
     state = Path(tempfile.mkdtemp(prefix="bench-load-"))
     # Names of its own: moto keeps one set of resources per process.
     name = f"bench-load-{uuid.uuid4().hex[:8]}"
     settings = DevSettings(dashboard_port=free_port(), aws_port=free_port(), lambda_port=free_port(),
                            state_dir=state, lambda_instances=2, table=name, bucket=name, function_name=name,
+                           extra_env={"DASHBOARD_SERVER_TIMING": "1"},
                            **({"apps_dir": apps_dir} if apps_dir else {}))
     stack = DevStack(settings)
     stack.start()
@@ -49,16 +53,19 @@ def run(users: int = 100, seconds: int = 60, spawn_rate: int = 20,
             "-H", settings.dashboard_url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
             "--exit-code-on-error", "0", "--loglevel", "WARNING",
         ]
-        env = {**os.environ, "LOAD_USER": user, "LOAD_PASSWORD": password, "PYTHONPATH": str(REPO_ROOT)}
+        timings_file = state / "server-timing.json"
+        env = {**os.environ, "LOAD_USER": user, "LOAD_PASSWORD": password, "PYTHONPATH": str(REPO_ROOT),
+               "LOAD_TIMINGS_FILE": str(timings_file)}
         subprocess.run(command, env=env, check=True, timeout=seconds + 120, cwd=REPO_ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         with open(f"{prefix}_stats.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
         with open(f"{prefix}_failures.csv", newline="") as handle:
             failures = list(csv.DictReader(handle))
+        timings = server_timing.summarize(server_timing.load(timings_file))
     finally:
         stack.stop()
-    return [_row(row) for row in rows] + [{"name": "failure", "detail": f["Error"][:120],
+    return [_row(row) | timings.get(row["Name"], {}) for row in rows] + [{"name": "failure", "detail": f["Error"][:120],
                                            "count": int(f["Occurrences"])} for f in failures]
 
 

@@ -8,17 +8,33 @@ browser posts them (bench/dash_calls.py).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 from bench import dash_calls
+from bench.server_timing import Collector
 
 USER = os.environ.get("LOAD_USER", "demo")
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 # The sample a stakeholder runs: LOAD_SAMPLE, else the first one the batch algorithm published
 # (the batch page offers only those; an algorithm that declares none gets no sample submits).
 SAMPLE = os.environ.get("LOAD_SAMPLE", "")
+# Where the dashboard's Server-Timing samples go when locust quits (bench/load.py reads them).
+TIMINGS_FILE = os.environ.get("LOAD_TIMINGS_FILE", "")
+timings = Collector()
+
+
+@events.request.add_listener
+def _keep_server_timing(name: str, response: Any = None, **_: Any) -> None:
+    timings.collect(name, getattr(response, "headers", None))
+
+
+@events.quitting.add_listener
+def _write_server_timing(**_: Any) -> None:
+    if TIMINGS_FILE:
+        timings.dump(Path(TIMINGS_FILE))
 
 
 class Stakeholder(HttpUser):
@@ -33,6 +49,7 @@ class Stakeholder(HttpUser):
         page = self._page("/predict", name="open predict page")
         self.schema = (dash_calls.find(page, "predict-schema") or {}).get("data") or []
         self.sample: str | None = SAMPLE or None
+        self.paging: dict[str, Any] | None = None
 
     def _offered_sample(self) -> str | None:
         """The sample to run: LOAD_SAMPLE, else the first the jobs page offers (looked up on the
@@ -57,7 +74,10 @@ class Stakeholder(HttpUser):
 
     @task(5)
     def poll_jobs_table(self) -> None:
-        self._callback("poll jobs table", dash_calls.poll_jobs())
+        answer = self._callback("poll jobs table", dash_calls.poll_jobs(self.paging))
+        paging = (answer or {}).get("response", {}).get("jobs-paging", {}).get("data")
+        if paging is not None:  # kept, as the browser keeps its dcc.Store, for the next tick
+            self.paging = paging
 
     @task(2)
     def open_jobs_page(self) -> None:

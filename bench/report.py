@@ -22,11 +22,16 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
     def markdown(self) -> str:
-        head = "| " + " | ".join(heading for _, heading in self.columns) + " |"
-        rule = "|" + "---|" * len(self.columns)
-        body = ["| " + " | ".join(_cell(row.get(key)) for key, _ in self.columns) + " |" for row in self.rows]
         notes = "".join(f"\n{note}\n" for note in self.notes)
-        return f"## {self.title}\n\n{self.intro}\n\n" + "\n".join([head, rule, *body]) + "\n" + notes
+        return f"## {self.title}\n\n{self.intro}\n\n" + table(self.columns, self.rows) + "\n" + notes
+
+
+def table(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
+    """A markdown table: one column per (row key, heading), one line per row."""
+    head = "| " + " | ".join(heading for _, heading in columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join(_cell(row.get(key)) for key, _ in columns) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
 
 
 def _cell(value: Any) -> str:
@@ -66,13 +71,31 @@ def commit() -> str:
         return "unknown"
 
 
+def _number(heading: str) -> str:
+    """A section's number: "4" for "## 4. 100 concurrent stakeholders"."""
+    return heading.removeprefix("## ").split(".", 1)[0]
+
+
+def kept_sections(text: str, replaced: set[str]) -> dict[str, str]:
+    """The sections of an existing BENCHMARKS.md by number, less the numbers in `replaced`."""
+    parts = text.split("\n## ")[1:]
+    sections = {_number(part): "## " + part.rstrip() + "\n" for part in parts}
+    return {number: body for number, body in sections.items() if number not in replaced}
+
+
 def write(path: Path, command: str, sections: list[Section]) -> None:
+    """Write `sections` into `path`, keeping the sections of the file this run did not measure."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    fresh = {_number(section.title): section.markdown() for section in sections}
+    kept = kept_sections(path.read_text(), set(fresh)) if path.exists() else {}
+    merged = {**kept, **fresh}
+    order = sorted(merged, key=lambda number: (not number.isdigit(), int(number) if number.isdigit() else 0, number))
+    partial = f" (sections {', '.join(sorted(fresh))}; the others are from earlier runs)" if kept else ""
     header = (
         "# Benchmarks\n\n"
-        f"Produced by `{command}` on {now}, commit {commit()}.\n\n"
+        f"Produced by `{command}` on {now}, commit {commit()}{partial}.\n\n"
         f"Machine: {machine()}.\n\n"
         "Everything runs against the local stack on loopback (moto's server as AWS, the local Lambda\n"
         "endpoint, gunicorn). Compare ratios within one run; absolute times vary between runs and machines.\n\n"
     )
-    path.write_text(header + "\n".join(section.markdown() for section in sections))
+    path.write_text(header + "\n".join(merged[number] for number in order))

@@ -18,7 +18,17 @@ from jobkit.login_throttle import LoginThrottle
 from jobkit.sessions import SessionGenerations
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import activity, auth, callback_guard, feedback_widget, request_ids, routes, security_headers, uploads
+from dashboard import (
+    activity,
+    auth,
+    callback_guard,
+    feedback_widget,
+    request_ids,
+    routes,
+    security_headers,
+    server_timing,
+    uploads,
+)
 from dashboard.launcher import Launcher, Reconciler, make_launcher
 from dashboard.pages import feedback, job_detail, jobs, predict
 from dashboard.predictor_client import PredictorClient, lambda_client
@@ -36,9 +46,17 @@ def _header() -> Any:
         html.Nav([dcc.Link(name, href=href, className="nav-link", id=f"nav-{href.strip('/')}")
                   for name, href in NAV]),
         html.Div([html.Span(auth.current_user() or "", className="user", id="current-user"),
-                  html.A("Sign out", href="/logout", className="signout", id="logout-link")],
+                  _sign_out()],
                  className="user-box"),
     ], className="topbar")
+
+
+def _sign_out() -> Any:
+    """Sign-out is a POST carrying the CSRF token: a link (a GET) could be followed from any site."""
+    return html.Form([
+        dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token(), id="logout-csrf"),
+        html.Button("Sign out", type="submit", className="signout", id="logout-link"),
+    ], method="post", action="/logout", className="signout-form")
 
 
 def _not_found() -> Any:
@@ -88,6 +106,9 @@ def create_app(settings: DashboardSettings, *, services: Services | None = None,
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     server.config["SESSION_COOKIE_SECURE"] = settings.secure_cookies  # else Secure only when the request is HTTPS
     reconciler = _ReconcilerOnce(services, settings.reconcile_seconds) if reconcile else None
+    if settings.server_timing:  # first, so its timing spans every other hook
+        server_timing.install(server, {"dynamodb": services.store.dynamodb, "s3": services.store.s3,
+                                       "lambda": services.predictor.client})
     request_ids.install(server)
     # A request body larger than the biggest upload's callback is refused (413) before it is read.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes

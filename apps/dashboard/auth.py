@@ -4,7 +4,8 @@ change end, and failed sign-ins slowed down per user name and client address.
 Passwords come from DASHBOARD_LOGINS; the session cookie is signed with a random key of its own
 (settings.session_key). A session carries its user, a fingerprint of that user's password (a
 changed password ends it) and the user's session generation (signing out bumps it, in the job
-table, which ends every session of that user everywhere). The login form carries a CSRF token.
+table, which ends every session of that user everywhere). The login form and the sign-out form
+carry a CSRF token (sign-out is a POST: a GET from another site must not end anyone's sessions).
 A `before_request` hook refuses every route except the few public ones to anonymous callers.
 """
 
@@ -22,9 +23,9 @@ from urllib.parse import urlencode, urlsplit
 
 import flask
 from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from jobkit.errors import StoreUnavailable
-from jobkit.login_throttle import LoginThrottle
+from jobkit.login_throttle import Limit, LoginThrottle
 from jobkit.sessions import SessionGenerations
 
 log = logging.getLogger("dashboard.auth")
@@ -32,6 +33,13 @@ log = logging.getLogger("dashboard.auth")
 # Reachable without a session: the load balancer's probe, the login page and what it shows.
 PUBLIC_PATHS = frozenset({"/health", "/login", "/assets/style.css", "/_favicon.ico"})
 SESSION_USER_KEYS = ("user", "pw", "gen")
+# Static files (Dash's script bundles, this site's assets): served to any validly signed session.
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+# Failures allowed before a lockout: per name and address, and per address alone. The address's
+# limit is far higher, so one person's mistakes (or an office behind one NAT address) do not lock
+# everyone else out; it still stops one address from trying many names.
+NAME_FAILURES_FREE = 5
+ADDRESS_FAILURES_FREE = 50
 
 
 def password_fingerprint(key: bytes, user: str, password: str) -> str:
@@ -48,10 +56,12 @@ def check_password(logins: dict[str, str], user: str, password: str) -> bool:
     return matches and expected is not None
 
 
-def throttle_keys(user: str, client: str | None) -> list[str]:
+def throttle_limits(user: str, client: str | None) -> list[Limit]:
     """Failures count per (name, address) and per address: never per name alone, so failures from
-    other addresses cannot lock a user out of their own address."""
-    return [f"user-ip:{user.lower()}|{client}", f"ip:{client}"]
+    other addresses cannot lock a user out of their own address. A success forgets the name's
+    failures; an address's are forgotten only after the hour."""
+    return [Limit(f"user-ip:{user.lower()}|{client}", NAME_FAILURES_FREE),
+            Limit(f"ip:{client}", ADDRESS_FAILURES_FREE, reset_on_success=False)]
 
 
 def name_for_log(logins: dict[str, str], user: str) -> dict[str, Any]:
@@ -71,6 +81,11 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: flask.Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (flask.request and flask.request.is_secure))
+
+
+def csrf_token() -> str:
+    """The current session's CSRF token, for a form this site renders (the sign-out button's)."""
+    return generate_csrf()
 
 
 def current_user() -> str | None:
@@ -130,6 +145,10 @@ def install(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
+        # The cookie is written when the session changes (sign-in, a new CSRF token), not re-signed
+        # on every response: that was the largest part of the session's cost per request. A session
+        # therefore lasts `session_hours` from sign-in, however active.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Only the login form is checked (csrf.protect() below): Dash's callbacks are JSON POSTs
         # that a cross-site form cannot send, and the session cookie is SameSite=Lax.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -143,9 +162,12 @@ def install(
 
     def signed_in(user: Any) -> bool:
         session = flask.session
-        return (isinstance(user, str) and user in logins
-                and hmac.compare_digest(str(session.get("pw", "")), fingerprint(user))
-                and session.get("gen") == generations.current(user))
+        if not (isinstance(user, str) and user in logins
+                and hmac.compare_digest(str(session.get("pw", "")), fingerprint(user))):
+            return False
+        # The same script bundles and styles for everyone: a signed cookie suffices, without the
+        # generation read (everything with data behind it still checks the generation).
+        return flask.request.path.startswith(STATIC_PREFIXES) or session.get("gen") == generations.current(user)
 
     @server.before_request
     def require_login() -> Any:
@@ -174,6 +196,10 @@ def install(
 
     @server.errorhandler(CSRFError)
     def expired_form(_error: CSRFError) -> Any:
+        if flask.request.path == "/logout":
+            log.warning("logout refused: missing or wrong CSRF token", extra={"client_ip": flask.request.remote_addr})
+            return flask.Response("Sign out with the dashboard's own Sign out button.", status=400,
+                                  mimetype="text/plain")
         log.warning("login refused: missing or wrong CSRF token", extra={"client_ip": flask.request.remote_addr})
         return page("This sign-in form has expired. Please sign in again.", status=400)
 
@@ -193,26 +219,29 @@ def install(
         user = flask.request.form.get("user", "").strip()[:100]
         password = flask.request.form.get("password", "")[:1000]
         client = flask.request.remote_addr
-        keys = throttle_keys(user, client)
-        wait = throttle.retry_after(keys)
+        limits = throttle_limits(user, client)
+        # The compare is cheap and constant-time; what may be answered is decided by the counters'
+        # atomic conditional writes (jobkit.login_throttle), so concurrent guesses gain nothing.
+        if not user or not password or not check_password(logins, user, password):
+            wait = throttle.failed(limits)
+            log.warning("login failed", extra={**name_for_log(logins, user), "client_ip": client,
+                                               "throttled": wait > 0})
+            if wait > 0:
+                return page(wait_message(wait), user=user, status=429)
+            return page("That name and password do not match. Please try again.", user=user, status=401)
+        wait = throttle.succeeded(limits)
         if wait > 0:
             log.warning("login refused: throttled", extra={**name_for_log(logins, user), "client_ip": client})
             return page(wait_message(wait), user=user, status=429)
-        if not user or not password or not check_password(logins, user, password):
-            lockout = throttle.failed(keys)
-            log.warning("login failed", extra={**name_for_log(logins, user), "client_ip": client})
-            if lockout > 0:
-                return page(wait_message(lockout), user=user, status=429)
-            return page("That name and password do not match. Please try again.", user=user, status=401)
-        throttle.succeeded(keys)
         flask.session.clear()
         flask.session.permanent = True
         flask.session.update(user=user, pw=fingerprint(user), gen=generations.current(user))
         log.info("login", extra={"user": user, "client_ip": client})
         return flask.redirect(_safe_next(flask.request.form.get("next")))
 
-    @server.route("/logout", methods=["GET", "POST"])
+    @server.route("/logout", methods=["POST"])
     def logout() -> Any:
+        csrf.protect()
         user = current_user()
         if signed_in(user):
             generations.bump(user)  # every session of this user ends, here and in every other process

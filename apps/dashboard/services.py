@@ -28,6 +28,7 @@ class Services:
     feedback_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=2))
     # The batch algorithm's description: re-read often, so a local edit shows within seconds.
     description_cache: TtlCache = field(default_factory=lambda: TtlCache(2.0, max_entries=1))
+    worker_count_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=1))
 
     def jobs_page(self, token: str | None, fresh: bool = False) -> Page:
         size = self.settings.jobs_page_size
@@ -55,11 +56,16 @@ class Services:
         """Start one worker when none runs: it publishes the current description as it starts and
         is ready when the stakeholder submits. True when one was started."""
         try:
-            if self.launcher.running() > 0:
+            # Counting workers scans /proc locally and is an ECS ListTasks in the cloud: once per
+            # few seconds for every viewer of the jobs page, not once per page open.
+            if self.worker_count_cache.get("running", self.launcher.running) > 0:
                 return False
         except Exception:  # noqa: BLE001 - a launcher that cannot count is the reconciler's problem
             return False
-        return ensure_worker(self.launcher)
+        started = ensure_worker(self.launcher)
+        if started:
+            self.worker_count_cache.clear()
+        return started
 
 
 def published_samples(description: dict[str, Any] | None) -> dict[str, bytes]:

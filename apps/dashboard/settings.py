@@ -107,6 +107,8 @@ class DashboardSettings:
     # the owner-only file DASHBOARD_SESSION_KEY_FILE (created with a random key on first use).
     session_key: bytes = field(default=b"", repr=False)
     session_key_file: Path | None = None
+    # A Server-Timing header with the time each request waited on AWS (the load benchmark's).
+    server_timing: bool = False
 
     def signing_key(self) -> bytes:
         """The session key, from the file when none was given; SettingsError when neither is set or usable."""
@@ -182,6 +184,7 @@ class DashboardSettings:
                 secure_cookies=environ.get("DASHBOARD_SECURE_COOKIES", "").lower() == "true",
                 session_key=environ.get("DASHBOARD_SESSION_KEY", "").encode(),
                 session_key_file=Path(key_file) if (key_file := environ.get("DASHBOARD_SESSION_KEY_FILE")) else None,
+                server_timing=environ.get("DASHBOARD_SERVER_TIMING", "") == "1",
             )
         except ValueError as error:
             raise SettingsError(f"A numeric dashboard setting is not a number: {error}") from error
@@ -205,6 +208,7 @@ class DashboardSettings:
             "DASHBOARD_PROXY_HOPS": str(self.proxy_hops),
             "DASHBOARD_SECURE_COOKIES": "true" if self.secure_cookies else "false",
             "DASHBOARD_LOGINS": json.dumps(self.logins),
+            "DASHBOARD_SERVER_TIMING": "1" if self.server_timing else "0",
         }
         if self.worker_command:
             env["WORKER_COMMAND"] = shlex.join(self.worker_command)

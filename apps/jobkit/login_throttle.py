@@ -1,17 +1,37 @@
-"""Failed sign-ins counted in the job table, so every dashboard process and task sees the same counts.
+"""Sign-in counters in the job table, so every dashboard process and task sees the same counts,
+with every decision taken by one atomic conditional write, so concurrent attempts cannot slip past
+the limit.
 
-One counter item per key (the dashboard keys by user name and client address): `pk=throttle#<sha256 of
-the key>`, `sk=throttle`, holding `failures`, `last_failure` and `expires_at` (the table's TTL
-attribute). DynamoDB deletes expired items late and moto never does, so readers ignore an item
-whose `expires_at` has passed. After `free` failures the key waits `base_seconds`, doubling with
-each further failure up to `max_seconds`; a success sets the count back to zero.
+One counter item per key (the dashboard keys by user name and client address): `pk=throttle#<sha256
+of the key>`, `sk=throttle`, holding `failures`, `last_failure`, `locked_until`, `held_until` and
+`expires_at` (the table's TTL attribute). DynamoDB deletes expired items late and moto never does,
+so an item whose `expires_at` has passed counts as absent.
+
+The password is checked first (a constant-time compare); what the caller may be *told* is decided
+by the counters. A wrong password is counted with one conditional atomic ADD per key, and only an
+ADD the condition let through is answered "wrong": the ADDs are serialised per item, so of 40
+concurrent wrong guesses exactly `free - 1` are told so, and the rest hear "wait". A right
+password is let in by one conditional write per key (a name's count set back to zero), which fails
+on a locked key: a right guess among many is refused once the wrong ones reached the limit, so
+concurrency gains a guesser nothing. Right passwords never hold a key, so one shared login can
+sign in from any number of browsers at once.
+
+The condition lets an attempt through while the key has fewer than its `free` failures, or once
+its lockout (`locked_until`) has passed and no other attempt holds it: every counted failure holds
+the key for `hold_seconds` (`held_until`), so after a lockout exactly one attempt is decided before
+the next lockout is written. After `free` failures a key waits `base_seconds`, doubling with each
+further failure up to `max_seconds`. The keys of one attempt are written at once, in parallel: a
+sign-in waits for one round trip to the table.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from jobkit import aws, schema
@@ -25,67 +45,132 @@ def counter_key(key: str) -> dict[str, dict[str, str]]:
     return serialize(schema.throttle_key(key))
 
 
+@dataclass(frozen=True)
+class Limit:
+    """One counter an attempt is counted on: its key, and how many failures it allows before
+    locking (`reset_on_success`: a right password sets the count back to zero; an address's
+    count is only forgotten after the hour, so one user's success cannot clear another's guesses)."""
+
+    key: str
+    free: int
+    reset_on_success: bool = True
+
+
 class LoginThrottle:
-    """Per-key failed sign-in counters in the job table (thread- and process-safe: atomic ADDs)."""
+    """Per-key sign-in counters in the job table (thread- and process-safe: conditional atomic writes)."""
 
     def __init__(
         self,
         store: JobStore,
         *,
-        free: int = 5,
         base_seconds: float = 30.0,
         max_seconds: float = 900.0,
         forget_seconds: float = 3600.0,
+        hold_seconds: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if hold_seconds >= base_seconds:
+            raise ValueError("hold_seconds must be shorter than base_seconds (a hold is not a lockout)")
         self.store, self.clock = store, clock
-        self.free, self.base, self.max, self.forget = free, base_seconds, max_seconds, forget_seconds
+        self.base, self.max, self.forget, self.hold = base_seconds, max_seconds, forget_seconds, hold_seconds
 
-    def wait_after(self, failures: int) -> float:
-        """The lockout that `failures` consecutive failures earn (0 below `free`)."""
-        if failures < self.free:
+    def wait_after(self, failures: int, free: int) -> float:
+        """The lockout that `failures` consecutive failures earn on a key allowing `free` (0 below)."""
+        if failures < free:
             return 0.0
-        return min(self.base * 2 ** min(failures - self.free, 32), self.max)
+        return min(self.base * 2 ** min(failures - free, 32), self.max)
 
-    def retry_after(self, keys: Iterable[str]) -> float:
-        """Seconds until every one of `keys` may try again (0 when none is locked)."""
+    def failed(self, limits: Iterable[Limit]) -> float:
+        """A wrong password: count it on every key. Returns 0 when it may be answered "wrong", else
+        the wait to tell instead (a key was locked or held, or this failure reached a limit)."""
+        limits = list(limits)
+        outcomes = self._each(self._count, limits)
+        refused = max((wait for _, wait in outcomes), default=0.0)
+        counted = [(limit, count) for limit, (count, wait) in zip(limits, outcomes, strict=True) if wait == 0]
+        if refused > 0:  # not decided (a key was locked): it counts nowhere
+            self._each(lambda pair: self._add(pair[0].key, -1), counted)
+            return refused
         now = self.clock()
-        waits = [0.0]
-        for key in keys:
-            item = self._call("GetItem", Key=counter_key(key), ConsistentRead=True).get("Item")
-            if item and float(item["expires_at"]["N"]) >= now:
-                last = float(item["last_failure"]["N"])
-                waits.append(last + self.wait_after(int(item["failures"]["N"])) - now)
-        return max(waits)
+        waits = {limit.key: self.wait_after(count, limit.free) for limit, count in counted}
+        self._each(lambda key: self._call(
+            "UpdateItem", Key=counter_key(key), UpdateExpression="SET locked_until = :until",
+            ExpressionAttributeValues={":until": {"N": repr(now + waits[key])}}),
+            [key for key, wait in waits.items() if wait > 0])
+        return max(waits.values(), default=0.0)
 
-    def failed(self, keys: Iterable[str]) -> float:
-        """Record one failure on every key; the lockout it caused (0 for none)."""
+    def succeeded(self, limits: Iterable[Limit]) -> float:
+        """A right password: let it in unless a key is locked or held. Returns 0 to let it in (a
+        name's failures are forgotten at the same time), else the wait to tell instead."""
+        return max(self._each(self._let_in, list(limits)), default=0.0)
+
+    def _count(self, limit: Limit) -> tuple[int, float]:
+        """Count one failure on one key: (the key's failures, this one included; 0), or (0, the wait)
+        when the key was locked or held (then nothing was counted)."""
         now = self.clock()
-        values = {":one": {"N": "1"}, ":now": {"N": repr(now)}, ":expires": {"N": str(int(now + self.forget))}}
-        lockout = 0.0
-        for key in keys:
-            try:  # count on, unless the counter has expired...
-                item = self._call(
-                    "UpdateItem", Key=counter_key(key), ReturnValues="ALL_NEW",
-                    UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires",
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at >= :now",
-                    ExpressionAttributeValues=values,
-                )["Attributes"]
-            except ConditionFailed:  # ...then start again at one
-                item = self._call(
-                    "UpdateItem", Key=counter_key(key), ReturnValues="ALL_NEW",
-                    UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :expires",
-                    ExpressionAttributeValues=values,
-                )["Attributes"]
-            lockout = max(lockout, self.wait_after(int(item["failures"]["N"])))
-        return lockout
+        try:
+            old = self._call(
+                "UpdateItem", Key=counter_key(limit.key), ReturnValues="ALL_OLD",
+                UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires, "
+                                 "held_until = :hold",
+                ConditionExpression=_MAY_TRY, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ExpressionAttributeValues={**self._values(limit, now), ":one": {"N": "1"},
+                                           ":hold": {"N": repr(now + self.hold)}},
+            ).get("Attributes") or {}
+        except ConditionFailed as refused:
+            return 0, self._wait_of(refused.item or self._read(limit.key), now)
+        stale = int(old["failures"]["N"]) if old else 0
+        if old and float(old["expires_at"]["N"]) < now and stale:
+            # A forgotten counter: subtract what it held (not SET to one, which would also drop
+            # the failures counted since by concurrent requests).
+            self._add(limit.key, -stale)
+            stale = 0
+        return stale + 1, 0.0
 
-    def succeeded(self, keys: Iterable[str]) -> None:
-        """Forget the failures of `keys` (an UpdateItem, as the dashboard may not DeleteItem)."""
-        for key in keys:
-            with contextlib.suppress(ConditionFailed):  # no counter: nothing to forget
-                self._call("UpdateItem", Key=counter_key(key), UpdateExpression="SET failures = :zero",
-                           ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":zero": {"N": "0"}})
+    def _let_in(self, limit: Limit) -> float:
+        """One key's say on a right password: 0, or the wait when it is locked or held."""
+        now = self.clock()
+        update = ("SET failures = :zero, expires_at = :expires" if limit.reset_on_success else
+                  "SET last_success = :now, expires_at = if_not_exists(expires_at, :expires)")
+        try:
+            self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression=update,
+                       ConditionExpression=_MAY_TRY, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                       ExpressionAttributeValues={**self._values(limit, now), ":zero": {"N": "0"}}
+                       if limit.reset_on_success else self._values(limit, now))
+        except ConditionFailed as refused:
+            return self._wait_of(refused.item or self._read(limit.key), now)
+        return 0.0
+
+    def _values(self, limit: Limit, now: float) -> dict[str, dict[str, str]]:
+        return {":now": {"N": repr(now)}, ":free": {"N": str(limit.free)},
+                ":expires": {"N": str(int(now + self.forget))}}
+
+    @staticmethod
+    def _wait_of(item: dict[str, Any] | None, now: float) -> float:
+        item = item or {}
+        until = max(float(item.get(name, {}).get("N", 0)) for name in ("locked_until", "held_until"))
+        return max(until - now, 1.0)
+
+    def _add(self, key: str, amount: int) -> None:
+        """Add `amount` to a key's count, never taking it below zero (a reset may have come first)."""
+        with contextlib.suppress(ConditionFailed):
+            self._call("UpdateItem", Key=counter_key(key), UpdateExpression="ADD failures :amount",
+                       ConditionExpression="failures >= :least",
+                       ExpressionAttributeValues={":amount": {"N": str(amount)}, ":least": {"N": str(-amount)}})
+
+    def _each(self, call: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        """`call(item)` for every item, in parallel (each in a copy of this request's context, so
+        its log lines and timings stay the request's); the first failure raises once all finished."""
+        if len(items) <= 1:
+            return [call(item) for item in items]
+        futures = [_POOL.submit(contextvars.copy_context().run, call, item) for item in items]
+        errors = [future.exception() for future in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [future.result() for future in futures]
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        return self._call("GetItem", Key=counter_key(key), ConsistentRead=True).get("Item")
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         """One DynamoDB call on the job table; failures raise StoreUnavailable, a failed condition ConditionFailed."""
@@ -94,4 +179,11 @@ class LoginThrottle:
                         TableName=self.store.settings.table, **kwargs)
 
 
+# An attempt may be decided when the counter is new or forgotten, has fewer failures than its
+# limit, or is neither locked out nor held by a failure being decided.
+_MAY_TRY = ("attribute_not_exists(pk) OR expires_at < :now OR failures < :free OR "
+            "((attribute_not_exists(locked_until) OR locked_until <= :now) AND "
+            "(attribute_not_exists(held_until) OR held_until <= :now))")
 _METHODS = {"GetItem": "get_item", "UpdateItem": "update_item"}  # all the dashboard's IAM role allows it
+# Shared by every throttle of the process: a sign-in writes two keys at once.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="login-throttle")

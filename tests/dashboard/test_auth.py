@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from dataclasses import replace
 
 import pytest
 from dashboard.app import create_app
-from dashboard.auth import check_password
+from dashboard.auth import ADDRESS_FAILURES_FREE, NAME_FAILURES_FREE, check_password
 from jobkit.login_throttle import LoginThrottle
+from jobkit.sessions import SessionGenerations
 
-from bench.dash_calls import login_form
+from bench.dash_calls import login_form, sign_out_form
 from tests.dashboard.conftest import LOGINS, DashCaller, prop, sign_in
 
 
@@ -102,11 +104,95 @@ def _post_login(client, user, password, headers=None):
     return client.post("/login", data=login_form(page, user, password), headers=headers)
 
 
+def sign_out(client):
+    """Press the page's Sign out button: a POST with the CSRF token the page's layout carries."""
+    layout = json.loads(client.get("/_dash-layout").get_data())
+    return client.post("/logout", data=sign_out_form(layout))
+
+
 def test_failures_are_counted_per_client_ip_across_user_names(client):
-    for user in ("u1", "u2", "u3", "u4"):
-        assert _post_login(client, user, "x").status_code == 401
-    assert _post_login(client, "u5", "x").status_code == 429
+    assert ADDRESS_FAILURES_FREE >= 10 * NAME_FAILURES_FREE
+    for n in range(ADDRESS_FAILURES_FREE - 1):
+        assert _post_login(client, f"u{n}", "x").status_code == 401
+    assert _post_login(client, "last", "x").status_code == 429
     assert sign_in(client).status_code == 429  # same IP, any user
+
+
+def test_a_few_failures_from_one_address_do_not_lock_out_everyone_behind_it(client):
+    """An office behind one NAT address: five people mistype once each; the sixth signs in."""
+    for n in range(NAME_FAILURES_FREE):
+        assert _post_login(client, f"colleague{n}", "typo").status_code == 401
+    assert sign_in(client).status_code == 302
+
+
+def _at_once(app, attempts):
+    """Post each (name, password) from a client of its own, all released at the same moment."""
+    clients = [app.server.test_client() for _ in attempts]
+    forms = [login_form(c.get("/login").get_data(as_text=True), user, password)
+             for c, (user, password) in zip(clients, attempts, strict=True)]
+    start, codes = threading.Barrier(len(clients)), {}
+
+    def post(n):
+        start.wait()
+        codes[n] = clients[n].post("/login", data=forms[n]).status_code
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return [codes.get(n) for n in range(len(clients))]
+
+
+def test_concurrent_guesses_get_no_more_answers_than_allowed(app):
+    """40 wrong guesses at once for one name: each is decided by its own atomic count, so exactly
+    four hear "do not match", the fifth earns the lockout, and the other 35 only hear "wait"."""
+    codes = _at_once(app, [("bob", f"guess {n}") for n in range(40)])
+    assert sorted(codes) == [401] * (NAME_FAILURES_FREE - 1) + [429] * (40 - NAME_FAILURES_FREE + 1)
+
+
+def test_a_right_guess_racing_wrong_ones_is_refused_once_they_reached_the_limit(app, store, monkeypatch):
+    """The race: 39 wrong guesses and the right one at once. The right one's password check is held
+    until the wrong ones have been counted past the limit: it must be refused, since whether it may
+    be let in is decided after its check, by the counter, not by a read from before it."""
+    from dashboard import auth
+    from jobkit.login_throttle import counter_key
+
+    from tests.support import wait_until
+
+    released = threading.Barrier(40)
+
+    def failures():
+        item = store.dynamodb.get_item(TableName=store.settings.table, ConsistentRead=True,
+                                       Key=counter_key("user-ip:bob|127.0.0.1")).get("Item", {})
+        return int(item.get("failures", {}).get("N", 0))
+
+    def racing_check(logins, user, password):
+        released.wait(timeout=60)  # every guess is past whatever came before its check
+        if password == LOGINS["bob"]:
+            wait_until(lambda: failures() >= NAME_FAILURES_FREE, timeout=60)
+        return check_password(logins, user, password)
+
+    monkeypatch.setattr(auth, "check_password", racing_check)
+    codes = _at_once(app, [("bob", f"wrong {n}") for n in range(39)] + [("bob", LOGINS["bob"])])
+    assert codes[-1] == 429
+    assert 302 not in codes
+
+
+def test_a_burst_at_the_limit_is_decided_once_then_everything_waits(app):
+    """Four failures, then six guesses at once: one is decided (the fifth failure, a lockout), the
+    others only hear "wait", and so does the right password after them: 429, in the same words, so
+    nothing tells it was right."""
+    for n in range(NAME_FAILURES_FREE - 1):
+        assert _post_login(app.server.test_client(), "bob", f"wrong {n}").status_code == 401
+    codes = _at_once(app, [("bob", "last wrong")] * 6)
+    assert sorted(codes) == [429] * 6
+    assert _post_login(app.server.test_client(), "bob", LOGINS["bob"]).status_code == 429
+
+
+def test_one_shared_login_signs_in_from_many_browsers_at_once(app):
+    """Right passwords hold nothing: 30 browsers of one shared login sign in together."""
+    assert _at_once(app, [("alice", LOGINS["alice"])] * 30) == [302] * 30
 
 
 def test_failures_from_other_addresses_never_lock_a_user_out_of_their_own(app, dashboard_settings, store):
@@ -177,7 +263,7 @@ def test_a_copied_cookie_stops_working_when_its_user_signs_out(app, alice):
     elsewhere = app.server.test_client()
     elsewhere.set_cookie("ml_proto_session", stolen)
     assert elsewhere.get("/_dash-layout").status_code == 200
-    assert alice.get("/logout").status_code == 302
+    assert sign_out(alice).status_code == 302
     assert elsewhere.get("/_dash-layout").status_code == 401  # the copy died with the sign-out
     # ...also in another dashboard process, which reads the generation from the table
     other = create_app(app.services.settings, services=app.services, reconcile=False).server.test_client()
@@ -187,9 +273,38 @@ def test_a_copied_cookie_stops_working_when_its_user_signs_out(app, alice):
 
 
 def test_logout_ends_the_session(alice):
-    response = alice.get("/logout")
+    response = sign_out(alice)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert alice.get("/_dash-layout").status_code == 401
+
+
+def test_a_cross_site_logout_ends_nothing(alice):
+    """Another site can make the browser GET /logout (a link, an image) or post a form without this
+    site's token: neither ends the session."""
+    alice.get("/logout")  # only Dash's page shell answers a GET here
+    assert alice.get("/_dash-layout").status_code == 200
+    forged = alice.post("/logout")
+    assert forged.status_code == 400 and "Sign out" in forged.get_data(as_text=True)
+    assert alice.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert alice.get("/_dash-layout").status_code == 200
+
+
+def test_a_sign_out_in_another_process_ends_sessions_here_within_the_cache_bound(app, dashboard_settings, store):
+    """Each process caches a user's session generation for `cache_seconds`: a sign-out in another
+    process ends this process's copies of the session within that bound, and at once in its own."""
+    now = [5000.0]
+    here = create_app(dashboard_settings, services=app.services, reconcile=False,
+                      generations=SessionGenerations(store, cache_seconds=2.0, clock=lambda: now[0]))
+    there = create_app(dashboard_settings, services=app.services, reconcile=False)
+    browser = here.server.test_client()
+    assert sign_in(browser).status_code == 302 and browser.get("/_dash-layout").status_code == 200
+    copy = there.server.test_client()
+    copy.set_cookie("ml_proto_session", browser.get_cookie("ml_proto_session").value)
+    assert sign_out(copy).status_code == 302  # signed out in the other process
+    now[0] += 0.5
+    assert browser.get("/_dash-layout").status_code == 200  # a young cached read: still valid here
+    now[0] += 1.51
+    assert browser.get("/_dash-layout").status_code == 401  # past the bound (2 s): ended here too
 
 
 def test_login_redirects_only_to_local_paths(client):
@@ -340,3 +455,21 @@ def test_an_anonymous_request_between_form_and_post_keeps_the_form_valid(client)
     page = client.get("/login").get_data(as_text=True)
     assert client.get("/favicon.ico").status_code == 401
     assert client.post("/login", data=login_form(page, "alice", LOGINS["alice"])).status_code == 302
+
+
+def test_static_files_need_a_signed_session_but_no_store_read(app, alice, monkeypatch):
+    """Script bundles and assets: refused to anonymous callers, served to a signed-in one without
+    reading the session generation; a data request still reads it."""
+    generations = []
+    from jobkit import sessions
+
+    original = sessions.SessionGenerations.current
+    monkeypatch.setattr(sessions.SessionGenerations, "current",
+                        lambda self, user: generations.append(user) or original(self, user))
+    assert alice.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200
+    assert alice.get("/assets/style.css").status_code == 200
+    assert generations == []
+    assert alice.get("/_dash-layout").status_code == 200
+    assert generations == ["alice"]
+    anonymous = app.server.test_client()
+    assert anonymous.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 401

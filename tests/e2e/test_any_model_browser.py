@@ -108,3 +108,22 @@ def test_the_column_picker_is_filled_from_an_uploaded_file_which_waits_for_submi
     text_of(browser, "#job-status", "Succeeded", timeout=120)
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#result-charts .main-svg"))
     assert WEBGL not in browser.page_source
+
+
+def test_sign_out_is_a_button_that_posts_and_a_link_to_logout_ends_nothing(browser, stack):
+    """Last in this module: it signs the browser out. Following a plain link to /logout (as a page
+    of another site could make the browser do) leaves the session alone; the page's own Sign out
+    button (a POST with the CSRF token) ends it."""
+    base = stack.settings.dashboard_url
+    sign_in(browser, stack)
+    wait(browser).until(ec.presence_of_element_located((By.ID, "current-user")))
+    browser.get(base + "/logout")
+    browser.get(base + "/jobs")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "current-user")))
+    assert "/login" not in browser.current_url
+    button = wait(browser).until(ec.element_to_be_clickable((By.ID, "logout-link")))
+    assert button.tag_name == "button"
+    button.click()
+    text_of(browser, "#login-message", "signed out")
+    browser.get(base + "/jobs")
+    wait(browser).until(lambda b: "/login" in b.current_url)
