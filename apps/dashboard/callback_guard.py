@@ -75,6 +75,8 @@ VALUE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "predict-schema.data": _is_records,
     "predict-form-version.data": _is_text,
     "answer-version.data": _is_text,
+    "predict-update-poll.n_intervals": _is_count,
+    "predict-update-note.children": _any,  # only compared with the note it would show
     # batch page
     "job-upload.contents": _is_text,
     "job-upload.filename": _is_text,

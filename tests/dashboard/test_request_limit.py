@@ -60,8 +60,7 @@ def submit_file_to(app, client, data: bytes):
         "inputs": [prop("file-submit", "n_clicks", 1)],
         "state": [prop("job-upload", "contents", "data:text/csv;base64," + base64.b64encode(data).decode()),
                   prop("job-upload", "filename", "big.csv"), prop("submit-token", "data", "tok-big"),
-                  {"id": {"type": "batch-param", "name": "*"}, "property": "value", "value": []},
-                  {"id": {"type": "batch-param", "name": "*"}, "property": "id", "value": []},
+                  [], [],  # the browser's lists for the ALL-pattern batch parameters: none on this form
                   prop("job-note", "value", "")],
         "changedPropIds": ["file-submit.n_clicks"],
     }
