@@ -25,7 +25,7 @@ def _fix_for_model(message: str, where: str) -> str:
     missing = _MISSING.search(message)
     if missing:
         top = missing.group(1).split(".")[0]
-        return f"add {PACKAGE_NAMES.get(top, top)} to apps/predictor/requirements.txt"
+        return f"add {PACKAGE_NAMES.get(top, top)} to apps/predictor/requirements.in, then make lock"
     return f"fix apps/{where.split(' in ')[0]}" if where else "see the traceback in predictor.log"
 
 

@@ -2,7 +2,7 @@
 
 `explain(error, module)` turns what loading (or running) the algorithm raised into a
 `StartFailure`: the file and line, the error in one line, and the fix ("add pandas to
-apps/worker/requirements.txt"). The worker logs it and publishes it to the job table
+apps/worker/requirements.in, then make lock"). The worker logs it and publishes it to the job table
 (`JobStore.publish_start_failure`), where the batch page and the `make dev` terminal read it.
 """
 
@@ -14,7 +14,8 @@ import traceback
 from dataclasses import asdict, dataclass
 from types import TracebackType
 
-REQUIREMENTS = "apps/worker/requirements.txt"
+REQUIREMENTS = "apps/worker/requirements.txt"  # the lock, which `make lock` writes from:
+SHORT_LIST = "apps/worker/requirements.in"
 # Import names whose package on PyPI is called something else.
 PACKAGE_NAMES = {"sklearn": "scikit-learn", "yaml": "PyYAML", "cv2": "opencv-python", "PIL": "Pillow",
                  "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "skimage": "scikit-image"}
@@ -94,7 +95,7 @@ def explain(error: BaseException, module: str) -> StartFailure:
         if top in _OWN_PACKAGES or top == module.split(".")[0]:
             fix = f"check the import of {error.name!r} in {file}: it is not a module of the worker"
         else:
-            fix = f"add {PACKAGE_NAMES.get(top, top)} to {REQUIREMENTS}"
+            fix = f"add {PACKAGE_NAMES.get(top, top)} to {SHORT_LIST}, then make lock"
         return StartFailure("import", file, line, one_line(error), fix)
     if isinstance(error, ImportError):
         return StartFailure("import", file, line, one_line(error),

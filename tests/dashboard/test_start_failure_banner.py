@@ -12,7 +12,7 @@ from tests.dashboard.test_jobs import _make_jobs, refresh
 from tests.fixtures.published import fixture_description
 
 MISSING = StartFailure("import", "apps/worker/algorithm.py", 5, "ModuleNotFoundError: No module named 'pandas'",
-                       "add pandas to apps/worker/requirements.txt")
+                       "add pandas to apps/worker/requirements.in, then make lock")
 FIRST_PAGE = {"tokens": [None], "index": 0, "next": None}
 
 
@@ -34,7 +34,7 @@ def test_a_start_failure_is_the_batch_pages_banner_and_every_waiting_jobs_reason
     text = page_text(dash_call)
     assert "The batch algorithm cannot start: " in text
     assert ("ModuleNotFoundError: No module named 'pandas' (apps/worker/algorithm.py line 5). "
-            "Fix: add pandas to apps/worker/requirements.txt.") in text
+            "Fix: add pandas to apps/worker/requirements.in, then make lock.") in text
     assert "Tried 2 times in a row" in text
     assert "algorithm-failure" in banner_text(dash_call)  # and the refreshing banner keeps it
 

@@ -64,7 +64,7 @@ def test_a_worker_that_cannot_import_and_a_key_error_in_predict_are_loud(tmp_pat
         stack.store.submit(owner="demo", client_token="waits", input_bytes=b"a,b\n1,2\n")
         texts(session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/jobs"), timeout=60))
         expected = ("ModuleNotFoundError: No module named 'a_package_nobody_installed' (apps/worker/algorithm.py "
-                    "line 5). Fix: add a_package_nobody_installed to apps/worker/requirements.txt.")
+                    "line 5). Fix: add a_package_nobody_installed to apps/worker/requirements.in, then make lock.")
         worker_line = wait_until(lambda: [x for x in lines if x.startswith("The batch algorithm cannot start")],
                                  timeout=120, what="the worker's terminal line")[0]
         assert worker_line.startswith(f"The batch algorithm cannot start: {expected}")
@@ -95,7 +95,8 @@ def test_terminal_lines_name_the_error_once_and_the_fix(tmp_path):
     for _ in range(3):  # every invoke of a model whose init fails says so: the terminal once a minute
         reports.function_error(init_error.encode(), "r-1", "predict")
     assert said == ["The model cannot start: Runtime.ImportModuleError: Unable to import module 'predictor.handler': "
-                    f"No module named 'sklearn'. Fix: add scikit-learn to apps/predictor/requirements.txt. "
+                    "No module named 'sklearn'. Fix: add scikit-learn to apps/predictor/requirements.in, "
+                    "then make lock. "
                     f"Traceback in {tmp_path / 'predictor.log'}."]
     now[0] = 61
     reports.function_error(init_error.encode(), "r-2", "predict")
@@ -105,14 +106,14 @@ def test_terminal_lines_name_the_error_once_and_the_fix(tmp_path):
     assert len(said) == 3 and said[2].startswith("The model did not answer in time (request r-3)")
 
     failure = {"kind": "import", "file": "apps/worker/algorithm.py", "line": 5, "error": "ModuleNotFoundError: x",
-               "fix": "add x to apps/worker/requirements.txt", "failures": 1}
+               "fix": "add x to apps/worker/requirements.in, then make lock", "failures": 1}
     reports.start_failure(failure)
     reports.start_failure(failure)  # polled every second: said once
     reports.start_failure({**failure, "failures": 2})
     reports.start_failure(None)
     assert said[3:] == [
         "The batch algorithm cannot start: ModuleNotFoundError: x (apps/worker/algorithm.py line 5). Fix: add x to "
-        f"apps/worker/requirements.txt. Jobs wait until then; traceback in {tmp_path / 'worker.log'}.",
+        f"apps/worker/requirements.in, then make lock. Jobs wait until then; traceback in {tmp_path / 'worker.log'}.",
         "The batch algorithm still cannot start (tried 2 times in a row; each retry waits longer, an edit retries "
         "at once).",
         "The batch algorithm starts again.",
@@ -136,7 +137,7 @@ def test_a_model_whose_init_fails_says_it_cannot_start_on_the_page_and_in_the_te
                          "'predictor.handler': No module named 'a_package_nobody_installed'")
         line = wait_until(lambda: [x for x in lines if x.startswith("The model cannot start")], timeout=30,
                           what="the terminal line")[0]
-        assert "Fix: add a_package_nobody_installed to apps/predictor/requirements.txt." in line
+        assert "Fix: add a_package_nobody_installed to apps/predictor/requirements.in, then make lock." in line
         print("\nterminal:\n  " + "\n  ".join(lines) + "\npredict page: " + shown)
     finally:
         stack.stop()

@@ -51,13 +51,13 @@ def test_a_missing_package_names_the_file_the_line_and_the_requirements_to_edit(
     assert (failure.kind, failure.line) == ("import", 2)
     assert failure.file == str(code_dir / f"{module}.py")
     assert failure.error == "ModuleNotFoundError: No module named 'sklearn_nobody_has'"
-    assert failure.fix == "add sklearn_nobody_has to apps/worker/requirements.txt"
+    assert failure.fix == "add sklearn_nobody_has to apps/worker/requirements.in, then make lock"
 
 
 def test_an_import_name_is_turned_into_its_package_name(code_dir):
     module = module_in(code_dir, "import sys\nsys.modules['sklearn'] = None\nimport sklearn\n")
     failure = failure_of(module)
-    assert failure.fix == "add scikit-learn to apps/worker/requirements.txt"
+    assert failure.fix == "add scikit-learn to apps/worker/requirements.in, then make lock"
 
 
 def test_a_syntax_error_names_its_line(code_dir):
@@ -102,7 +102,7 @@ def test_a_broken_worker_publishes_why_backs_off_and_restarts_once_fixed(store, 
     assert failure is not None, first.log_path.read_text()[-2000:]
     assert (failure["kind"], failure["line"], failure["failures"]) == ("import", 5, 1)
     assert failure["error"] == "ModuleNotFoundError: No module named 'a_package_nobody_installed'"
-    assert failure["fix"] == "add a_package_nobody_installed to apps/worker/requirements.txt"
+    assert failure["fix"] == "add a_package_nobody_installed to apps/worker/requirements.in, then make lock"
     (said,) = [line for line in first.lines() if line["message"].startswith("the batch algorithm cannot start")]
     assert said["level"] == "ERROR" and said["file"].endswith("broken_algo.py")
     assert first.messages("waiting for a fix before exiting")[0]["wait_seconds"] == 1
