@@ -158,7 +158,10 @@ class SubprocessLauncher:
         """Live worker processes of this stack, whoever started them."""
         with self._lock:  # reap our own finished children, so they do not linger as zombies
             self._children = [child for child in self._children if child.poll() is None]
-        return len(worker_processes(self.command, self.MARKER, self.marker))
+            own = {child.pid for child in self._children}
+        # Our own live children count even before /proc shows the worker command: between fork and
+        # exec a child still reads as this process.
+        return len(own | set(worker_processes(self.command, self.MARKER, self.marker)))
 
     def launch(self) -> None:
         output: Any = subprocess.DEVNULL
