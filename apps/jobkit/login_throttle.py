@@ -118,8 +118,9 @@ class LoginThrottle:
             ).get("Attributes") or {}
         except ConditionFailed as refused:
             return 0, self._wait_of(refused.item or self._read(limit.key), now)
-        stale = int(old["failures"]["N"]) if old else 0
-        if old and float(old["expires_at"]["N"]) < now and stale:
+        # An address's counter may hold only a success so far (no failures attribute yet).
+        stale = int(old.get("failures", {}).get("N", 0))
+        if stale and float(old.get("expires_at", {}).get("N", now)) < now:
             # A forgotten counter: subtract what it held (not SET to one, which would also drop
             # the failures counted since by concurrent requests).
             self._add(limit.key, -stale)

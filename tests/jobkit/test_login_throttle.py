@@ -104,3 +104,10 @@ def test_failures_are_forgotten_after_the_hour(throttle, store, clock):
 def test_a_hold_must_be_shorter_than_a_lockout(store):
     with pytest.raises(ValueError, match="hold_seconds"):
         LoginThrottle(store, base_seconds=5, hold_seconds=10)
+
+
+def test_a_wrong_password_after_a_right_one_from_the_same_address_is_counted(throttle, store):
+    # The right password leaves the address's counter holding a success and no failures yet.
+    assert throttle.succeeded(BOTH) == 0
+    assert throttle.failed(BOTH) == 0
+    assert failures(store, NAME.key) == 1 and failures(store, ADDRESS.key) == 1

@@ -10,26 +10,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from jobkit import JobStore, StoreSettings
+from jobkit import JobStore
 
 from bench import dash_calls
-from devstack.local_aws import app_env, bootstrap
-from devstack.settings import REPO_ROOT
-from devstack.stack import DevStack
-from tests.security.test_raw_http import Dashboard, rss_kb, signed_in
-from tests.support import free_port, stack_settings, wait_until
+from tests.security.test_raw_http import Dashboard, rss_kb, serve_dashboard, signed_in
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -42,50 +34,16 @@ REQUEST_SECONDS = 15
 
 @pytest.fixture(scope="module")
 def served(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    folder = tmp_path_factory.mktemp("heavy-slow")
-    stack = DevStack(stack_settings(folder))
-    name = f"heavy-{uuid.uuid4().hex[:8]}"
-    bootstrap(aws_endpoint, "us-east-1", name, name)
-    store_settings = StoreSettings(table=name, bucket=name, region="us-east-1")
+    dashboards = serve_dashboard(aws_endpoint, tmp_path_factory.mktemp("heavy-slow"), "heavy",
+                                 {"GUNICORN_REQUEST_TIMEOUT": str(REQUEST_SECONDS)})  # short, for the trickled body
+    dashboard = next(dashboards)
     # A published description, as a running stack has: the upload is checked against its rules.
-    JobStore(store_settings).publish_description({
+    JobStore(dashboard.store).publish_description({
         "title": "Fixture job", "model_version": "f-1", "description": "",
         "input": {"format": "csv", "min_rows": 1, "max_rows": 100_000, "max_columns": 100,
                   "min_numeric_columns": 1, "columns": [], "help": ""}, "params": [], "samples": []})
-    port = free_port()
-    env = {
-        **os.environ,
-        **app_env(store_settings, aws_endpoint),
-        **{k: v for k, v in stack.app_env("dashboard").items() if k.startswith("DASHBOARD_")},
-        "PYTHONPATH": str(REPO_ROOT / "apps"),
-        "PREDICTOR_FUNCTION": "never-called",
-        "MAX_WORKERS": "0",
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_REQUEST_TIMEOUT": str(REQUEST_SECONDS),  # short, for the trickled body below
-        "LOG_LEVEL": "INFO",
-    }
-    log = folder / "dashboard.log"
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:dashboard.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "dashboard.app:server"],
-            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=folder,
-        )
-    dashboard = Dashboard(process, port, log, stack.login)
-
-    def healthy() -> bool:
-        assert process.poll() is None, log.read_text()[-3000:]
-        try:
-            return requests.get(f"{dashboard.url}/health", timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_until(healthy, timeout=90, interval=0.2, what="gunicorn to answer /health")
-        yield dashboard
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    yield dashboard
+    dashboards.close()
 
 
 def upload_body(data: bytes, token: str) -> dict:

@@ -33,8 +33,9 @@ ATTACK_BYTES = 150 * 1024 * 1024
 
 
 class Dashboard:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path, login: tuple[str, str]) -> None:
-        self.process, self.port, self.log, self.login = process, port, log, login
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path, login: tuple[str, str],
+                 store: Any = None) -> None:
+        self.process, self.port, self.log, self.login, self.store = process, port, log, login, store
         self.url = f"http://127.0.0.1:{port}"
 
     def worker_pid(self) -> int:
@@ -63,25 +64,26 @@ def rss_kb(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-@pytest.fixture(scope="module")
-def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    folder = tmp_path_factory.mktemp("raw-http")
-    stack = DevStack(stack_settings(folder))
-    name = f"raw-{uuid.uuid4().hex[:8]}"
-    bootstrap(aws_endpoint, "us-east-1", name, name)
+def serve_dashboard(aws_endpoint: str, folder: Path, prefix: str,
+                    extra_env: dict[str, str] | None = None) -> Iterator[Dashboard]:
+    """The dashboard as the local stack runs it (gunicorn, one worker, the stack's own DASHBOARD_
+    variables: logins, session key file, no trusted proxy) over a fresh table and bucket, until closed."""
     from jobkit import StoreSettings
 
+    stack = DevStack(stack_settings(folder))
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    bootstrap(aws_endpoint, "us-east-1", name, name)
     port = free_port()
     env = {
         **os.environ,
         **app_env(StoreSettings(table=name, bucket=name, region="us-east-1"), aws_endpoint),
-        # what `make dev` gives its dashboard: logins, session key file, no trusted proxy
         **{k: v for k, v in stack.app_env("dashboard").items() if k.startswith("DASHBOARD_")},
         "PYTHONPATH": str(REPO_ROOT / "apps"),
         "PREDICTOR_FUNCTION": "never-called",
         "MAX_WORKERS": "0",
         "GUNICORN_WORKERS": "1",
         "LOG_LEVEL": "INFO",
+        **(extra_env or {}),
     }
     log = folder / "dashboard.log"
     with log.open("ab") as output:
@@ -90,7 +92,7 @@ def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
              "--bind", f"127.0.0.1:{port}", "dashboard.app:server"],
             env=env, stdout=output, stderr=subprocess.STDOUT, cwd=folder,
         )
-    served = Dashboard(process, port, log, stack.login)
+    served = Dashboard(process, port, log, stack.login, StoreSettings(table=name, bucket=name, region="us-east-1"))
 
     def healthy() -> bool:
         assert process.poll() is None, log.read_text()[-3000:]
@@ -100,11 +102,16 @@ def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             return False
 
     try:
-        wait_until(healthy, timeout=60, interval=0.2, what="gunicorn to answer /health")
+        wait_until(healthy, timeout=90, interval=0.2, what="gunicorn to answer /health")
         yield served
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def dashboard(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    yield from serve_dashboard(aws_endpoint, tmp_path_factory.mktemp("raw-http"), "raw")
 
 
 def signed_in(dashboard: Dashboard) -> requests.Session:
