@@ -195,6 +195,7 @@ def test_a_retrain_keeps_the_old_code_answering_and_says_so(apps, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_stopping_during_a_retrain_leaves_no_process(apps, tmp_path):
+    others = build_children()  # other tests' servers in this process may keep a build worker in reserve
     server = start_server(apps, log_path=tmp_path / "predictor.log", instances=1)
     client = lambda_client(server.url)
     assert invoke(client, {"action": "predict", "inputs": RECORD}).function_error is None
@@ -205,7 +206,7 @@ def test_stopping_during_a_retrain_leaves_no_process(apps, tmp_path):
     server.stop()
     assert time.monotonic() - started < 30  # the training process was ended, not waited for
     assert runtime_children(server) == set()
-    assert build_children() == set()
+    assert build_children() - others == set()
 
 
 def build_children() -> set[int]:
