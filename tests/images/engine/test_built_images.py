@@ -27,6 +27,7 @@ from tests.fixtures.tables import table_for
 from tests.support import free_port, wait_until
 
 TAG = os.environ.get("IMAGES_TEST_TAG", "")
+CONTAINER_UID = 993  # not the build's user, as Lambda runs it
 DOCKER = os.environ.get("DOCKER", "docker")
 if not TAG:  # conftest.py keeps make test from collecting this file; run directly, say why it cannot
     pytest.fail("run by make images-test, which builds the images and sets IMAGES_TEST_TAG", pytrace=False)
@@ -72,15 +73,16 @@ def invoke(api: RuntimeApi, payload: dict, timeout: float = 60) -> dict:
 
 
 def test_the_predictor_image_answers_through_awslambdaric_against_the_runtime_api():
-    api = RuntimeApi()
+    api = RuntimeApi(allowed_uid=CONTAINER_UID)  # it answers only the instance's own user, as in the twin
     name = f"ml-proto-images-predictor-{uuid.uuid4().hex[:8]}"
     # As Lambda runs it: another user than the build's, a read-only file system but /tmp.
     env = {"AWS_LAMBDA_RUNTIME_API": api.address, "AWS_LAMBDA_FUNCTION_NAME": "ml-proto-images",
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
     started = time.monotonic()
-    container = subprocess.Popen([DOCKER, "run", "--rm", "--name", name, "--network", "host", "--user", "993:990",
-                                  "--read-only", "--tmpfs", "/tmp", *env_args(env), image("predictor")],
+    container = subprocess.Popen([DOCKER, "run", "--rm", "--name", name, "--network", "host",
+                                  "--user", f"{CONTAINER_UID}:990", "--read-only", "--tmpfs", "/tmp",
+                                  *env_args(env), image("predictor")],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         try:
