@@ -35,6 +35,9 @@ class DevSettings:
     predictor_memory_mb: int = 1024
     max_workers: int = 2
     worker_idle_seconds: float = 30.0  # local workers give up sooner than the cloud's
+    # Batch work yields the laptop's cores to the dashboard and the predictor: in the cloud the
+    # workers run on Fargate tasks of their own and never slow a stakeholder's page.
+    worker_niceness: int = 10
     log_level: str = "INFO"
     # Test and benchmark knobs laid over every app's environment (e.g. a shorter idle time).
     extra_env: Mapping[str, str] = field(default_factory=dict)

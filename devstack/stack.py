@@ -73,7 +73,7 @@ class DevStack:
         s = self.settings
         store = StoreSettings(table=s.table, bucket=s.bucket, region=s.region)
         worker = WorkerSettings(store=store, idle_seconds=s.worker_idle_seconds, log_level=s.log_level,
-                                log_dir=s.log_dir)
+                                log_dir=s.log_dir, niceness=s.worker_niceness)
         # As on Lambda, the model artifact is built into the function's image: no MODEL_DIR.
         predictor = PredictorSettings(log_level=s.log_level)
         dashboard = DashboardSettings(

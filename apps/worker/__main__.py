@@ -142,6 +142,15 @@ def report_start_failure(settings: WorkerSettings, failure: StartFailure) -> int
     return failures
 
 
+def lower_priority(niceness: int) -> int:
+    """Run at nice `niceness` at least (never higher priority than now); returns the nice value.
+    Absolute rather than added, so a worker that restarts itself (exec) does not sink further."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)  # on Linux, this thread's: threads started after inherit it
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     mode = parse_args(argv)
     configure("worker")
@@ -151,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("invalid worker settings", extra={"error": str(error)})
         return 2
     configure_logging(settings)
+    lower_priority(settings.niceness)  # before any thread starts: threads inherit it
     # Looked at before the import: a fix saved while the failure is being published is still a change.
     watcher = CodeWatcher(code_paths(settings.algorithm)) if mode in (Mode.WATCH, Mode.DRAIN) else None
     try:

@@ -45,6 +45,9 @@ class WorkerSettings:
     algorithm: str = "worker.algorithm"
     log_level: str = "INFO"
     log_dir: Path | None = None
+    # The nice value the worker runs at, at least (0-19). The local stack runs batch work below
+    # the dashboard's priority, as the cloud runs it on tasks of their own; the cloud leaves it 0.
+    niceness: int = 0
 
     @property
     def keepalive_seconds(self) -> float:
@@ -54,7 +57,7 @@ class WorkerSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> WorkerSettings:
         """Read the store's variables plus WORKER_IDLE_SECONDS, WORKER_HEARTBEAT_SECONDS,
-        WORKER_POLL_SECONDS, WORKER_ALGORITHM, LOG_LEVEL and LOCAL_LOG_DIR."""
+        WORKER_POLL_SECONDS, WORKER_ALGORITHM, WORKER_NICENESS, LOG_LEVEL and LOCAL_LOG_DIR."""
         for name, kind in _STORE_NUMBERS.items():
             raw = environ.get(name)
             try:
@@ -69,6 +72,9 @@ class WorkerSettings:
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
         log_dir = environ.get("LOCAL_LOG_DIR", "").strip()
+        raw_niceness = environ.get("WORKER_NICENESS", "0").strip() or "0"
+        if not raw_niceness.isdigit() or int(raw_niceness) > 19:
+            raise SettingsError(f"WORKER_NICENESS must be a whole number from 0 to 19, got {raw_niceness!r}")
         return cls(
             store=store,
             idle_seconds=_seconds(environ, "WORKER_IDLE_SECONDS", 60.0),
@@ -77,6 +83,7 @@ class WorkerSettings:
             algorithm=environ.get("WORKER_ALGORITHM", "").strip() or "worker.algorithm",
             log_level=level,
             log_dir=Path(log_dir) if log_dir else None,
+            niceness=int(raw_niceness),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -94,4 +101,6 @@ class WorkerSettings:
         }
         if self.log_dir is not None:
             env["LOCAL_LOG_DIR"] = str(self.log_dir)
+        if self.niceness:
+            env["WORKER_NICENESS"] = str(self.niceness)
         return merge_env(self.store.to_env(), env)

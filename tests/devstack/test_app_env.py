@@ -25,6 +25,8 @@ def test_each_local_app_is_given_exactly_what_its_settings_write(tmp_path) -> No
     worker = stack.app_env("worker")
     written = WorkerSettings.from_env(worker).to_env()
     assert _app_part(worker, written) == written
+    # Batch work yields the laptop to the dashboard, here and in the workers the dashboard starts.
+    assert WorkerSettings.from_env(worker).niceness == 10
 
     predictor = stack.app_env("predictor")
     written = PredictorSettings.from_env(predictor).to_env()
@@ -37,6 +39,7 @@ def test_each_local_app_is_given_exactly_what_its_settings_write(tmp_path) -> No
     written = merge_env(DashboardSettings.from_env(dashboard).to_env(), ServerSettings.from_env(dashboard).to_env(),
                         WorkerSettings.from_env(dashboard).to_env())
     assert _app_part(dashboard, written) == written
+    assert WorkerSettings.from_env(dashboard).niceness == 10
     assert DashboardSettings.from_env(dashboard).logins == {stack.login[0]: stack.login[1]}
 
 
