@@ -29,6 +29,8 @@ class Services:
     # The batch algorithm's description: re-read often, so a local edit shows within seconds.
     description_cache: TtlCache = field(default_factory=lambda: TtlCache(2.0, max_entries=1))
     worker_count_cache: TtlCache = field(default_factory=lambda: TtlCache(5.0, max_entries=1))
+    # Why the batch algorithm cannot start: read by every jobs page and every tick of its poll.
+    start_failure_cache: TtlCache = field(default_factory=lambda: TtlCache(2.0, max_entries=1))
 
     def jobs_page(self, token: str | None, fresh: bool = False) -> Page:
         size = self.settings.jobs_page_size
@@ -51,6 +53,10 @@ class Services:
     def batch_description(self) -> dict[str, Any] | None:
         """What the batch job does, as its worker last published it (None before any worker ran)."""
         return self.description_cache.get("description", self.store.read_description)
+
+    def start_failure(self) -> dict[str, Any] | None:
+        """What the worker last published about its algorithm failing, or None (at most 2 s old)."""
+        return self.start_failure_cache.get("start_failure", self.store.read_start_failure)
 
     def warm_worker(self) -> bool:
         """Start one worker when none runs: it publishes the current description as it starts and

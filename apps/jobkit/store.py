@@ -257,7 +257,9 @@ class JobStore(PredictionsAndFeedback):
 
     def read_start_failure(self) -> dict[str, Any] | None:
         """The last start failure (with `at` and `failures`, the count in a row), or None."""
-        response = self._ddb("GetItem", {"operation": "read_start_failure"}, Key=serialize(schema.DESCRIPTION_KEY))
+        # Only these attributes: the item also holds the description with its samples' contents.
+        response = self._ddb("GetItem", {"operation": "read_start_failure"}, Key=serialize(schema.DESCRIPTION_KEY),
+                             ProjectionExpression="start_failure, start_failed_at, start_failures")
         item = deserialize(response["Item"]) if "Item" in response else {}
         failure = item.get("start_failure")
         if not isinstance(failure, dict):

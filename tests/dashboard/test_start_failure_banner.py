@@ -30,6 +30,7 @@ def test_a_start_failure_is_the_batch_pages_banner_and_every_waiting_jobs_reason
     assert "cannot start" not in page_text(dash_call)
     store.publish_start_failure(MISSING.to_record())
     store.publish_start_failure(MISSING.to_record())  # the second worker in a row
+    app.services.start_failure_cache.clear()  # as 2 s later: each process reads it once per 2 s
 
     text = page_text(dash_call)
     assert "The batch algorithm cannot start: " in text
@@ -44,6 +45,7 @@ def test_a_start_failure_is_the_batch_pages_banner_and_every_waiting_jobs_reason
         "Waiting: the batch algorithm cannot start (ModuleNotFoundError: No module named 'pandas')"}
 
     store.publish_description(fixture_description(params=False))  # a worker that loads: fixed
+    app.services.start_failure_cache.clear()
     assert "cannot start" not in banner_text(dash_call)
     app.services.jobs_cache.clear()
     assert all("Waiting" not in row["details"] for row in refresh(dash_call, FIRST_PAGE)["jobs-grid"]["rowData"])

@@ -68,9 +68,15 @@ def test_a_worker_that_cannot_import_and_a_key_error_in_predict_are_loud(tmp_pat
         worker_line = wait_until(lambda: [x for x in lines if x.startswith("The batch algorithm cannot start")],
                                  timeout=120, what="the worker's terminal line")[0]
         assert worker_line.startswith(f"The batch algorithm cannot start: {expected}")
-        page = texts(session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/jobs"), timeout=60))
-        tree = json.loads(page)["response"]["page"]["children"]
-        banner = words({"props": dash_calls.find(tree, "algorithm-failure")})
+
+        def banner_shown() -> str:
+            page = texts(session.post(f"{base}/_dash-update-component", json=dash_calls.open_page("/jobs"),
+                                      timeout=60))
+            found = dash_calls.find(json.loads(page)["response"]["page"]["children"], "algorithm-failure")
+            return words({"props": found}) if found else ""
+
+        # The dashboard reads the failure at most once per 2 s per process (Services.start_failure).
+        banner = wait_until(banner_shown, timeout=10, what="the batch page's banner")
         assert banner.startswith(f"The batch algorithm cannot start: {expected}")
         rows = json.loads(texts(session.post(f"{base}/_dash-update-component", json=dash_calls.poll_jobs(),
                                              timeout=60)))["response"]["jobs-grid"]["rowData"]

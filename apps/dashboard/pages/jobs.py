@@ -543,7 +543,7 @@ def register_launcher_banner(app: dash.Dash, services: Services) -> None:
 def start_failure(services: Services) -> dict[str, Any] | None:
     """What the worker last published about its algorithm failing (jobkit: start failures), or None."""
     try:
-        return services.store.read_start_failure()
+        return services.start_failure()
     except JobKitError as error:
         log.warning("could not read the batch algorithm's start failure", extra={"error": str(error)})
         return None
