@@ -87,3 +87,25 @@ def test_a_stop_racing_a_restart_leaves_one_server_listening():
                 pass  # refused (an OSError) when the late stop closed the new server
     finally:
         server.stop()
+
+
+def test_the_local_aws_works_out_each_hosts_backend_once(monkeypatch):
+    """moto lists its package's folders and tries its URL patterns for every request; the local AWS
+    asks it once per host, and requests to each service still reach that service."""
+    import moto.backends
+
+    asked: Counter[str] = Counter()
+    listing = moto.backends.list_of_moto_modules
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules", lambda: (asked.update(["listed"]), listing())[1])
+    aws = local_aws.LocalAws(port=free_port()).start()
+    try:
+        name = f"t-{uuid.uuid4().hex[:8]}"
+        bootstrap(aws.url, REGION, name, name)
+        dynamodb, s3 = local_client("dynamodb", aws.url, REGION), local_client("s3", aws.url, REGION)
+        before = asked["listed"]
+        for _ in range(5):
+            assert name in dynamodb.list_tables()["TableNames"]
+            assert name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert asked["listed"] == before
+    finally:
+        aws.stop()
