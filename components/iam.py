@@ -91,8 +91,9 @@ class StoreAccess:
 
 
 # Dashboard: submit (PutObject, PutItem), list and read (Query, GetItem, GetObject), cancel/retry
-# and record predictions and feedback (UpdateItem, PutItem).
-DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
+# and record predictions and feedback (UpdateItem, PutItem), read a sign-in's counters (BatchGetItem).
+DASHBOARD_STORE = StoreAccess(("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                               "dynamodb:Query"),
                               ("s3:GetObject", "s3:PutObject"))
 # Worker: claim, heartbeat, complete, fail, release (Query, UpdateItem, GetItem); input and results.
 # It writes only job items and the batch description (schema.job_key, schema.DESCRIPTION_KEY), so

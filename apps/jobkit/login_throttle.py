@@ -11,17 +11,20 @@ The password is checked first (a constant-time compare); what the caller may be 
 by the counters. A wrong password is counted with one conditional atomic ADD per key, and only an
 ADD the condition let through is answered "wrong": the ADDs are serialised per item, so of 40
 concurrent wrong guesses exactly `free - 1` are told so, and the rest hear "wait". A right
-password is let in by one conditional write per key (a name's count set back to zero), which fails
-on a locked key: a right guess among many is refused once the wrong ones reached the limit, so
-concurrency gains a guesser nothing. Right passwords never hold a key, so one shared login can
-sign in from any number of browsers at once.
+password reads every key at once (one strongly consistent BatchGetItem) and is refused when a key
+is locked or held: a strongly consistent read sees every write acknowledged before it, so a right
+guess among many is refused once the wrong ones reached the limit, and concurrency gains a guesser
+nothing. A name key that holds failures is then set back to zero by the same conditional write as
+before (refused if the key was locked in between). Right passwords never hold a key, so one shared
+login can sign in from any number of browsers at once, and most sign-ins cost one read.
 
 The condition lets an attempt through while the key has fewer than its `free` failures, or once
 its lockout (`locked_until`) has passed and no other attempt holds it: every counted failure holds
 the key for `hold_seconds` (`held_until`), so after a lockout exactly one attempt is decided before
 the next lockout is written. After `free` failures a key waits `base_seconds`, doubling with each
-further failure up to `max_seconds`. The keys of one attempt are written at once, in parallel: a
-sign-in waits for one round trip to the table.
+further failure up to `max_seconds`. The condition is written twice, once for DynamoDB (`_MAY_TRY`)
+and once in Python (`may_try`, for what a read found); tests hold them to the same answers. A
+failure's keys are written at once, in parallel: it waits for one round trip to the table.
 """
 
 from __future__ import annotations
@@ -101,7 +104,15 @@ class LoginThrottle:
     def succeeded(self, limits: Iterable[Limit]) -> float:
         """A right password: let it in unless a key is locked or held. Returns 0 to let it in (a
         name's failures are forgotten at the same time), else the wait to tell instead."""
-        return max(self._each(self._let_in, list(limits)), default=0.0)
+        limits = list(limits)
+        now = self.clock()
+        items = self._read_all([limit.key for limit in limits])
+        refused = [self._wait_of(items.get(limit.key), now) for limit in limits
+                   if not may_try(items.get(limit.key), limit.free, now)]
+        if refused:
+            return max(refused)
+        forget = [limit for limit in limits if limit.reset_on_success and _failures(items.get(limit.key)) > 0]
+        return max(self._each(self._let_in, forget), default=0.0)
 
     def _count(self, limit: Limit) -> tuple[int, float]:
         """Count one failure on one key: (the key's failures, this one included; 0), or (0, the wait)
@@ -128,15 +139,14 @@ class LoginThrottle:
         return stale + 1, 0.0
 
     def _let_in(self, limit: Limit) -> float:
-        """One key's say on a right password: 0, or the wait when it is locked or held."""
+        """Forget a name key's failures on a right password: 0, or the wait when the key was locked
+        or held since it was read."""
         now = self.clock()
-        update = ("SET failures = :zero, expires_at = :expires" if limit.reset_on_success else
-                  "SET last_success = :now, expires_at = if_not_exists(expires_at, :expires)")
         try:
-            self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression=update,
-                       ConditionExpression=_MAY_TRY, ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                       ExpressionAttributeValues={**self._values(limit, now), ":zero": {"N": "0"}}
-                       if limit.reset_on_success else self._values(limit, now))
+            self._call("UpdateItem", Key=counter_key(limit.key), UpdateExpression="SET failures = :zero, "
+                       "expires_at = :expires", ConditionExpression=_MAY_TRY,
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                       ExpressionAttributeValues={**self._values(limit, now), ":zero": {"N": "0"}})
         except ConditionFailed as refused:
             return self._wait_of(refused.item or self._read(limit.key), now)
         return 0.0
@@ -173,11 +183,47 @@ class LoginThrottle:
     def _read(self, key: str) -> dict[str, Any] | None:
         return self._call("GetItem", Key=counter_key(key), ConsistentRead=True).get("Item")
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        """One DynamoDB call on the job table; failures raise StoreUnavailable, a failed condition ConditionFailed."""
+    def _read_all(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The counters of `keys` that exist, by key: one strongly consistent BatchGetItem (a key
+        DynamoDB leaves unprocessed, as it may under load, is read on its own)."""
+        by_pk = {counter_key(key)["pk"]["S"]: key for key in keys}
+        table = self.store.settings.table
+        answer = self._call("BatchGetItem", RequestItems={table: {
+            "Keys": [counter_key(key) for key in by_pk.values()], "ConsistentRead": True}}, table=False)
+        found = {by_pk[item["pk"]["S"]]: item for item in answer.get("Responses", {}).get(table, [])}
+        for missed in answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []):
+            key = by_pk[missed["pk"]["S"]]
+            item = self._read(key)
+            if item is not None:
+                found[key] = item
+        return found
+
+    def _call(self, operation: str, table: bool = True, **kwargs: Any) -> Any:
+        """One DynamoDB call on the job table (`table`: the call names it as TableName); failures
+        raise StoreUnavailable, a failed condition ConditionFailed."""
         method = getattr(self.store.dynamodb, _METHODS[operation])
         return aws.call(method, f"dynamodb.{operation}", {"counter": "login"},
-                        TableName=self.store.settings.table, **kwargs)
+                        **({"TableName": self.store.settings.table} if table else {}), **kwargs)
+
+
+def _number(item: dict[str, Any] | None, name: str) -> float | None:
+    value = (item or {}).get(name, {}).get("N")
+    return float(value) if value is not None else None
+
+
+def _failures(item: dict[str, Any] | None) -> int:
+    return int(_number(item, "failures") or 0)
+
+
+def may_try(item: dict[str, Any] | None, free: int, now: float) -> bool:
+    """`_MAY_TRY` for an item already read (as DynamoDB's JSON): whether an attempt may be decided.
+    A comparison with a missing attribute is false in DynamoDB, and so here."""
+    if item is None:
+        return True
+    expires, failures = _number(item, "expires_at"), _number(item, "failures")
+    if (expires is not None and expires < now) or (failures is not None and failures < free):
+        return True
+    return all(until is None or until <= now for until in (_number(item, "locked_until"), _number(item, "held_until")))
 
 
 # An attempt may be decided when the counter is new or forgotten, has fewer failures than its
@@ -185,6 +231,6 @@ class LoginThrottle:
 _MAY_TRY = ("attribute_not_exists(pk) OR expires_at < :now OR failures < :free OR "
             "((attribute_not_exists(locked_until) OR locked_until <= :now) AND "
             "(attribute_not_exists(held_until) OR held_until <= :now))")
-_METHODS = {"GetItem": "get_item", "UpdateItem": "update_item"}  # all the dashboard's IAM role allows it
-# Shared by every throttle of the process: a sign-in writes two keys at once.
+_METHODS = {"GetItem": "get_item", "BatchGetItem": "batch_get_item", "UpdateItem": "update_item"}
+# Shared by every throttle of the process: a failed sign-in counts on two keys at once.
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="login-throttle")

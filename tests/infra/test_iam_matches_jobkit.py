@@ -6,6 +6,8 @@ from collections import Counter
 
 import pytest
 from jobkit import JobStore
+from jobkit.login_throttle import Limit, LoginThrottle
+from jobkit.sessions import SessionGenerations
 
 from tests.infra.stackview import Deployment
 from tests.support import count_aws_calls
@@ -32,6 +34,13 @@ def test_each_role_allows_the_calls_its_app_makes(store: JobStore, deployments: 
         store.add_feedback(target_kind="prediction", target_id=prediction.prediction_id, user="alice", rating=1)
         store.list_feedback("prediction", prediction.prediction_id)
         store.read_start_failure()  # the batch page's banner
+        # Signing in and out: the throttle's counters and the session generations.
+        throttle, limits = LoginThrottle(store), [Limit("user-ip:alice|10.0.0.9", 5),
+                                                  Limit("ip:10.0.0.9", 50, reset_on_success=False)]
+        assert throttle.failed(limits) == 0 and throttle.succeeded(limits) == 0
+        generations = SessionGenerations(store)
+        generations.bump("alice")
+        generations.current("alice")
 
     with count_aws_calls(store.dynamodb, store.s3) as worker_calls:
         claimed = store.claim("worker-1")

@@ -118,7 +118,9 @@ def test_each_role_gets_exactly_its_permissions(deployment: Deployment) -> None:
         "predictor-role": {"logs:CreateLogStream", "logs:PutLogEvents"},
         "worker-task-role": worker_store,
         "worker-execution-role": pull_and_log,
-        "dashboard-task-role": store | {"lambda:InvokeFunction", "lambda:GetFunctionConfiguration", "ecs:RunTask",
+        # BatchGetItem: a sign-in reads its two throttle counters in one call (jobkit.login_throttle).
+        "dashboard-task-role": store | {"dynamodb:BatchGetItem", "lambda:InvokeFunction",
+                                        "lambda:GetFunctionConfiguration", "ecs:RunTask",
                                         "iam:PassRole", "ecs:DescribeTasks", "ecs:ListTasks"},
         "dashboard-execution-role": pull_and_log | {"ssm:GetParameters"},
         # Sleep when idle, wake on visit: set the dashboard's count and switch the listener, read and

@@ -1,12 +1,15 @@
-"""Sign-in counters in the job table: every answer decided by one atomic conditional write, so
-concurrent attempts gain nothing; forgotten after the hour; right passwords never hold a key."""
+"""Sign-in counters in the job table: a failure decided by one atomic conditional write, a right
+password by one strongly consistent read, so concurrent attempts gain nothing; forgotten after the
+hour; right passwords never hold a key."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from jobkit.login_throttle import Limit, LoginThrottle, counter_key
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jobkit.login_throttle import _MAY_TRY, Limit, LoginThrottle, counter_key, may_try
 
 
 class Clock:
@@ -111,3 +114,63 @@ def test_a_wrong_password_after_a_right_one_from_the_same_address_is_counted(thr
     assert throttle.succeeded(BOTH) == 0
     assert throttle.failed(BOTH) == 0
     assert failures(store, NAME.key) == 1 and failures(store, ADDRESS.key) == 1
+
+
+def test_a_right_password_for_any_name_is_refused_once_the_address_is_locked(throttle, store):
+    """The address's counter stops one address trying many names: after its 50 failures, a right
+    password for a name that never failed is refused too (the sign-in's read sees the lock)."""
+    for guess in range(50):
+        throttle.failed([Limit(f"user-ip:name{guess}|10.0.0.1", free=5), ADDRESS])
+    assert throttle.succeeded([Limit("user-ip:carol|10.0.0.1", free=5), ADDRESS]) == pytest.approx(30)
+
+
+def test_a_sign_in_reads_its_counters_in_one_call_and_writes_only_to_forget_failures(throttle, store):
+    calls = []
+    for name in ("batch_get_item", "get_item", "update_item"):
+        method = getattr(store.dynamodb, name)
+        setattr(store.dynamodb, name, lambda _m=method, _n=name, **kw: (calls.append(_n), _m(**kw))[1])
+    assert throttle.succeeded(BOTH) == 0
+    assert calls == ["batch_get_item"]
+    throttle.failed(BOTH)
+    calls.clear()
+    assert throttle.succeeded(BOTH) == 0
+    assert calls == ["batch_get_item", "update_item"] and failures(store, NAME.key) == 0
+
+
+def test_counters_dynamodb_leaves_unprocessed_are_read_one_by_one(throttle, store):
+    for _ in range(5):
+        throttle.failed([NAME])
+    batch_get = store.dynamodb.batch_get_item
+
+    def nothing_processed(**kwargs):
+        batch_get(**kwargs)  # what DynamoDB may answer under load: no item, every key unprocessed
+        return {"Responses": {}, "UnprocessedKeys": kwargs["RequestItems"]}
+
+    store.dynamodb.batch_get_item = nothing_processed
+    assert throttle.succeeded(BOTH) == pytest.approx(30)  # NAME's lockout was still seen
+
+
+attribute = st.one_of(st.none(), st.sampled_from([9_000.0, 9_999.5, 10_000.0, 10_000.5, 11_000.0]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(failures_=st.one_of(st.none(), st.integers(0, 8)), expires=attribute, locked=attribute, held=attribute,
+       exists=st.booleans())
+def test_the_python_condition_answers_as_dynamodb_does(store, failures_, expires, locked, held, exists):
+    """`may_try` (for what a read found) and `_MAY_TRY` (DynamoDB's, for a conditional write) agree."""
+    key = Limit("user-ip:probe|10.0.0.7", free=5).key
+    store.dynamodb.delete_item(TableName=store.settings.table, Key=counter_key(key))
+    item = None
+    if exists:
+        item = {**counter_key(key), **{name: {"N": repr(value)} for name, value in (
+            ("failures", failures_), ("expires_at", expires), ("locked_until", locked), ("held_until", held))
+            if value is not None}}
+        store.dynamodb.put_item(TableName=store.settings.table, Item=item)
+    try:
+        store.dynamodb.update_item(
+            TableName=store.settings.table, Key=counter_key(key), UpdateExpression="SET probe = :now",
+            ConditionExpression=_MAY_TRY, ExpressionAttributeValues={":now": {"N": "10000.0"}, ":free": {"N": "5"}})
+        dynamodb_says = True
+    except store.dynamodb.exceptions.ConditionalCheckFailedException:
+        dynamodb_says = False
+    assert may_try(item, 5, 10_000.0) == dynamodb_says
