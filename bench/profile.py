@@ -52,7 +52,11 @@ PARTS: list[tuple[str, str, tuple[str, ...]]] = [
                                                "http/server.py")),
     ("local AWS", "other (bench process)", ("",)),
     ("locust", "locust", ("",)),
-    ("other", "predictor, workers, image builds", ("",)),
+    # Told apart by the process's own command (the last process frame of the stack).
+    ("other", "batch workers (the jobs' own computing, at nice 10)", ("-m worker",)),
+    ("other", "predictor instances (the model)", ("awslambdaric",)),
+    ("other", "Lambda image builds", ("lambda_build_worker", "lambda_sandbox")),
+    ("other", "other processes", ("",)),
 ]
 
 

@@ -77,6 +77,7 @@ def test_profile_samples_are_sorted_by_process_and_part():
         f"{bench};__call__ (devstack/strict_aws.py:155);get_item (moto/dynamodb/models/table.py:1) 3",
         f"{bench};__call__ (devstack/strict_aws.py:155);loads (json/decoder.py:1) 1",
         f'{gunicorn};process 3:"python -m worker --drain";fit (sklearn/cluster/_kmeans.py:1) 9',
+        f'{bench};process 4:"python -m awslambdaric predictor.handler.handler";predict (predictor/model.py:1) 6',
         'process 1:"";get_item (moto/dynamodb/models/table.py:1) 2',  # py-spy could not read the root's command
     ]
     samples = profile.parse_raw(lines)
@@ -86,7 +87,8 @@ def test_profile_samples_are_sorted_by_process_and_part():
     assert samples[("local AWS", "waiting for the one-DynamoDB-call-at-a-time lock")] == 4
     assert samples[("local AWS", "moto DynamoDB")] == 5
     assert samples[("local AWS", "strict layer (its own checks)")] == 1
-    assert samples[("other", "predictor, workers, image builds")] == 9  # a worker the dashboard started
+    assert samples[("other", "batch workers (the jobs' own computing, at nice 10)")] == 9  # one the dashboard started
+    assert samples[("other", "predictor instances (the model)")] == 6
     rows = {row["part"]: row for row in profile.breakdown(samples, rate=100, requests=10)}
     assert rows["login throttle"]["ms_per_request"] == pytest.approx(7.0)
 
