@@ -81,7 +81,10 @@ def process_kind(frames: list[str]) -> str:
 # under load): select, socket reads and writes, condition waits.
 IDLE_LEAVES = ("selectors.py", "SocketIO.readinto", "_SocketWriter.write", "Condition.wait", "Event.wait",
                "socket.py", "Response.send_headers;write", "Thread._wait_for_tstate_lock", "time.sleep",
-               "Queue.get", "Arbiter.sleep", "Arbiter.wait_for_signals")
+               "Queue.get", "Arbiter.sleep", "Arbiter.wait_for_signals",
+               # An idle pool thread (gunicorn's gthread pool, the login throttle's) in SimpleQueue.get,
+               # which is C code: the pool's loop is the leaf.
+               "_worker (concurrent/futures/thread.py")
 # Python frames that, as the leaf, are blocked in a lock acquire (C code has no frame of its own).
 LOCK_WAIT_LEAVES = ("SessionGenerations.current ",)
 WAITING = "waiting (idle samples, not CPU)"
