@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from dashboard.cache import TtlCache
 
 
@@ -50,10 +51,8 @@ def test_a_failed_load_is_not_remembered() -> None:
         raise RuntimeError("store down")
 
     for _ in range(2):
-        try:
+        with pytest.raises(RuntimeError):
             cache.get("k", failing)
-        except RuntimeError:
-            pass
     assert len(calls) == 2
     assert cache.get("k", lambda: 7) == 7
 

@@ -65,6 +65,13 @@ def _min_count(d: Deployment) -> int:
     return actions["open"]["scalableTargetAction"]["minCapacity"] if actions else _scaling(d)["minCapacity"]
 
 
+def _max_count(d: Deployment) -> int:
+    """The most tasks while open: the opening action's ceiling (office hours; the target itself holds
+    0 when `pulumi up` runs after hours), or the target's."""
+    actions = d.scheduled_actions()
+    return actions["open"]["scalableTargetAction"]["maxCapacity"] if actions else _scaling(d)["maxCapacity"]
+
+
 def _time_zone(d: Deployment) -> str:
     """The zone the schedules are read in: the sleeper's close (sleeping stacks), or the scaling actions."""
     closes = d.of_type("aws:scheduler/schedule:Schedule")
@@ -102,7 +109,7 @@ OBSERVED: dict[str, Callable[[Deployment], Any]] = {
     "ml-proto:dashboardMemoryMb": lambda d: int(d.task_definition("-dashboard").inputs["memory"]),
     "ml-proto:dashboardDesiredCount": lambda d: _service(d)["desiredCount"],
     "ml-proto:dashboardMinCount": _min_count,
-    "ml-proto:dashboardMaxCount": lambda d: _scaling(d)["maxCapacity"],
+    "ml-proto:dashboardMaxCount": _max_count,
     "ml-proto:dashboardWorkers": lambda d: int(d.container_env("-dashboard")["GUNICORN_WORKERS"]),
     "ml-proto:dashboardThreads": lambda d: int(d.container_env("-dashboard")["GUNICORN_THREADS"]),
     "ml-proto:dashboardUsers": lambda d: list(json.loads(d.exports["dashboardLogins"])),

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 from jobkit import StoreSettings
