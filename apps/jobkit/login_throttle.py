@@ -129,9 +129,8 @@ class LoginThrottle:
             ).get("Attributes") or {}
         except ConditionFailed as refused:
             return 0, self._wait_of(refused.item or self._read(limit.key), now)
-        # An address's counter may hold only a success so far (no failures attribute yet).
-        stale = int(old.get("failures", {}).get("N", 0))
-        if stale and float(old.get("expires_at", {}).get("N", now)) < now:
+        stale, expires = _failures(old), _number(old, "expires_at")  # no failures attribute: 0
+        if stale and expires is not None and expires < now:
             # A forgotten counter: subtract what it held (not SET to one, which would also drop
             # the failures counted since by concurrent requests).
             self._add(limit.key, -stale)
@@ -157,8 +156,7 @@ class LoginThrottle:
 
     @staticmethod
     def _wait_of(item: dict[str, Any] | None, now: float) -> float:
-        item = item or {}
-        until = max(float(item.get(name, {}).get("N", 0)) for name in ("locked_until", "held_until"))
+        until = max(_number(item, name) or 0.0 for name in ("locked_until", "held_until"))
         return max(until - now, 1.0)
 
     def _add(self, key: str, amount: int) -> None:
@@ -186,10 +184,11 @@ class LoginThrottle:
     def _read_all(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The counters of `keys` that exist, by key: one strongly consistent BatchGetItem (a key
         DynamoDB leaves unprocessed, as it may under load, is read on its own)."""
-        by_pk = {counter_key(key)["pk"]["S"]: key for key in keys}
+        counters = {key: counter_key(key) for key in keys}
+        by_pk = {counter["pk"]["S"]: key for key, counter in counters.items()}
         table = self.store.settings.table
-        answer = self._call("BatchGetItem", RequestItems={table: {
-            "Keys": [counter_key(key) for key in by_pk.values()], "ConsistentRead": True}}, table=False)
+        answer = aws.call(self.store.dynamodb.batch_get_item, "dynamodb.BatchGetItem", {"counter": "login"},
+                          RequestItems={table: {"Keys": list(counters.values()), "ConsistentRead": True}})
         found = {by_pk[item["pk"]["S"]]: item for item in answer.get("Responses", {}).get(table, [])}
         for missed in answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []):
             key = by_pk[missed["pk"]["S"]]
@@ -198,12 +197,11 @@ class LoginThrottle:
                 found[key] = item
         return found
 
-    def _call(self, operation: str, table: bool = True, **kwargs: Any) -> Any:
-        """One DynamoDB call on the job table (`table`: the call names it as TableName); failures
-        raise StoreUnavailable, a failed condition ConditionFailed."""
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One DynamoDB call on the job table; failures raise StoreUnavailable, a failed condition ConditionFailed."""
         method = getattr(self.store.dynamodb, _METHODS[operation])
         return aws.call(method, f"dynamodb.{operation}", {"counter": "login"},
-                        **({"TableName": self.store.settings.table} if table else {}), **kwargs)
+                        TableName=self.store.settings.table, **kwargs)
 
 
 def _number(item: dict[str, Any] | None, name: str) -> float | None:
@@ -231,6 +229,6 @@ def may_try(item: dict[str, Any] | None, free: int, now: float) -> bool:
 _MAY_TRY = ("attribute_not_exists(pk) OR expires_at < :now OR failures < :free OR "
             "((attribute_not_exists(locked_until) OR locked_until <= :now) AND "
             "(attribute_not_exists(held_until) OR held_until <= :now))")
-_METHODS = {"GetItem": "get_item", "BatchGetItem": "batch_get_item", "UpdateItem": "update_item"}
+_METHODS = {"GetItem": "get_item", "UpdateItem": "update_item"}
 # Shared by every throttle of the process: a failed sign-in counts on two keys at once.
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="login-throttle")
